@@ -1,0 +1,133 @@
+package org.draft4j.io;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Reading and writing whole safetensors files. See {@link SafetensorsFile} for the format. */
+public final class Safetensors {
+  private Safetensors() {}
+
+  /** Reads every tensor of a file as float32. */
+  public static Map<String, INDArray> read(Path path) {
+    try (SafetensorsFile f = SafetensorsFile.open(path)) {
+      return f.readAll();
+    }
+  }
+
+  /**
+   * Writes tensors (FLOAT as F32, DOUBLE as F64, anything else converted to F32) and string
+   * metadata, plus {@code draft4j.data_sha256} (SHA-256 of the canonical header and the data, verified
+   * on read so corrupted names, shapes, metadata or data are reported instead of returned). The file appears atomically: bytes go to a temporary sibling, which is then renamed,
+   * so a crash mid-write leaves any previous file intact.
+   */
+  public static void write(Path path, Map<String, INDArray> tensors, Map<String, String> metadata) {
+    Map<String, INDArray> sorted = new TreeMap<>(tensors);
+    Map<String, Object> header = new LinkedHashMap<>();
+    List<byte[]> data = new java.util.ArrayList<>();
+    Map<String, TensorInfo> infos = new TreeMap<>();
+    long off = 0;
+    for (Map.Entry<String, INDArray> e : sorted.entrySet()) {
+      byte[] d = bytes(e.getValue());
+      data.add(d);
+      SafetensorsDType dt = e.getValue().dataType() == DataType.DOUBLE ? SafetensorsDType.F64 : SafetensorsDType.F32;
+      infos.put(e.getKey(), new TensorInfo(e.getKey(), dt, e.getValue().shape(), off, off + d.length));
+      off += d.length;
+    }
+    Map<String, String> meta = new LinkedHashMap<>();
+    if (metadata != null) {
+      meta.putAll(metadata);
+    }
+    meta.remove(SafetensorsFile.CHECKSUM_KEY);
+    java.security.MessageDigest sha = sha256();
+    sha.update(canonicalHeader(infos, meta));
+    for (byte[] d : data) {
+      sha.update(d);
+    }
+    meta.put(SafetensorsFile.CHECKSUM_KEY, java.util.HexFormat.of().formatHex(sha.digest()));
+    header.put("__metadata__", meta);
+    long offset = 0;
+    for (Map.Entry<String, INDArray> e : sorted.entrySet()) {
+      INDArray a = e.getValue();
+      boolean dbl = a.dataType() == DataType.DOUBLE;
+      long len = a.length() * (dbl ? 8 : 4);
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("dtype", dbl ? "F64" : "F32");
+      entry.put("shape", a.shape());
+      entry.put("data_offsets", List.of(offset, offset + len));
+      header.put(e.getKey(), entry);
+      offset += len;
+    }
+    byte[] hdr = Json.write(header).getBytes(StandardCharsets.UTF_8);
+    int pad = (8 - hdr.length % 8) % 8;
+    Path parent = path.toAbsolutePath().getParent();
+    try {
+      Files.createDirectories(parent);
+      Path tmp = Files.createTempFile(parent, path.getFileName().toString(), ".tmp");
+      try (OutputStream out = Files.newOutputStream(tmp)) {
+        ByteBuffer lb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(hdr.length + pad);
+        out.write(lb.array());
+        out.write(hdr);
+        for (int i = 0; i < pad; i++) {
+          out.write(' ');
+        }
+        for (byte[] d : data) {
+          out.write(d);
+        }
+      } catch (IOException | RuntimeException e) {
+        Files.deleteIfExists(tmp);
+        throw e;
+      }
+      Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new SafetensorsException(path + ": cannot write (" + e + ")", e);
+    }
+  }
+
+  /** The header as hashed by the checksum: tensor entries sorted by key, then metadata sorted, without the checksum. */
+  static byte[] canonicalHeader(Map<String, TensorInfo> tensors, Map<String, String> metadata) {
+    StringBuilder b = new StringBuilder();
+    new TreeMap<>(tensors).forEach((k, t) -> b.append(k).append('\0').append(t.dtype()).append('\0')
+        .append(java.util.Arrays.toString(t.shape())).append('\0').append(t.begin()).append('\0').append(t.end())
+        .append('\n'));
+    new TreeMap<>(metadata).forEach((k, v) -> {
+      if (!k.equals(SafetensorsFile.CHECKSUM_KEY)) {
+        b.append(k).append('\0').append(v).append('\n');
+      }
+    });
+    return b.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  static java.security.MessageDigest sha256() {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static byte[] bytes(INDArray a) {
+    INDArray c = a.dataType() == DataType.DOUBLE ? a.dup('c') : a.castTo(DataType.FLOAT).dup('c');
+    int n = (int) c.length();
+    ByteBuffer bb;
+    if (c.dataType() == DataType.DOUBLE) {
+      bb = ByteBuffer.allocate(n * 8).order(ByteOrder.LITTLE_ENDIAN);
+      bb.asDoubleBuffer().put(c.data().asDouble());
+    } else {
+      bb = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
+      bb.asFloatBuffer().put(c.data().asFloat());
+    }
+    return bb.array();
+  }
+}

@@ -1,0 +1,335 @@
+package org.draft4j.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A read-only view of a safetensors file: an 8-byte little-endian header length N, N bytes of
+ * JSON header ({@code {"key": {"dtype","shape","data_offsets"}, "__metadata__": {...}}}), then the
+ * data. The header is fully validated on open (offsets in range, byte counts matching shapes, data
+ * covered without gaps or overlaps, and the data checksum when draft4j wrote one); tensors are memory-mapped one at a time on {@link #get}, so
+ * multi-GB files are never copied whole.
+ */
+public final class SafetensorsFile implements AutoCloseable {
+  /** Metadata key of the data-section SHA-256 that draft4j writes and verifies. */
+  public static final String CHECKSUM_KEY = "draft4j.data_sha256";
+  private static final long MAX_HEADER = 100L << 20;
+  private final String source;
+  private final FileChannel channel; // null when backed by bytes
+  private final ByteBuffer bytes; // null when backed by a file
+  private final long dataStart;
+  private final Map<String, TensorInfo> tensors;
+  private final Map<String, String> metadata;
+
+  private SafetensorsFile(String source, FileChannel channel, ByteBuffer bytes, long size) {
+    this.source = source;
+    this.channel = channel;
+    this.bytes = bytes;
+    if (size < 8) {
+      throw fail("file is " + size + " bytes, shorter than the 8-byte header length");
+    }
+    long n = readBuffer(0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    if (n < 2 || n > MAX_HEADER) {
+      throw fail("header length " + n + " is not within [2, " + MAX_HEADER + "]");
+    }
+    if (8 + n > size) {
+      throw fail("header length " + n + " runs past the end of the file (" + size + " bytes)");
+    }
+    dataStart = 8 + n;
+    ByteBuffer hb = readBuffer(8, (int) n);
+    byte[] hdr = new byte[(int) n];
+    hb.get(hdr);
+    Map<String, Object> json;
+    try {
+      json = Json.parseObject(new String(hdr, StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      throw fail("header is not valid JSON (" + e.getMessage() + ")");
+    }
+    Map<String, TensorInfo> t = new LinkedHashMap<>();
+    Map<String, String> meta = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : json.entrySet()) {
+      if (e.getKey().equals("__metadata__")) {
+        if (!(e.getValue() instanceof Map<?, ?> m)) {
+          throw fail("__metadata__ is not an object");
+        }
+        for (Map.Entry<?, ?> me : m.entrySet()) {
+          if (!(me.getValue() instanceof String)) {
+            throw fail("__metadata__ value of \"" + me.getKey() + "\" is not a string");
+          }
+          meta.put((String) me.getKey(), (String) me.getValue());
+        }
+        continue;
+      }
+      t.put(e.getKey(), parseEntry(e.getKey(), e.getValue()));
+    }
+    long dataLen = size - dataStart;
+    List<TensorInfo> sorted = new ArrayList<>(t.values());
+    sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
+    long expect = 0;
+    for (TensorInfo ti : sorted) {
+      if (ti.begin() != expect) {
+        throw fail("tensor \"" + ti.name() + "\" starts at byte " + ti.begin() + " but the previous one ends at "
+            + expect + (ti.begin() < expect ? " (overlap)" : " (gap)"));
+      }
+      expect = ti.end();
+    }
+    if (expect > dataLen) {
+      throw fail("data is truncated: the header needs " + expect + " data bytes, the file has " + dataLen);
+    }
+    if (expect < dataLen) {
+      throw fail("file has " + (dataLen - expect) + " trailing bytes not covered by any tensor");
+    }
+    this.tensors = Collections.unmodifiableMap(t);
+    this.metadata = Collections.unmodifiableMap(meta);
+    String want = meta.get(CHECKSUM_KEY);
+    if (want != null) {
+      java.security.MessageDigest sha = Safetensors.sha256();
+      sha.update(Safetensors.canonicalHeader(t, meta));
+      long chunk = 1 << 26;
+      for (long off = 0; off < dataLen; off += chunk) {
+        sha.update(readBuffer(dataStart + off, (int) Math.min(chunk, dataLen - off)));
+      }
+      String got = java.util.HexFormat.of().formatHex(sha.digest());
+      if (!got.equalsIgnoreCase(want)) {
+        throw fail("data checksum mismatch (" + CHECKSUM_KEY + " " + want + ", data hashes to " + got
+            + "): the file is corrupted");
+      }
+    }
+  }
+
+  private TensorInfo parseEntry(String key, Object v) {
+    String where = source + ": tensor \"" + key + "\"";
+    if (!(v instanceof Map<?, ?> m)) {
+      throw new SafetensorsException(where + ": header entry is not an object");
+    }
+    if (!(m.get("dtype") instanceof String ds)) {
+      throw new SafetensorsException(where + ": missing string field \"dtype\"");
+    }
+    SafetensorsDType dt = SafetensorsDType.parse(ds, where);
+    if (!(m.get("shape") instanceof List<?> sl)) {
+      throw new SafetensorsException(where + ": missing array field \"shape\"");
+    }
+    long[] shape = new long[sl.size()];
+    for (int i = 0; i < shape.length; i++) {
+      if (!(sl.get(i) instanceof Long d) || d < 0) {
+        throw new SafetensorsException(where + ": shape entry " + i + " is not a non-negative integer: " + sl.get(i));
+      }
+      shape[i] = d;
+    }
+    if (!(m.get("data_offsets") instanceof List<?> ol) || ol.size() != 2
+        || !(ol.get(0) instanceof Long b) || !(ol.get(1) instanceof Long en)) {
+      throw new SafetensorsException(where + ": \"data_offsets\" must be two integers");
+    }
+    if (b < 0 || en < b) {
+      throw new SafetensorsException(where + ": bad data_offsets [" + b + ", " + en + "]");
+    }
+    TensorInfo ti = new TensorInfo(key, dt, shape, b, en);
+    long need;
+    try {
+      need = Math.multiplyExact(ti.numel(), (long) dt.bytes());
+    } catch (ArithmeticException e) {
+      throw new SafetensorsException(where + ": shape " + java.util.Arrays.toString(shape) + " overflows");
+    }
+    if (need != en - b) {
+      throw new SafetensorsException(where + ": shape " + java.util.Arrays.toString(shape) + " of " + dt + " needs "
+          + need + " bytes but data_offsets give " + (en - b));
+    }
+    return ti;
+  }
+
+  private SafetensorsException fail(String what) {
+    return new SafetensorsException(source + ": " + what);
+  }
+
+  private ByteBuffer readBuffer(long offset, int len) {
+    if (bytes != null) {
+      ByteBuffer d = bytes.duplicate();
+      d.position((int) offset);
+      d.limit((int) offset + len);
+      return d.slice().order(ByteOrder.LITTLE_ENDIAN);
+    }
+    try {
+      return channel.map(FileChannel.MapMode.READ_ONLY, offset, len).order(ByteOrder.LITTLE_ENDIAN);
+    } catch (IOException e) {
+      throw new SafetensorsException(source + ": cannot map bytes [" + offset + ", " + (offset + len) + ")", e);
+    }
+  }
+
+  /** Opens and validates a file; the file stays open (mapped lazily) until {@link #close()}. */
+  public static SafetensorsFile open(Path path) {
+    FileChannel ch = null;
+    try {
+      ch = FileChannel.open(path, StandardOpenOption.READ);
+      return new SafetensorsFile(path.toString(), ch, null, ch.size());
+    } catch (IOException e) {
+      closeQuietly(ch);
+      throw new SafetensorsException(path + ": cannot open (" + e + ")", e);
+    } catch (RuntimeException e) {
+      closeQuietly(ch);
+      throw e;
+    }
+  }
+
+  /** Reads and validates a file held in memory (for example a classpath resource). */
+  public static SafetensorsFile fromBytes(byte[] data, String source) {
+    return new SafetensorsFile(source, null, ByteBuffer.wrap(data), data.length);
+  }
+
+  /** Reads a whole stream, then validates it as {@link #fromBytes}. */
+  public static SafetensorsFile fromStream(InputStream in, String source) throws IOException {
+    return fromBytes(in.readAllBytes(), source);
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    if (ch != null) {
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // nothing to do
+      }
+    }
+  }
+
+  /** Where this file came from (path or resource name), as used in error messages. */
+  public String source() {
+    return source;
+  }
+
+  /** Tensor keys in header order. */
+  public Set<String> keys() {
+    return tensors.keySet();
+  }
+
+  /** Header entry of a key, or an exception naming the file and the key. */
+  public TensorInfo info(String key) {
+    TensorInfo ti = tensors.get(key);
+    if (ti == null) {
+      throw fail("missing tensor \"" + key + "\" (" + tensors.size() + " tensors present)");
+    }
+    return ti;
+  }
+
+  /** Whether the file holds a tensor of that key. */
+  public boolean contains(String key) {
+    return tensors.containsKey(key);
+  }
+
+  /** The {@code __metadata__} string map (empty when absent). */
+  public Map<String, String> metadata() {
+    return metadata;
+  }
+
+  /** Loads a tensor as float32, converting F16, BF16, F64 and integer types. */
+  public INDArray get(String key) {
+    return get(key, DataType.FLOAT);
+  }
+
+  /** Loads a tensor converted to {@code FLOAT} or {@code DOUBLE}. */
+  public INDArray get(String key, DataType type) {
+    TensorInfo ti = info(key);
+    long n = ti.numel();
+    if (n > Integer.MAX_VALUE) {
+      throw fail("tensor \"" + key + "\" has " + n + " elements, more than one array can hold");
+    }
+    ByteBuffer b = readBuffer(dataStart + ti.begin(), (int) (ti.end() - ti.begin()));
+    double[] d = null;
+    float[] f = new float[(int) n];
+    switch (ti.dtype()) {
+      case F32 -> b.asFloatBuffer().get(f);
+      case F64 -> {
+        d = new double[(int) n];
+        b.asDoubleBuffer().get(d);
+      }
+      case F16 -> {
+        for (int i = 0; i < n; i++) {
+          f[i] = halfToFloat(b.getShort(2 * i));
+        }
+      }
+      case BF16 -> {
+        for (int i = 0; i < n; i++) {
+          f[i] = Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16);
+        }
+      }
+      case I64 -> {
+        for (int i = 0; i < n; i++) {
+          f[i] = b.getLong(8 * i);
+        }
+      }
+      case I32 -> {
+        for (int i = 0; i < n; i++) {
+          f[i] = b.getInt(4 * i);
+        }
+      }
+      case I16 -> {
+        for (int i = 0; i < n; i++) {
+          f[i] = b.getShort(2 * i);
+        }
+      }
+      case I8 -> {
+        for (int i = 0; i < n; i++) {
+          f[i] = b.get(i);
+        }
+      }
+      case U8, BOOL -> {
+        for (int i = 0; i < n; i++) {
+          f[i] = b.get(i) & 0xff;
+        }
+      }
+      default -> throw fail("unsupported dtype " + ti.dtype());
+    }
+    long[] shape = ti.shape();
+    INDArray out;
+    if (d != null) {
+      out = shape.length == 0 ? Nd4j.scalar(d[0]) : Nd4j.create(d, shape, 'c');
+    } else {
+      out = shape.length == 0 ? Nd4j.scalar(f[0]) : Nd4j.create(f, shape, 'c');
+    }
+    return out.dataType() == type ? out : out.castTo(type);
+  }
+
+  /** Loads every tensor as float32, in header order. */
+  public Map<String, INDArray> readAll() {
+    Map<String, INDArray> m = new LinkedHashMap<>();
+    for (String k : tensors.keySet()) {
+      m.put(k, get(k));
+    }
+    return m;
+  }
+
+  /** IEEE 754 binary16 to float (subnormals, infinities and NaN included). */
+  static float halfToFloat(short h) {
+    int bits = h & 0xffff;
+    int sign = (bits >>> 15) << 31;
+    int exp = (bits >>> 10) & 0x1f;
+    int mant = bits & 0x3ff;
+    if (exp == 0x1f) {
+      return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+    }
+    if (exp == 0) {
+      float v = mant * 0x1p-24f;
+      return sign != 0 ? -v : v;
+    }
+    return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(channel);
+  }
+}

@@ -1,0 +1,142 @@
+package org.draft4j.models;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.draft4j.io.Json;
+import org.draft4j.io.Safetensors;
+import org.draft4j.io.SafetensorsFile;
+import org.draft4j.nn.GraphBuilder;
+import org.draft4j.nn.Parameters;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Hugging Face {@code CLIPTextModel}: token + position embeddings, a pre-LayerNorm transformer with
+ * causal self-attention and (quick) GELU MLPs, and a final LayerNorm; the output is
+ * {@code last_hidden_state [B, L, hidden]}, which Stable Diffusion uses as cross-attention context.
+ * Parameters carry HF names ({@code text_model.embeddings.token_embedding.weight},
+ * {@code text_model.encoder.layers.i.self_attn.q_proj}, {@code text_model.final_layer_norm}).
+ */
+public final class ClipTextModel {
+  /** Hugging Face's weights file name inside a model folder. */
+  public static final String WEIGHTS_FILE = "model.safetensors";
+  private final ClipTextConfig config;
+  private final Parameters params;
+  private SameDiff graph;
+  private int graphLen = -1;
+
+  private ClipTextModel(ClipTextConfig config, Parameters params) {
+    this.config = config;
+    this.params = params;
+  }
+
+  /** Random weights as CLIP initializes them (N(0, 0.02²) embeddings), deterministic in {@code seed}. */
+  public static ClipTextModel random(ClipTextConfig config, long seed) {
+    ClipTextModel m = new ClipTextModel(config, Parameters.random(seed));
+    m.compile(config.maxPositionEmbeddings());
+    return m;
+  }
+
+  /** A model over given weights; missing, misshapen or unexpected keys are refused naming the first. */
+  public static ClipTextModel of(ClipTextConfig config, Parameters params) {
+    ClipTextModel m = new ClipTextModel(config, params);
+    m.compile(config.maxPositionEmbeddings());
+    if (!params.unused().stream().allMatch(k -> k.endsWith("position_ids"))) {
+      throw new IllegalArgumentException(params.source() + ": unexpected parameter \""
+          + params.unused().stream().filter(k -> !k.endsWith("position_ids")).findFirst().orElseThrow() + "\"");
+    }
+    return m;
+  }
+
+  /** Loads a Hugging Face folder ({@code config.json} + {@code model.safetensors}). */
+  public static ClipTextModel load(Path dir) throws IOException {
+    ClipTextConfig cfg = ClipTextConfig.load(dir.resolve("config.json"));
+    Path w = dir.resolve(WEIGHTS_FILE);
+    try (SafetensorsFile f = SafetensorsFile.open(w)) {
+      return of(cfg, Parameters.of(f.readAll(), w.toString()));
+    }
+  }
+
+  /** Writes a Hugging Face folder. */
+  public void save(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("config.json"), Json.writePretty(config.toJson()));
+    Safetensors.write(dir.resolve(WEIGHTS_FILE), params.asMap(), Map.of("format", "pt"));
+  }
+
+  public ClipTextConfig config() {
+    return config;
+  }
+
+  public Parameters parameters() {
+    return params;
+  }
+
+  /** Adds the encoder to a graph: {@code ids [B, L]} (int) to {@code last_hidden_state [B*L, hidden]}. */
+  public SDVariable forward(GraphBuilder g, SDVariable ids, int len) {
+    ClipTextConfig c = config;
+    int d = c.hiddenSize();
+    String e = "text_model.embeddings.";
+    SDVariable tok = g.weight(e + "token_embedding.weight", new long[] {c.vocabSize(), d}, Parameters.Init.NORMAL_002, 0);
+    SDVariable pos = g.weight(e + "position_embedding.weight", new long[] {c.maxPositionEmbeddings(), d},
+        Parameters.Init.NORMAL_002, 0);
+    SameDiff sd = g.sd();
+    SDVariable x = sd.gather(tok, ids.reshape(-1), 0); // [B*L, d]
+    SDVariable p = pos.get(org.nd4j.autodiff.samediff.SDIndex.interval(0, len)); // [L, d]
+    x = x.reshape(-1, len, d).add(p).reshape(-1, d);
+    INDArray mask = GraphBuilder.causalMask(len);
+    int heads = c.numAttentionHeads();
+    for (int i = 0; i < c.numHiddenLayers(); i++) {
+      String l = "text_model.encoder.layers." + i + ".";
+      SDVariable h = g.layerNorm(l + "layer_norm1", x, d, c.layerNormEps());
+      SDVariable q = g.linear(l + "self_attn.q_proj", h, d, d, true);
+      SDVariable k = g.linear(l + "self_attn.k_proj", h, d, d, true);
+      SDVariable v = g.linear(l + "self_attn.v_proj", h, d, d, true);
+      SDVariable o = g.multiHead(q, k, v, len, len, heads, d / heads, mask);
+      x = x.add(g.linear(l + "self_attn.out_proj", o, d, d, true));
+      h = g.layerNorm(l + "layer_norm2", x, d, c.layerNormEps());
+      h = g.linear(l + "mlp.fc1", h, d, c.intermediateSize(), true);
+      h = c.hiddenAct().equals("gelu") ? g.gelu(h) : g.quickGelu(h);
+      x = x.add(g.linear(l + "mlp.fc2", h, c.intermediateSize(), d, true));
+    }
+    return g.layerNorm("text_model.final_layer_norm", x, d, c.layerNormEps());
+  }
+
+  private synchronized SameDiff compile(int len) {
+    if (graph == null || graphLen != len) {
+      SameDiff sd = SameDiff.create();
+      GraphBuilder g = new GraphBuilder(sd, params, List.of());
+      SDVariable ids = sd.placeHolder("input_ids", DataType.INT, -1, len);
+      forward(g, ids, len).rename("last_hidden_state");
+      graph = sd;
+      graphLen = len;
+    }
+    return graph;
+  }
+
+  /** Encodes token ids {@code [B, L]} to {@code last_hidden_state [B, L, hidden]} (no gradient). */
+  public synchronized INDArray encode(int[][] ids) {
+    checkArgument(ids.length > 0, "no token sequences to encode");
+    int len = ids[0].length;
+    checkArgument(len <= config.maxPositionEmbeddings(), "sequence length %s exceeds max_position_embeddings %s", len,
+        config.maxPositionEmbeddings());
+    for (int[] row : ids) {
+      checkArgument(row.length == len, "token sequences differ in length (%s vs %s)", row.length, len);
+      for (int id : row) {
+        checkArgument(id >= 0 && id < config.vocabSize(), "token id %s outside [0, %s)", id, config.vocabSize());
+      }
+    }
+    SameDiff sd = compile(len);
+    INDArray in = Nd4j.createFromArray(ids).castTo(DataType.INT);
+    INDArray out = sd.output(Map.of("input_ids", in), "last_hidden_state").get("last_hidden_state");
+    return out.reshape(ids.length, len, config.hiddenSize());
+  }
+}

@@ -1,0 +1,79 @@
+package org.draft4j.models;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Read access to a diffusers-style model folder, either on disk or on the classpath, by relative
+ * path ({@code unet/config.json}). Missing files fail with the full location.
+ */
+public interface ModelFolder {
+  /** The bytes of a file, or an {@link UncheckedIOException} naming it. */
+  byte[] read(String relative);
+
+  /** Whether the file exists. */
+  boolean exists(String relative);
+
+  /** Human-readable location for error messages. */
+  String location(String relative);
+
+  /** Reads a UTF-8 text file. */
+  default String readString(String relative) {
+    return new String(read(relative), StandardCharsets.UTF_8);
+  }
+
+  /** A folder on disk. */
+  static ModelFolder of(Path dir) {
+    return new ModelFolder() {
+      @Override
+      public byte[] read(String relative) {
+        try {
+          return Files.readAllBytes(dir.resolve(relative));
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot read " + dir.resolve(relative) + " (" + e + ")", e);
+        }
+      }
+
+      @Override
+      public boolean exists(String relative) {
+        return Files.exists(dir.resolve(relative));
+      }
+
+      @Override
+      public String location(String relative) {
+        return dir.resolve(relative).toString();
+      }
+    };
+  }
+
+  /** A folder on the classpath under {@code prefix} (for weights shipped in a jar). */
+  static ModelFolder classpath(ClassLoader loader, String prefix) {
+    return new ModelFolder() {
+      @Override
+      public byte[] read(String relative) {
+        try (InputStream in = loader.getResourceAsStream(prefix + "/" + relative)) {
+          if (in == null) {
+            throw new UncheckedIOException(new IOException("classpath resource " + location(relative) + " not found"));
+          }
+          return in.readAllBytes();
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot read " + location(relative), e);
+        }
+      }
+
+      @Override
+      public boolean exists(String relative) {
+        return loader.getResource(prefix + "/" + relative) != null;
+      }
+
+      @Override
+      public String location(String relative) {
+        return "classpath:" + prefix + "/" + relative;
+      }
+    };
+  }
+}

@@ -1,0 +1,236 @@
+package org.draft4j.models;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkState;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.draft4j.spi.ImageDecoder;
+import org.draft4j.text.ClipTokenizer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A text-to-image diffusion model in Stable Diffusion's layout: tokenizer, CLIP text encoder, UNet
+ * and an image decoder (a VAE, or pixel space). Immutable wiring of components; prompt embeddings
+ * are cached (the text encoder is frozen).
+ */
+public final class TextToImageModel {
+  private final String id;
+  private final ClipTokenizer tokenizer;
+  private final ClipTextModel textEncoder;
+  private final UNet2DConditionModel unet;
+  private final ImageDecoder decoder;
+  private final Map<String, INDArray> promptCache = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, INDArray> e) {
+      return size() > 4096;
+    }
+  });
+
+  private TextToImageModel(Builder b) {
+    this.id = b.id;
+    this.tokenizer = b.tokenizer;
+    this.textEncoder = b.textEncoder;
+    this.unet = b.unet;
+    this.decoder = b.decoder;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Loads a pixel-space model in diffusers folder layout: {@code unet/} (config.json +
+   * diffusion_pytorch_model.safetensors), {@code text_encoder/} (config.json + model.safetensors),
+   * {@code tokenizer/} (vocab.json + merges.txt, max length from tokenizer_config.json or 77).
+   */
+  public static TextToImageModel load(ModelFolder folder, String id) {
+    UNet2DConditionConfig uc = UNet2DConditionConfig.fromJson(
+        org.draft4j.io.Json.parseObject(folder.readString("unet/config.json")), folder.location("unet/config.json"));
+    String uw = "unet/" + UNet2DConditionModel.WEIGHTS_FILE;
+    UNet2DConditionModel unet;
+    try (org.draft4j.io.SafetensorsFile f = org.draft4j.io.SafetensorsFile.fromBytes(folder.read(uw),
+        folder.location(uw))) {
+      unet = UNet2DConditionModel.of(uc, org.draft4j.nn.Parameters.of(f.readAll(), folder.location(uw)));
+    }
+    ClipTextConfig tc = ClipTextConfig.fromJson(
+        org.draft4j.io.Json.parseObject(folder.readString("text_encoder/config.json")),
+        folder.location("text_encoder/config.json"));
+    String tw = "text_encoder/" + ClipTextModel.WEIGHTS_FILE;
+    ClipTextModel text;
+    try (org.draft4j.io.SafetensorsFile f = org.draft4j.io.SafetensorsFile.fromBytes(folder.read(tw),
+        folder.location(tw))) {
+      text = ClipTextModel.of(tc, org.draft4j.nn.Parameters.of(f.readAll(), folder.location(tw)));
+    }
+    int maxLen = 77;
+    if (folder.exists("tokenizer/tokenizer_config.json")) {
+      Object v = org.draft4j.io.Json.parseObject(folder.readString("tokenizer/tokenizer_config.json"))
+          .get("model_max_length");
+      if (v instanceof Number n) {
+        maxLen = n.intValue();
+      }
+    }
+    ClipTokenizer tok = new ClipTokenizer(ClipTokenizer.readVocab(folder.readString("tokenizer/vocab.json")),
+        ClipTokenizer.readMerges(folder.readString("tokenizer/merges.txt")), maxLen);
+    return builder().id(id).tokenizer(tok).textEncoder(text).unet(unet).decoder(ImageDecoder.pixelSpace()).build();
+  }
+
+  /**
+   * Writes the model in diffusers folder layout (model_index.json, unet/, text_encoder/, tokenizer/);
+   * {@code vocabJson}/{@code mergesTxt} are the tokenizer files, {@code schedulerConfig} the
+   * scheduler/scheduler_config.json content.
+   */
+  public void save(java.nio.file.Path dir, String vocabJson, String mergesTxt,
+      Map<String, Object> schedulerConfig) throws java.io.IOException {
+    java.nio.file.Files.createDirectories(dir.resolve("tokenizer"));
+    java.nio.file.Files.createDirectories(dir.resolve("scheduler"));
+    unet.save(dir.resolve("unet"));
+    textEncoder.save(dir.resolve("text_encoder"));
+    java.nio.file.Files.writeString(dir.resolve("tokenizer/vocab.json"), vocabJson);
+    java.nio.file.Files.writeString(dir.resolve("tokenizer/merges.txt"), mergesTxt);
+    Map<String, Object> tc = new LinkedHashMap<>();
+    tc.put("model_max_length", tokenizer.maxLength());
+    tc.put("bos_token", ClipTokenizer.BOS);
+    tc.put("eos_token", ClipTokenizer.EOS);
+    tc.put("pad_token", ClipTokenizer.EOS);
+    java.nio.file.Files.writeString(dir.resolve("tokenizer/tokenizer_config.json"),
+        org.draft4j.io.Json.writePretty(tc));
+    java.nio.file.Files.writeString(dir.resolve("scheduler/scheduler_config.json"),
+        org.draft4j.io.Json.writePretty(schedulerConfig));
+    Map<String, Object> index = new LinkedHashMap<>();
+    index.put("_class_name", "StableDiffusionPipeline");
+    index.put("_draft4j_pixel_space", true);
+    index.put("scheduler", List.of("diffusers", "DDIMScheduler"));
+    index.put("text_encoder", List.of("transformers", "CLIPTextModel"));
+    index.put("tokenizer", List.of("transformers", "CLIPTokenizer"));
+    index.put("unet", List.of("diffusers", "UNet2DConditionModel"));
+    java.nio.file.Files.writeString(dir.resolve("model_index.json"), org.draft4j.io.Json.writePretty(index));
+  }
+
+  /** Model identifier recorded in adapter provenance. */
+  public String id() {
+    return id;
+  }
+
+  public ClipTokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  public ClipTextModel textEncoder() {
+    return textEncoder;
+  }
+
+  public UNet2DConditionModel unet() {
+    return unet;
+  }
+
+  public ImageDecoder decoder() {
+    return decoder;
+  }
+
+  /** Shape of one sample {@code [C, H, W]} at the UNet's configured size. */
+  public long[] sampleShape() {
+    UNet2DConditionConfig c = unet.config();
+    return new long[] {c.inChannels(), c.sampleSize(), c.sampleSize()};
+  }
+
+  /** A fresh denoiser (graph runner) over this model's UNet at its sample size. */
+  public UNetDenoiser newDenoiser() {
+    int s = unet.config().sampleSize();
+    return new UNetDenoiser(unet, s, s, tokenizer.maxLength());
+  }
+
+  /** Text embeddings {@code [B, L, D]} of the prompts (cached per prompt). */
+  public INDArray encode(List<String> prompts) {
+    checkArgument(!prompts.isEmpty(), "no prompts to encode");
+    List<String> missing = new ArrayList<>();
+    for (String p : prompts) {
+      checkArgument(p != null, "prompt must not be null");
+      if (!promptCache.containsKey(p) && !missing.contains(p)) {
+        missing.add(p);
+      }
+    }
+    if (!missing.isEmpty()) {
+      int[][] ids = new int[missing.size()][];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = tokenizer.encodePadded(missing.get(i));
+      }
+      INDArray e = textEncoder.encode(ids);
+      for (int i = 0; i < ids.length; i++) {
+        promptCache.put(missing.get(i), e.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i)).dup()
+            .reshape(1, e.size(1), e.size(2)));
+      }
+    }
+    INDArray[] rows = new INDArray[prompts.size()];
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] = promptCache.get(prompts.get(i));
+      checkState(rows[i] != null, "prompt cache lost an entry");
+    }
+    return Nd4j.concat(0, rows);
+  }
+
+  /** Builder; every component is required and may be set once. */
+  public static final class Builder {
+    private String id;
+    private ClipTokenizer tokenizer;
+    private ClipTextModel textEncoder;
+    private UNet2DConditionModel unet;
+    private ImageDecoder decoder;
+
+    private static void once(Object current, String field) {
+      checkState(current == null, "%s is already set", field);
+    }
+
+    public Builder id(String id) {
+      once(this.id, "id");
+      this.id = id;
+      return this;
+    }
+
+    public Builder tokenizer(ClipTokenizer t) {
+      once(tokenizer, "tokenizer");
+      tokenizer = t;
+      return this;
+    }
+
+    public Builder textEncoder(ClipTextModel t) {
+      once(textEncoder, "textEncoder");
+      textEncoder = t;
+      return this;
+    }
+
+    public Builder unet(UNet2DConditionModel u) {
+      once(unet, "unet");
+      unet = u;
+      return this;
+    }
+
+    public Builder decoder(ImageDecoder d) {
+      once(decoder, "decoder");
+      decoder = d;
+      return this;
+    }
+
+    public TextToImageModel build() {
+      checkState(id != null, "id is required");
+      checkState(tokenizer != null, "tokenizer is required");
+      checkState(textEncoder != null, "textEncoder is required");
+      checkState(unet != null, "unet is required");
+      checkState(decoder != null, "decoder is required (ImageDecoder.pixelSpace() for pixel models)");
+      checkArgument(textEncoder.config().hiddenSize() == unet.config().crossAttentionDim(),
+          "text encoder hidden_size %s differs from the UNet's cross_attention_dim %s",
+          textEncoder.config().hiddenSize(), unet.config().crossAttentionDim());
+      checkArgument(tokenizer.vocabSize() <= textEncoder.config().vocabSize(),
+          "tokenizer vocabulary (%s) is larger than the text encoder's vocab_size %s", tokenizer.vocabSize(),
+          textEncoder.config().vocabSize());
+      checkArgument(tokenizer.maxLength() <= textEncoder.config().maxPositionEmbeddings(),
+          "tokenizer max length %s exceeds max_position_embeddings %s", tokenizer.maxLength(),
+          textEncoder.config().maxPositionEmbeddings());
+      return new TextToImageModel(this);
+    }
+  }
+}

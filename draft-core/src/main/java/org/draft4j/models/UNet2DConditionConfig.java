@@ -1,0 +1,193 @@
+package org.draft4j.models;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.draft4j.io.Json;
+
+/**
+ * The subset of diffusers' {@code UNet2DConditionModel} config that Stable Diffusion 1.x and smaller
+ * models of the same architecture use. Fields keep diffusers' names in {@link #toJson()} and
+ * {@link #fromJson}; values draft4j does not implement are refused naming the supported ones.
+ *
+ * <p>Note: as in diffusers, {@code attention_head_dim} of SD 1.x configs is the number of heads
+ * (legacy naming) unless {@code num_attention_heads} is given; head size = channels / heads.
+ */
+public record UNet2DConditionConfig(
+    int sampleSize,
+    int inChannels,
+    int outChannels,
+    int[] blockOutChannels,
+    int layersPerBlock,
+    List<String> downBlockTypes,
+    List<String> upBlockTypes,
+    int[] attentionHeads,
+    int crossAttentionDim,
+    int normNumGroups,
+    double normEps,
+    boolean flipSinToCos,
+    int freqShift) {
+
+  static final Set<String> DOWN_TYPES = Set.of("CrossAttnDownBlock2D", "DownBlock2D");
+  static final Set<String> UP_TYPES = Set.of("CrossAttnUpBlock2D", "UpBlock2D");
+
+  public UNet2DConditionConfig {
+    checkArgument(blockOutChannels.length >= 1, "block_out_channels must not be empty");
+    checkArgument(downBlockTypes.size() == blockOutChannels.length,
+        "down_block_types has %s entries but block_out_channels has %s", downBlockTypes.size(), blockOutChannels.length);
+    checkArgument(upBlockTypes.size() == blockOutChannels.length,
+        "up_block_types has %s entries but block_out_channels has %s", upBlockTypes.size(), blockOutChannels.length);
+    checkArgument(attentionHeads.length == blockOutChannels.length,
+        "attention_head_dim has %s entries but block_out_channels has %s", attentionHeads.length, blockOutChannels.length);
+    for (String t : downBlockTypes) {
+      checkArgument(DOWN_TYPES.contains(t), "down_block_types entry \"%s\" is not supported; allowed: %s", t, DOWN_TYPES);
+    }
+    for (String t : upBlockTypes) {
+      checkArgument(UP_TYPES.contains(t), "up_block_types entry \"%s\" is not supported; allowed: %s", t, UP_TYPES);
+    }
+    for (int i = 0; i < blockOutChannels.length; i++) {
+      int c = blockOutChannels[i];
+      checkArgument(c > 0 && c % normNumGroups == 0,
+          "block_out_channels[%s] = %s must be a positive multiple of norm_num_groups = %s", i, c, normNumGroups);
+      checkArgument(attentionHeads[i] > 0 && c % attentionHeads[i] == 0,
+          "block_out_channels[%s] = %s is not divisible by the %s attention heads", i, c, attentionHeads[i]);
+    }
+    checkArgument(layersPerBlock >= 1, "layers_per_block = %s must be >= 1", layersPerBlock);
+    checkArgument(sampleSize > 0 && sampleSize % (1 << (blockOutChannels.length - 1)) == 0,
+        "sample_size = %s must be divisible by 2^(blocks-1) = %s", sampleSize, 1 << (blockOutChannels.length - 1));
+    blockOutChannels = blockOutChannels.clone();
+    attentionHeads = attentionHeads.clone();
+    downBlockTypes = List.copyOf(downBlockTypes);
+    upBlockTypes = List.copyOf(upBlockTypes);
+  }
+
+  @Override
+  public int[] blockOutChannels() {
+    return blockOutChannels.clone();
+  }
+
+  @Override
+  public int[] attentionHeads() {
+    return attentionHeads.clone();
+  }
+
+  /** Channel count of block i. */
+  public int channels(int i) {
+    return blockOutChannels[i];
+  }
+
+  /** Number of resolution levels. */
+  public int levels() {
+    return blockOutChannels.length;
+  }
+
+  /** The time embedding width, 4 × block_out_channels[0] as in diffusers. */
+  public int timeEmbedDim() {
+    return blockOutChannels[0] * 4;
+  }
+
+  /** Parses diffusers' config.json content; {@code source} names it in errors. */
+  public static UNet2DConditionConfig fromJson(Map<String, Object> m, String source) {
+    ConfigReader r = new ConfigReader(m, source);
+    int[] boc = r.intList("block_out_channels", new int[] {320, 640, 1280, 1280}, 0);
+    int n = boc.length;
+    int[] heads;
+    if (r.has("num_attention_heads")) {
+      heads = r.intList("num_attention_heads", null, n);
+    } else {
+      heads = r.intList("attention_head_dim", fill(n, 8), n);
+    }
+    r.oneOf("mid_block_type", "UNetMidBlock2DCrossAttn", Set.of("UNetMidBlock2DCrossAttn"));
+    r.oneOf("act_fn", "silu", Set.of("silu"));
+    r.oneOf("time_embedding_type", "positional", Set.of("positional"));
+    r.oneOf("resnet_time_scale_shift", "default", Set.of("default"));
+    r.oneOf("attention_type", "default", Set.of("default"));
+    r.requireDefault("center_input_sample", Boolean.FALSE);
+    r.requireDefault("use_linear_projection", Boolean.FALSE);
+    r.requireDefault("only_cross_attention", Boolean.FALSE);
+    r.requireDefault("dual_cross_attention", Boolean.FALSE);
+    r.requireDefault("transformer_layers_per_block", 1);
+    r.requireDefault("downsample_padding", 1);
+    r.requireDefault("mid_block_scale_factor", 1);
+    r.requireDefault("resnet_out_scale_factor", 1.0);
+    r.requireDefault("conv_in_kernel", 3);
+    r.requireDefault("conv_out_kernel", 3);
+    for (String k : List.of("class_embed_type", "addition_embed_type", "encoder_hid_dim", "time_cond_proj_dim",
+        "time_embedding_dim", "timestep_post_act", "num_class_embeds")) {
+      if (r.has(k)) {
+        throw r.error(k, m.get(k), "null (this conditioning is not implemented)");
+      }
+    }
+    return new UNet2DConditionConfig(
+        r.integer("sample_size", 64),
+        r.integer("in_channels", 4),
+        r.integer("out_channels", 4),
+        boc,
+        r.integer("layers_per_block", 2),
+        r.stringList("down_block_types",
+            List.of("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D")),
+        r.stringList("up_block_types",
+            List.of("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D")),
+        heads,
+        r.integer("cross_attention_dim", 768),
+        r.integer("norm_num_groups", 32),
+        r.number("norm_eps", 1e-5),
+        r.bool("flip_sin_to_cos", true),
+        r.integer("freq_shift", 0));
+  }
+
+  /** Reads {@code config.json}. */
+  public static UNet2DConditionConfig load(Path configJson) throws IOException {
+    return fromJson(Json.parseObject(Files.readString(configJson)), configJson.toString());
+  }
+
+  private static int[] fill(int n, int v) {
+    int[] a = new int[n];
+    Arrays.fill(a, v);
+    return a;
+  }
+
+  /** diffusers' config.json content (round-trips through {@link #fromJson}). */
+  public Map<String, Object> toJson() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("_class_name", "UNet2DConditionModel");
+    m.put("sample_size", sampleSize);
+    m.put("in_channels", inChannels);
+    m.put("out_channels", outChannels);
+    m.put("block_out_channels", blockOutChannels.clone());
+    m.put("layers_per_block", layersPerBlock);
+    m.put("down_block_types", downBlockTypes);
+    m.put("mid_block_type", "UNetMidBlock2DCrossAttn");
+    m.put("up_block_types", upBlockTypes);
+    m.put("attention_head_dim", attentionHeads.clone());
+    m.put("cross_attention_dim", crossAttentionDim);
+    m.put("norm_num_groups", normNumGroups);
+    m.put("norm_eps", normEps);
+    m.put("flip_sin_to_cos", flipSinToCos);
+    m.put("freq_shift", freqShift);
+    m.put("act_fn", "silu");
+    return m;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof UNet2DConditionConfig c && Json.write(c.toJson()).equals(Json.write(toJson()));
+  }
+
+  @Override
+  public int hashCode() {
+    return Json.write(toJson()).hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return Json.write(toJson());
+  }
+}

@@ -1,0 +1,19 @@
+package org.draft4j.objectives;
+
+import java.util.Map;
+
+/**
+ * A training objective: given one micro-batch's context it returns the loss it minimizes and adds
+ * {@code dLoss/dθ} into the context's gradient accumulator. Objectives are small immutable values;
+ * a new one needs no change to the trainer.
+ */
+public interface Objective {
+  /** Computes loss and gradients for one micro-batch. */
+  ObjectiveResult compute(ObjectiveContext ctx);
+
+  /** A short name with parameters, for logs and provenance. */
+  String name();
+
+  /** Hyperparameters for provenance and resume checks. */
+  Map<String, Object> config();
+}

@@ -1,0 +1,51 @@
+package org.draft4j.objectives;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.draft4j.spi.RewardEvaluator;
+import org.draft4j.spi.Sampler;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * ReFL (ImageReward): run the chain without gradient up to a step m drawn uniformly from
+ * {@code [minStep, maxStep]} once per batch, predict {@code x̂_0} from that state in one model call,
+ * and differentiate {@code −mean r(decode(x̂_0))} through that call only.
+ */
+public final class Refl implements Objective {
+  private final int minStep;
+  private final int maxStep;
+
+  Refl(int minStep, int maxStep) {
+    checkArgument(0 <= minStep && minStep <= maxStep, "ReFL step range [%s, %s] is invalid", minStep, maxStep);
+    this.minStep = minStep;
+    this.maxStep = maxStep;
+  }
+
+  @Override
+  public ObjectiveResult compute(ObjectiveContext ctx) {
+    Sampler s = ctx.sampler();
+    checkArgument(maxStep < s.numSteps(), "ReFL max step %s must be < the sampler's %s steps", maxStep, s.numSteps());
+    int m = minStep + ctx.random().nextInt(maxStep - minStep + 1);
+    INDArray x = s.rollout(ctx.model(), ctx.cond(), ctx.initialNoise(), 0, m, m, ctx.seeds(), null).output();
+    INDArray x0 = s.predictX0(ctx.model(), ctx.cond(), x, m);
+    RewardEvaluator.Result ev = ctx.rewards().evaluate(x0, ctx.prompts(), true);
+    s.backwardPredictX0(ctx.model(), ctx.cond(), x, m, ev.gradient().mul(-1.0 / x0.size(0)), ctx.paramGrads());
+    return new ObjectiveResult(-ev.mean(), ev.rewards(), ev.terms(), Map.of("stop_step", (double) m));
+  }
+
+  @Override
+  public String name() {
+    return "refl(" + minStep + ", " + maxStep + ")";
+  }
+
+  @Override
+  public Map<String, Object> config() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("objective", "refl");
+    m.put("min_step", minStep);
+    m.put("max_step", maxStep);
+    return m;
+  }
+}

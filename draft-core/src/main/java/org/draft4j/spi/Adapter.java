@@ -1,0 +1,27 @@
+package org.draft4j.spi;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.draft4j.nn.LayerAdapter;
+
+/**
+ * A trainable adapter attached to a model's layers (LoRA and friends): the parameters optimizers
+ * update, a runtime scale ({@code 0} = base model, {@code 1} = as trained, other values interpolate
+ * or extrapolate), and persistence with provenance metadata.
+ */
+public interface Adapter extends LayerAdapter {
+  /** Unique name (graph variables are prefixed with it). */
+  String name();
+
+  /** The current output scale s: the layer computes {@code W x + s·Δ(x)}. */
+  double scale();
+
+  /** Sets the output scale; takes effect on the next model call. */
+  void setScale(double scale);
+
+  /** The adapter's hyperparameters (rank, alpha, targets, ...) for provenance. */
+  Map<String, String> config();
+
+  /** Saves parameters and metadata ({@code provenance} entries are stored as given). */
+  void save(Path path, AdapterFormat format, Map<String, String> provenance);
+}

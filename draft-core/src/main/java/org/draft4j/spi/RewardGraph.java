@@ -1,0 +1,80 @@
+package org.draft4j.spi;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * What a {@link Reward} sees while its graph is built: the SameDiff graph, the batch and image
+ * size, a way to feed per-call prompt data (token ids, text embeddings), and per-term logging.
+ * Graphs are built once per batch shape and reused, so prompt data must enter via
+ * {@link #promptInput}, never as constants.
+ */
+public final class RewardGraph {
+  private final SameDiff sd;
+  private final long batch;
+  private final long height;
+  private final long width;
+  private final Map<String, Function<List<String>, INDArray>> promptFeeds = new LinkedHashMap<>();
+  private final Map<String, SDVariable> terms = new LinkedHashMap<>();
+
+  public RewardGraph(SameDiff sd, long batch, long height, long width) {
+    this.sd = sd;
+    this.batch = batch;
+    this.height = height;
+    this.width = width;
+  }
+
+  public SameDiff sd() {
+    return sd;
+  }
+
+  public long batch() {
+    return batch;
+  }
+
+  public long height() {
+    return height;
+  }
+
+  public long width() {
+    return width;
+  }
+
+  /**
+   * A placeholder filled on every evaluation by {@code encoder(prompts)}; reusing a name returns
+   * the same placeholder.
+   *
+   * @param shape the full shape including the batch dimension
+   */
+  public SDVariable promptInput(String name, DataType type, Function<List<String>, INDArray> encoder, long... shape) {
+    if (promptFeeds.containsKey(name)) {
+      return sd.getVariable(name);
+    }
+    promptFeeds.put(name, encoder);
+    return sd.placeHolder(name, type, shape);
+  }
+
+  /** Records a per-image term {@code [B]} to be reported under {@code name}. */
+  public void logTerm(String name, SDVariable perImage) {
+    checkArgument(!terms.containsKey(name), "reward term \"%s\" logged twice", name);
+    terms.put(name, perImage);
+  }
+
+  /** The registered prompt feeds. */
+  public Map<String, Function<List<String>, INDArray>> promptFeeds() {
+    return promptFeeds;
+  }
+
+  /** The logged terms. */
+  public Map<String, SDVariable> terms() {
+    return terms;
+  }
+}

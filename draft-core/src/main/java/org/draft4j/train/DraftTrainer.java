@@ -1,0 +1,384 @@
+package org.draft4j.train;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkState;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.draft4j.Version;
+import org.draft4j.io.Json;
+import org.draft4j.models.TextToImageModel;
+import org.draft4j.models.UNetDenoiser;
+import org.draft4j.objectives.Objective;
+import org.draft4j.objectives.ObjectiveContext;
+import org.draft4j.objectives.ObjectiveResult;
+import org.draft4j.optim.Optimizer;
+import org.draft4j.optim.OptimizerState;
+import org.draft4j.spi.Adapter;
+import org.draft4j.spi.AdapterFormat;
+import org.draft4j.spi.AdapterSpec;
+import org.draft4j.spi.Conditioning;
+import org.draft4j.spi.NoiseSource;
+import org.draft4j.spi.Reward;
+import org.draft4j.spi.RewardEvaluator;
+import org.draft4j.spi.Sampler;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fine-tunes an adapter on a text-to-image model by backpropagating a reward through sampling.
+ * Configure once with {@link #builder()} (validated as a whole in {@code build()}; a built trainer's
+ * configuration is immutable), then call {@link #fit}. Each optimizer step draws {@code global}
+ * samples in micro-batches of {@code micro}, accumulates the objective's gradients (the mean over the
+ * global batch), and applies the optimizer to the adapter parameters only: base weights are graph
+ * constants and never change.
+ *
+ * <p>Prompts, initial noise and the objective's randomness are functions of (seed, sample index),
+ * so a run is reproducible on one backend and thread count.
+ */
+public final class DraftTrainer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(DraftTrainer.class);
+  private static final long XT_PURPOSE = 0x78540000L;
+
+  private final TextToImageModel model;
+  private final Sampler sampler;
+  private final Reward reward;
+  private final Objective objective;
+  private final Optimizer optimizer;
+  private final PromptSource prompts;
+  private final int micro;
+  private final int global;
+  private final long seed;
+  private final List<TrainingListener> listeners;
+  private final UNetDenoiser denoiser;
+  private final Adapter adapter;
+  private final RewardEvaluator evaluator;
+  private final OptimizerState optState;
+  private final Map<String, INDArray> params;
+  private long step;
+  private boolean closed;
+
+  private DraftTrainer(Builder b) {
+    this.model = b.model;
+    this.sampler = b.sampler;
+    this.reward = b.reward;
+    this.objective = b.objective;
+    this.optimizer = b.optimizer;
+    this.prompts = b.prompts;
+    this.micro = b.micro;
+    this.global = b.global;
+    this.seed = b.seed;
+    this.listeners = List.copyOf(b.listeners);
+    this.denoiser = model.newDenoiser();
+    this.adapter = b.adapterSpec.create(NoiseSource.mix(seed, 0xADA9L));
+    denoiser.attach(adapter);
+    List<String> adapted = denoiser.adaptedLayers();
+    checkArgument(!adapted.isEmpty(), "adapter %s matches no layer of model %s", adapter.name(), model.id());
+    this.params = denoiser.trainableParameters();
+    this.optState = optimizer.init(params);
+    this.evaluator = new RewardEvaluator(reward, model.decoder());
+    LOG.info("adapter {} on {} layers, {} trainable parameters", adapter.name(), adapted.size(),
+        params.values().stream().mapToLong(INDArray::length).sum());
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The adapter being trained (live). */
+  public Adapter adapter() {
+    return adapter;
+  }
+
+  /** The denoiser with the adapter attached (for sampling with the fine-tuned model). */
+  public UNetDenoiser denoiser() {
+    return denoiser;
+  }
+
+  /** Optimizer steps completed. */
+  public long step() {
+    return step;
+  }
+
+  /** The full configuration (for provenance and resume checks). */
+  public Map<String, Object> config() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("model", model.id());
+    m.put("sampler", sampler.toString());
+    m.put("reward", reward.name());
+    m.put("adapter", adapter.config());
+    m.put("objective", objective.config());
+    m.put("optimizer", optimizer.config());
+    m.put("micro_batch", micro);
+    m.put("global_batch", global);
+    m.put("seed", seed);
+    return m;
+  }
+
+  /** Provenance stored beside every saved adapter. */
+  public Map<String, String> provenance() {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("draft4j.version", Version.VERSION);
+    p.put("draft4j.base_model", model.id());
+    p.put("draft4j.training_config", Json.write(config()));
+    p.put("draft4j.steps", String.valueOf(step));
+    p.put("draft4j.seed", String.valueOf(seed));
+    p.put("draft4j.nd4j_backend", Nd4j.getBackend().getClass().getSimpleName());
+    return p;
+  }
+
+  /** Saves the adapter with {@link #provenance()} in its metadata. */
+  public void saveAdapter(Path path, AdapterFormat format) {
+    adapter.save(path, format, provenance());
+  }
+
+  /** Runs {@code steps} more optimizer steps. */
+  public void fit(int steps) {
+    checkState(!closed, "trainer is closed");
+    checkArgument(steps >= 0, "steps = %s must be >= 0", steps);
+    long target = step + steps;
+    Map<String, Object> cfg = config();
+    listeners.forEach(l -> l.onStart(step, target, cfg));
+    Throwable failure = null;
+    try {
+      while (step < target) {
+        StepMetrics m = trainStep(target);
+        listeners.forEach(l -> l.onStep(m));
+        if (step % 4 == 0) {
+          System.gc(); // native memory of dropped arrays is released only when their Java objects are collected
+        }
+      }
+    } catch (RuntimeException | Error e) {
+      failure = e;
+      throw e;
+    } finally {
+      for (TrainingListener l : listeners) {
+        l.onEnd(step, failure);
+      }
+    }
+  }
+
+  private StepMetrics trainStep(long target) {
+    long t0 = System.nanoTime();
+    Map<String, INDArray> grads = new LinkedHashMap<>();
+    params.forEach((k, v) -> grads.put(k, Nd4j.zerosLike(v)));
+    int accum = global / micro;
+    double loss = 0;
+    List<INDArray> rewards = new ArrayList<>();
+    Map<String, Double> termSums = new LinkedHashMap<>();
+    Map<String, Double> extra = new LinkedHashMap<>();
+    for (int mb = 0; mb < accum; mb++) {
+      long start = step * global + (long) mb * micro;
+      List<String> batchPrompts = prompts.batch(start, micro, seed);
+      long[] seeds = new long[micro];
+      for (int j = 0; j < micro; j++) {
+        seeds[j] = NoiseSource.mix(seed, start + j);
+      }
+      Conditioning cond = conditioning(batchPrompts);
+      long[] sh = model.sampleShape();
+      INDArray xT = NoiseSource.batch(seeds, XT_PURPOSE, sh[0], sh[1], sh[2]);
+      Map<String, INDArray> mg = new LinkedHashMap<>();
+      params.forEach((k, v) -> mg.put(k, Nd4j.zerosLike(v)));
+      ObjectiveContext ctx = new ObjectiveContext(denoiser, sampler, cond, evaluator, batchPrompts, xT, seeds,
+          new SplittableRandom(NoiseSource.mix(seed, step, mb, 0x0B7L)), mg);
+      ObjectiveResult r = objective.compute(ctx);
+      double w = (double) micro / global;
+      mg.forEach((k, v) -> grads.get(k).addi(v.muli(w)));
+      loss += r.loss() * w;
+      rewards.add(r.rewards());
+      r.terms().forEach((k, v) -> termSums.merge(k, v.sumNumber().doubleValue(), Double::sum));
+      r.metrics().forEach((k, v) -> extra.merge(k, v * w, Double::sum));
+    }
+    boolean finite = Double.isFinite(loss);
+    for (INDArray g : grads.values()) {
+      finite &= !(g.isNaN().any() || g.isInfinite().any());
+    }
+    double norm = Double.NaN;
+    double lr = optimizer.learningRate(optState.step());
+    if (finite) {
+      norm = optimizer.update(params, grads, optState);
+    } else {
+      LOG.warn("step {}: non-finite loss or gradient; update skipped", step + 1);
+    }
+    step++;
+    INDArray all = Nd4j.concat(0, rewards.toArray(new INDArray[0]));
+    Map<String, Double> terms = new LinkedHashMap<>();
+    termSums.forEach((k, v) -> terms.put(k, v / global));
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    return new StepMetrics(step, target, loss, all.meanNumber().doubleValue(),
+        all.length() > 1 ? all.stdNumber().doubleValue() : 0.0, terms, extra, norm, lr, seconds,
+        Memory.residentBytes(), !finite);
+  }
+
+  /** Prompt embeddings with the empty prompt as unconditional branch. */
+  public Conditioning conditioning(List<String> batchPrompts) {
+    INDArray cond = model.encode(batchPrompts);
+    INDArray uncond = model.encode(Collections.nCopies(batchPrompts.size(), ""));
+    return new Conditioning(cond, uncond);
+  }
+
+  /** Images and rewards of samples. */
+  public record Evaluation(INDArray images, INDArray rewards, Map<String, INDArray> terms) {}
+
+  /**
+   * Samples the current model (adapter at its current scale) for prompts with fixed per-sample
+   * seeds and scores them, without gradient.
+   */
+  public Evaluation evaluate(List<String> evalPrompts, long[] seeds) {
+    checkArgument(evalPrompts.size() == seeds.length, "%s prompts but %s seeds", evalPrompts.size(), seeds.length);
+    long[] sh = model.sampleShape();
+    INDArray xT = NoiseSource.batch(seeds, XT_PURPOSE, sh[0], sh[1], sh[2]);
+    Conditioning cond = conditioning(evalPrompts);
+    INDArray x0 = sampler.rollout(denoiser, cond, xT, 0, sampler.numSteps(), sampler.numSteps(), seeds, null)
+        .output();
+    RewardEvaluator.Result r = evaluator.evaluate(x0, evalPrompts, false);
+    return new Evaluation(r.images(), r.rewards(), r.terms());
+  }
+
+  /** Writes the configuration as JSON (for reproducibility). */
+  public void writeConfig(Path file) throws IOException {
+    Files.writeString(file, Json.writePretty(config()));
+  }
+
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      System.gc();
+    }
+  }
+
+  /** Builder; each setter may be called once, {@link #build()} validates across fields. */
+  public static final class Builder {
+    private TextToImageModel model;
+    private Sampler sampler;
+    private Reward reward;
+    private AdapterSpec adapterSpec;
+    private Objective objective;
+    private Optimizer optimizer;
+    private PromptSource prompts;
+    private Integer micro;
+    private Integer global;
+    private Long seed;
+    private final List<TrainingListener> listeners = new ArrayList<>();
+
+    private static void once(Object current, String field) {
+      checkState(current == null, "%s is already set; each builder field may be set once", field);
+    }
+
+    public Builder model(TextToImageModel m) {
+      once(model, "model");
+      model = m;
+      return this;
+    }
+
+    public Builder sampler(Sampler s) {
+      once(sampler, "sampler");
+      sampler = s;
+      return this;
+    }
+
+    public Builder reward(Reward r) {
+      once(reward, "reward");
+      reward = r;
+      return this;
+    }
+
+    public Builder adapter(AdapterSpec a) {
+      once(adapterSpec, "adapter");
+      adapterSpec = a;
+      return this;
+    }
+
+    public Builder objective(Objective o) {
+      once(objective, "objective");
+      objective = o;
+      return this;
+    }
+
+    public Builder optimizer(Optimizer o) {
+      once(optimizer, "optimizer");
+      optimizer = o;
+      return this;
+    }
+
+    public Builder prompts(PromptSource p) {
+      once(prompts, "prompts");
+      prompts = p;
+      return this;
+    }
+
+    public Builder prompts(List<String> p) {
+      return prompts(PromptSource.of(p));
+    }
+
+    /** Micro-batch (samples per forward/backward) and global batch (samples per optimizer step). */
+    public Builder batch(int micro, int global) {
+      once(this.micro, "batch");
+      this.micro = micro;
+      this.global = global;
+      return this;
+    }
+
+    public Builder seed(long s) {
+      once(seed, "seed");
+      seed = s;
+      return this;
+    }
+
+    /** Adds listeners (may be called repeatedly). */
+    public Builder listener(TrainingListener... l) {
+      for (TrainingListener x : l) {
+        checkArgument(x != null, "listener must not be null");
+        listeners.add(x);
+      }
+      return this;
+    }
+
+    /** Validates every field and their combination, then builds. */
+    public DraftTrainer build() {
+      List<String> missing = new ArrayList<>();
+      if (model == null) {
+        missing.add("model");
+      }
+      if (sampler == null) {
+        missing.add("sampler");
+      }
+      if (reward == null) {
+        missing.add("reward");
+      }
+      if (adapterSpec == null) {
+        missing.add("adapter");
+      }
+      if (objective == null) {
+        missing.add("objective");
+      }
+      if (optimizer == null) {
+        missing.add("optimizer");
+      }
+      if (prompts == null) {
+        missing.add("prompts");
+      }
+      checkState(missing.isEmpty(), "DraftTrainer.builder() is missing %s", missing);
+      int mi = micro == null ? 1 : micro;
+      int gl = global == null ? mi : global;
+      checkArgument(mi >= 1, "batch: micro = %s must be >= 1", mi);
+      checkArgument(gl >= mi && gl % mi == 0, "batch: global = %s must be a positive multiple of micro = %s", gl, mi);
+      micro = mi;
+      global = gl;
+      if (seed == null) {
+        seed = 0L;
+      }
+      return new DraftTrainer(this);
+    }
+  }
+}

@@ -1,0 +1,15 @@
+package org.draft4j.train;
+
+import java.util.Map;
+
+/** Callbacks of a training run; implement what you need. */
+public interface TrainingListener {
+  /** Before the first step of a {@code fit} call. */
+  default void onStart(long fromStep, long toStep, Map<String, Object> config) {}
+
+  /** After every optimizer step. */
+  default void onStep(StepMetrics m) {}
+
+  /** After the last step (also on failure, with the cause, else null). */
+  default void onEnd(long step, Throwable failure) {}
+}

@@ -1,0 +1,228 @@
+package org.draft4j.lora;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import org.draft4j.io.Safetensors;
+import org.draft4j.io.SafetensorsFile;
+import org.draft4j.nn.GraphBuilder;
+import org.draft4j.nn.Layer;
+import org.draft4j.spi.Adapter;
+import org.draft4j.spi.AdapterFormat;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A LoRA adapter: for each targeted linear layer, {@code y = W x + s·(α/r)·B(A x)}. Matrices are
+ * created when the model graph is first built with this adapter attached (A from the seed and the
+ * module name, so independent of build order; B zero), or loaded from a file.
+ */
+public final class LoraAdapter implements Adapter {
+  private final Lora spec;
+  private final long seed;
+  private final Map<String, INDArray> a = new LinkedHashMap<>();
+  private final Map<String, INDArray> b = new LinkedHashMap<>();
+  private final boolean frozenSet;
+  private double scale = 1.0;
+
+  LoraAdapter(Lora spec, long seed) {
+    this.spec = spec;
+    this.seed = seed;
+    this.frozenSet = false;
+  }
+
+  private LoraAdapter(Lora spec, Map<String, INDArray> a, Map<String, INDArray> b) {
+    this.spec = spec;
+    this.seed = 0;
+    this.a.putAll(a);
+    this.b.putAll(b);
+    this.frozenSet = true;
+  }
+
+  public Lora spec() {
+    return spec;
+  }
+
+  @Override
+  public String name() {
+    return spec.name();
+  }
+
+  @Override
+  public double scale() {
+    return scale;
+  }
+
+  @Override
+  public void setScale(double scale) {
+    checkArgument(Double.isFinite(scale), "LoRA scale %s must be finite", scale);
+    this.scale = scale;
+  }
+
+  /** Modules adapted so far, with their A matrices {@code [r, in]}. */
+  public Map<String, INDArray> downMatrices() {
+    return java.util.Collections.unmodifiableMap(a);
+  }
+
+  /** Modules adapted so far, with their B matrices {@code [out, r]}. */
+  public Map<String, INDArray> upMatrices() {
+    return java.util.Collections.unmodifiableMap(b);
+  }
+
+  @Override
+  public boolean appliesTo(Layer layer) {
+    return frozenSet ? a.containsKey(layer.module()) : spec.targets().matches(layer);
+  }
+
+  private String var(String module, String which) {
+    return spec.name() + "." + module + "." + which;
+  }
+
+  private String scaleName() {
+    return spec.name() + ".scale";
+  }
+
+  @Override
+  public SDVariable delta(SameDiff sd, Layer layer, SDVariable input, GraphBuilder.ConvGeometry geometry) {
+    checkArgument(layer.kind() == Layer.Kind.LINEAR, "LoRA on %s layers is not supported", layer.kind());
+    String m = layer.module();
+    int r = spec.rank();
+    INDArray am = a.computeIfAbsent(m, k -> initA(k, r, layer.in()));
+    INDArray bm = b.computeIfAbsent(m, k -> Nd4j.zeros(DataType.FLOAT, layer.out(), r));
+    checkArgument(Arrays.equals(am.shape(), new long[] {r, layer.in()}) && Arrays.equals(bm.shape(),
+        new long[] {layer.out(), r}), "LoRA %s: A %s / B %s do not fit layer %s [%s -> %s] at rank %s", m,
+        Arrays.toString(am.shape()), Arrays.toString(bm.shape()), m, layer.in(), layer.out(), r);
+    SDVariable av = sd.var(var(m, "lora_A.weight"), am);
+    SDVariable bv = sd.var(var(m, "lora_B.weight"), bm);
+    SDVariable s = sd.hasVariable(scaleName()) ? sd.getVariable(scaleName())
+        : sd.placeHolder(scaleName(), DataType.FLOAT, 1);
+    SDVariable down = sd.mmul(input, av, false, true, false);
+    SDVariable up = sd.mmul(down, bv, false, true, false);
+    return up.mul(s.mul(spec.alpha() / r));
+  }
+
+  private INDArray initA(String module, int r, long in) {
+    Random rnd = new Random(seed * 0x9E3779B97F4A7C15L + module.hashCode());
+    float[] v = new float[(int) (r * in)];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = spec.initialization() == Lora.Init.GAUSSIAN ? (float) (rnd.nextGaussian() / r)
+          : (float) ((rnd.nextDouble() * 2 - 1) / Math.sqrt(in));
+    }
+    return Nd4j.create(v, new long[] {r, in}, 'c');
+  }
+
+  @Override
+  public Map<String, INDArray> trainableParameters() {
+    Map<String, INDArray> m = new LinkedHashMap<>();
+    for (String k : a.keySet()) {
+      m.put(var(k, "lora_A.weight"), a.get(k));
+      m.put(var(k, "lora_B.weight"), b.get(k));
+    }
+    return m;
+  }
+
+  @Override
+  public Map<String, INDArray> feeds(boolean enabled) {
+    return Map.of(scaleName(), Nd4j.createFromArray(new float[] {enabled ? (float) scale : 0f}));
+  }
+
+  @Override
+  public Map<String, String> config() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("rank", String.valueOf(spec.rank()));
+    m.put("alpha", String.valueOf(spec.alpha()));
+    m.put("targets", spec.targets().description());
+    m.put("target_patterns", spec.targets().patterns().toString());
+    m.put("init", spec.initialization().name());
+    m.put("seed", String.valueOf(seed));
+    return m;
+  }
+
+  /** Tensor key of a module's down (A) / up (B) matrix in a format. */
+  static String key(LoraFormat f, String module, boolean down) {
+    return switch (f) {
+      case DIFFUSERS -> "unet." + module + (down ? ".lora_A.weight" : ".lora_B.weight");
+      case KOHYA -> "lora_unet_" + module.replace('.', '_') + (down ? ".lora_down.weight" : ".lora_up.weight");
+    };
+  }
+
+  @Override
+  public void save(Path path, AdapterFormat format, Map<String, String> provenance) {
+    checkArgument(format instanceof LoraFormat, "LoRA cannot be saved as %s; use LoraFormat", format.name());
+    checkArgument(!a.isEmpty(), "LoRA %s has no modules yet; attach it to a model first", spec.name());
+    LoraFormat f = (LoraFormat) format;
+    Map<String, INDArray> t = new LinkedHashMap<>();
+    for (String m : a.keySet()) {
+      t.put(key(f, m, true), a.get(m));
+      t.put(key(f, m, false), b.get(m));
+      if (f == LoraFormat.KOHYA) {
+        t.put("lora_unet_" + m.replace('.', '_') + ".alpha", Nd4j.scalar((float) spec.alpha()));
+      }
+    }
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put("format", "pt");
+    meta.put("draft4j.format", f.name());
+    meta.put("lora_rank", String.valueOf(spec.rank()));
+    meta.put("lora_alpha", String.valueOf(spec.alpha()));
+    config().forEach((k, v) -> meta.put("draft4j.lora." + k, v));
+    if (provenance != null) {
+      meta.putAll(provenance);
+    }
+    Safetensors.write(path, t, meta);
+  }
+
+  /**
+   * Loads a LoRA file in either layout (detected from its keys). Rank comes from the matrices,
+   * alpha from the metadata or kohya's {@code .alpha} tensors (default: rank).
+   */
+  public static LoraAdapter load(Path path, String name) {
+    try (SafetensorsFile f = SafetensorsFile.open(path)) {
+      Map<String, INDArray> a = new LinkedHashMap<>();
+      Map<String, INDArray> b = new LinkedHashMap<>();
+      Double alpha = f.metadata().containsKey("lora_alpha") ? Double.valueOf(f.metadata().get("lora_alpha")) : null;
+      Integer rank = null;
+      for (String k : f.keys()) {
+        String module;
+        boolean down;
+        if (k.startsWith("unet.") && (k.endsWith(".lora_A.weight") || k.endsWith(".lora_B.weight"))) {
+          module = k.substring(5, k.length() - ".lora_A.weight".length());
+          down = k.endsWith(".lora_A.weight");
+        } else if (k.startsWith("lora_unet_") && (k.endsWith(".lora_down.weight") || k.endsWith(".lora_up.weight"))) {
+          down = k.endsWith(".lora_down.weight");
+          String flat = k.substring(10, k.length() - (down ? ".lora_down.weight" : ".lora_up.weight").length());
+          module = KohyaNames.toModule(flat, path + ": key \"" + k + "\"");
+        } else if (k.startsWith("lora_unet_") && k.endsWith(".alpha")) {
+          alpha = (double) f.get(k).getFloat(0);
+          continue;
+        } else {
+          throw new IllegalArgumentException(path + ": key \"" + k + "\" is neither diffusers/PEFT "
+              + "(unet.<module>.lora_A|lora_B.weight) nor kohya (lora_unet_<module>.lora_down|lora_up.weight|alpha)");
+        }
+        INDArray arr = f.get(k);
+        checkArgument(arr.rank() == 2, "%s: key \"%s\" has rank %s, LoRA matrices are 2-D", path, k, arr.rank());
+        int r = (int) (down ? arr.size(0) : arr.size(1));
+        if (rank == null) {
+          rank = r;
+        }
+        checkArgument(rank == r, "%s: key \"%s\" has rank %s but earlier keys have rank %s", path, k, r, rank);
+        (down ? a : b).put(module, arr);
+      }
+      checkArgument(rank != null, "%s: no LoRA tensors found", path);
+      for (String m : a.keySet()) {
+        checkArgument(b.containsKey(m), "%s: module %s has a down/A matrix but no up/B matrix", path, m);
+      }
+      for (String m : b.keySet()) {
+        checkArgument(a.containsKey(m), "%s: module %s has an up/B matrix but no down/A matrix", path, m);
+      }
+      Lora spec = Lora.rank(rank).alpha(alpha != null ? alpha : rank).named(name);
+      return new LoraAdapter(spec, a, b);
+    }
+  }
+}

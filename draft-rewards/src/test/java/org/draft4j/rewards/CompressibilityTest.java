@@ -1,0 +1,66 @@
+package org.draft4j.rewards;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.draft4j.spi.ImageDecoder;
+import org.draft4j.spi.Reward;
+import org.draft4j.spi.RewardEvaluator;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class CompressibilityTest {
+  private static final List<String> P = List.of("a", "b");
+
+  @Test
+  void flatImagesCompressBetterThanNoise() {
+    RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(), ImageDecoder.pixelSpace());
+    Nd4j.getRandom().setSeed(2);
+    INDArray flat = Nd4j.zeros(DataType.FLOAT, 2, 3, 16, 16);
+    INDArray noisy = Nd4j.randn(DataType.FLOAT, 2, 3, 16, 16).muli(0.5);
+    INDArray rf = ev.evaluate(flat, P, false).rewards();
+    INDArray rn = ev.evaluate(noisy, P, false).rewards();
+    for (int i = 0; i < 2; i++) {
+      assertTrue(rf.getDouble(i) > rn.getDouble(i), "flat " + rf + " vs noise " + rn);
+    }
+    // a flat image costs about the header (600 B) plus the DC coefficients
+    assertTrue(-rf.getDouble(0) < 0.7, "flat image estimate " + rf);
+  }
+
+  @Test
+  void gradientMatchesFiniteDifferences() {
+    RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(), ImageDecoder.pixelSpace());
+    Nd4j.getRandom().setSeed(5);
+    INDArray x = Nd4j.randn(DataType.FLOAT, 2, 3, 8, 8).muli(0.3);
+    INDArray g = ev.evaluate(x, P, true).gradient();
+    double h = 1e-2;
+    for (int i = 0; i < 6; i++) {
+      long idx = (i * 131L) % x.length();
+      double v = x.getDouble(idx);
+      x.putScalar(idx, v + h);
+      double lp = ev.evaluate(x, P, false).rewards().sumNumber().doubleValue();
+      x.putScalar(idx, v - h);
+      double lm = ev.evaluate(x, P, false).rewards().sumNumber().doubleValue();
+      x.putScalar(idx, v);
+      double fd = (lp - lm) / (2 * h);
+      assertEquals(fd, g.getDouble(idx), 0.03 * Math.abs(fd) + 2e-5, "pixel " + idx);
+    }
+  }
+
+  @Test
+  void compositionIsLinearInItsWeights() {
+    Nd4j.getRandom().setSeed(6);
+    INDArray x = Nd4j.randn(DataType.FLOAT, 2, 3, 8, 8).muli(0.3);
+    Reward c = Rewards.compressibility();
+    double a = new RewardEvaluator(c, ImageDecoder.pixelSpace()).evaluate(x, P, false).mean();
+    double sum = new RewardEvaluator(c.times(2).plus(0.5, Rewards.incompressibility()), ImageDecoder.pixelSpace())
+        .evaluate(x, P, false).mean();
+    assertEquals(1.5 * a, sum, 1e-4 * Math.abs(a));
+    RewardEvaluator.Result r = new RewardEvaluator(c.plus(0.1, c.negate()), ImageDecoder.pixelSpace())
+        .evaluate(x, P, false);
+    assertEquals(2, r.terms().size(), r.terms().keySet().toString());
+  }
+}

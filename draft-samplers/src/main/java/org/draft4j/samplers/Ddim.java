@@ -1,0 +1,16 @@
+package org.draft4j.samplers;
+
+/** Entry point: {@code Ddim.steps(50).eta(0.0).guidance(7.5)}, SD 1.x's scheduler config by default. */
+public final class Ddim {
+  private Ddim() {}
+
+  /** A DDIM sampler of n steps with SD 1.x's scheduler, eta 0 and guidance 7.5. */
+  public static DdimSampler steps(int n) {
+    return new DdimSampler(new DdimScheduler(DdimSchedulerConfig.sd15()), n, 0.0, 7.5);
+  }
+
+  /** A DDIM sampler of n steps over the given scheduler config. */
+  public static DdimSampler steps(int n, DdimSchedulerConfig config) {
+    return new DdimSampler(new DdimScheduler(config), n, 0.0, 7.5);
+  }
+}

@@ -1,0 +1,106 @@
+package org.draft4j.samplers;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.draft4j.io.Json;
+
+/**
+ * diffusers' {@code DDIMScheduler} config ({@code scheduler/scheduler_config.json}). The default is
+ * Stable Diffusion 1.x's: scaled_linear betas 0.00085 to 0.012 over 1000 steps, "leading" spacing
+ * with steps_offset 1, set_alpha_to_one false, epsilon prediction, no clipping.
+ */
+public record DdimSchedulerConfig(int numTrainTimesteps, double betaStart, double betaEnd, String betaSchedule,
+    boolean setAlphaToOne, int stepsOffset, String predictionType, String timestepSpacing, boolean clipSample,
+    double clipSampleRange) {
+  static final Set<String> BETA_SCHEDULES = Set.of("linear", "scaled_linear", "squaredcos_cap_v2");
+  static final Set<String> PREDICTION_TYPES = Set.of("epsilon", "v_prediction", "sample");
+  static final Set<String> SPACINGS = Set.of("leading", "trailing", "linspace");
+
+  public DdimSchedulerConfig {
+    checkArgument(numTrainTimesteps >= 1, "num_train_timesteps = %s must be >= 1", numTrainTimesteps);
+    checkArgument(betaStart > 0 && betaEnd >= betaStart && betaEnd < 1,
+        "beta_start = %s and beta_end = %s must satisfy 0 < beta_start <= beta_end < 1", betaStart, betaEnd);
+    checkArgument(BETA_SCHEDULES.contains(betaSchedule), "beta_schedule = \"%s\" is not supported; allowed: %s",
+        betaSchedule, BETA_SCHEDULES);
+    checkArgument(PREDICTION_TYPES.contains(predictionType), "prediction_type = \"%s\" is not supported; allowed: %s",
+        predictionType, PREDICTION_TYPES);
+    checkArgument(SPACINGS.contains(timestepSpacing), "timestep_spacing = \"%s\" is not supported; allowed: %s",
+        timestepSpacing, SPACINGS);
+    checkArgument(stepsOffset >= 0, "steps_offset = %s must be >= 0", stepsOffset);
+    checkArgument(clipSampleRange > 0, "clip_sample_range = %s must be > 0", clipSampleRange);
+  }
+
+  /** Stable Diffusion 1.x's scheduler. */
+  public static DdimSchedulerConfig sd15() {
+    return new DdimSchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", false, 1, "epsilon", "leading", false, 1.0);
+  }
+
+  public DdimSchedulerConfig withPredictionType(String type) {
+    return new DdimSchedulerConfig(numTrainTimesteps, betaStart, betaEnd, betaSchedule, setAlphaToOne, stepsOffset,
+        type, timestepSpacing, clipSample, clipSampleRange);
+  }
+
+  public DdimSchedulerConfig withTimestepSpacing(String spacing) {
+    return new DdimSchedulerConfig(numTrainTimesteps, betaStart, betaEnd, betaSchedule, setAlphaToOne, stepsOffset,
+        predictionType, spacing, clipSample, clipSampleRange);
+  }
+
+  /** Parses scheduler_config.json content (unknown keys such as {@code _class_name} are ignored). */
+  public static DdimSchedulerConfig fromJson(Map<String, Object> m, String source) {
+    DdimSchedulerConfig d = sd15();
+    try {
+      return new DdimSchedulerConfig(
+          num(m, "num_train_timesteps", d.numTrainTimesteps).intValue(),
+          num(m, "beta_start", d.betaStart).doubleValue(),
+          num(m, "beta_end", d.betaEnd).doubleValue(),
+          (String) m.getOrDefault("beta_schedule", d.betaSchedule),
+          (Boolean) m.getOrDefault("set_alpha_to_one", d.setAlphaToOne),
+          num(m, "steps_offset", d.stepsOffset).intValue(),
+          (String) m.getOrDefault("prediction_type", d.predictionType),
+          (String) m.getOrDefault("timestep_spacing", d.timestepSpacing),
+          (Boolean) m.getOrDefault("clip_sample", d.clipSample),
+          num(m, "clip_sample_range", d.clipSampleRange).doubleValue());
+    } catch (ClassCastException | IllegalArgumentException e) {
+      throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static Number num(Map<String, Object> m, String k, Number d) {
+    Object v = m.get(k);
+    if (v == null) {
+      return d;
+    }
+    if (!(v instanceof Number n)) {
+      throw new IllegalArgumentException("field \"" + k + "\" = " + v + " must be a number");
+    }
+    return n;
+  }
+
+  /** Reads {@code scheduler_config.json}. */
+  public static DdimSchedulerConfig load(Path file) throws IOException {
+    return fromJson(Json.parseObject(Files.readString(file)), file.toString());
+  }
+
+  /** diffusers' scheduler_config.json content. */
+  public Map<String, Object> toJson() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("_class_name", "DDIMScheduler");
+    m.put("num_train_timesteps", numTrainTimesteps);
+    m.put("beta_start", betaStart);
+    m.put("beta_end", betaEnd);
+    m.put("beta_schedule", betaSchedule);
+    m.put("set_alpha_to_one", setAlphaToOne);
+    m.put("steps_offset", stepsOffset);
+    m.put("prediction_type", predictionType);
+    m.put("timestep_spacing", timestepSpacing);
+    m.put("clip_sample", clipSample);
+    m.put("clip_sample_range", clipSampleRange);
+    return m;
+  }
+}

@@ -1,0 +1,43 @@
+package org.draft4j.examples;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** One entry point with subcommands: {@code demo}, {@code pretrain-shapes}; {@code --help} lists them. */
+public final class Launcher {
+  private Launcher() {}
+
+  interface Command {
+    void run(String[] args) throws Exception;
+  }
+
+  private static final Map<String, String> HELP = new LinkedHashMap<>();
+  private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
+
+  static {
+    add("demo", "fine-tune the ShapesWorld model with DRaFT-1 on compressibility; writes grids, curve, LoRA, metrics"
+        + " [--steps N] [--out DIR] [--seed S]", Demo::main);
+    add("pretrain-shapes", "pretrain the ShapesWorld text-to-image model (resumable) [--out DIR] [--steps N]"
+        + " [--batch B] [--lr X] [--seed S] [--checkpoint-every N] [--export DIR]", PretrainShapes::main);
+  }
+
+  private static void add(String name, String help, Command c) {
+    HELP.put(name, help);
+    COMMANDS.put(name, c);
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+      System.out.println("usage: launcher <command> [flags]\ncommands:");
+      HELP.forEach((k, v) -> System.out.printf("  %-16s %s%n", k, v));
+      return;
+    }
+    Command c = COMMANDS.get(args[0]);
+    if (c == null) {
+      System.err.println("unknown command \"" + args[0] + "\"; commands: " + COMMANDS.keySet());
+      System.exit(2);
+    }
+    c.run(Arrays.copyOfRange(args, 1, args.length));
+  }
+}
