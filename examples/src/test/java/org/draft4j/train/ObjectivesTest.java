@@ -1,0 +1,118 @@
+package org.draft4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.draft4j.lora.Lora;
+import org.draft4j.lora.LoraAdapter;
+import org.draft4j.models.TextToImageModel;
+import org.draft4j.models.UNetDenoiser;
+import org.draft4j.objectives.Objective;
+import org.draft4j.objectives.ObjectiveContext;
+import org.draft4j.objectives.ObjectiveResult;
+import org.draft4j.objectives.Objectives;
+import org.draft4j.rewards.Rewards;
+import org.draft4j.samplers.Ddim;
+import org.draft4j.samplers.DdimSampler;
+import org.draft4j.spi.Conditioning;
+import org.draft4j.spi.ImageDecoder;
+import org.draft4j.spi.NoiseSource;
+import org.draft4j.spi.RewardEvaluator;
+import org.draft4j.spi.Sampler;
+import org.draft4j.testing.TinyModels;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/** Objectives on the tiny model: identities between them and DRaFT-LV against its definition. */
+class ObjectivesTest {
+  static TextToImageModel model;
+  static UNetDenoiser den;
+  static LoraAdapter lora;
+  static DdimSampler sampler = Ddim.steps(3).eta(0).guidance(2.0);
+  static RewardEvaluator rewards = new RewardEvaluator(Rewards.compressibility(), ImageDecoder.pixelSpace());
+  static List<String> prompts = List.of("a red star", "a blue square");
+  static long[] seeds = {11, 12};
+
+  @BeforeAll
+  static void setUp() {
+    model = TinyModels.model(1);
+    den = model.newDenoiser();
+    lora = Lora.rank(2).create(3);
+    den.attach(lora);
+    den.adaptedLayers();
+    Nd4j.getRandom().setSeed(4); // non-zero B so every gradient path is active
+    lora.upMatrices().values().forEach(b -> b.assign(Nd4j.randn(DataType.FLOAT, b.shape()).muli(0.2)));
+  }
+
+  static Conditioning cond() {
+    return new Conditioning(model.encode(prompts), model.encode(List.of("", "")));
+  }
+
+  static INDArray xT() {
+    return NoiseSource.batch(seeds, 1, 3, 8, 8).muli(0.3);
+  }
+
+  static Map<String, INDArray> grads(Objective o) {
+    Map<String, INDArray> g = new LinkedHashMap<>();
+    den.trainableParameters().forEach((k, v) -> g.put(k, Nd4j.zerosLike(v)));
+    ObjectiveResult r = o.compute(new ObjectiveContext(den, sampler, cond(), rewards, prompts, xT(), seeds,
+        new SplittableRandom(5), g));
+    assertTrue(Double.isFinite(r.loss()));
+    return g;
+  }
+
+  static double maxRelDiff(Map<String, INDArray> a, Map<String, INDArray> b) {
+    double scale = 1e-12;
+    double diff = 0;
+    for (String k : a.keySet()) {
+      scale = Math.max(scale, Transforms.abs(a.get(k)).maxNumber().doubleValue());
+      diff = Math.max(diff, Transforms.abs(a.get(k).sub(b.get(k))).maxNumber().doubleValue());
+    }
+    return diff / scale;
+  }
+
+  @Test
+  void draftKWithKEqualToStepsIsFullDraft() {
+    assertEquals(0.0, maxRelDiff(grads(Objectives.draft()), grads(Objectives.draftK(3))), 1e-6);
+  }
+
+  @Test
+  void draftPlusWithZeroKlIsDraftK() {
+    assertEquals(0.0, maxRelDiff(grads(Objectives.draftK(2)), grads(Objectives.draftPlus(2, 0.0))), 1e-6);
+  }
+
+  @Test
+  void draftPlusKlTermChangesTheGradient() {
+    assertTrue(maxRelDiff(grads(Objectives.draftK(1)), grads(Objectives.draftPlus(1, 50.0))) > 1e-4);
+  }
+
+  @Test
+  void draftLvWithOneSampleMatchesItsDefinition() {
+    Map<String, INDArray> got = grads(Objectives.draftLv(1));
+    // by hand: x0 without gradient; re-noise to the last step's level with the objective's noise stream; one step
+    Conditioning c = cond();
+    INDArray x0 = sampler.rollout(den, c, xT(), 0, 3, 3, seeds, null).output();
+    INDArray eps = NoiseSource.batch(seeds, 0x4C56_0000L, 3, 8, 8);
+    INDArray x1 = sampler.scheduler().addNoise(x0, eps, sampler.timestep(2));
+    Sampler.Rollout r = sampler.rollout(den, c, x1, 2, 3, 2, seeds, null);
+    RewardEvaluator.Result ev = rewards.evaluate(r.output(), prompts, true);
+    Map<String, INDArray> want = new LinkedHashMap<>();
+    den.trainableParameters().forEach((k, v) -> want.put(k, Nd4j.zerosLike(v)));
+    sampler.backward(den, c, r, ev.gradient().mul(-1.0 / 2), null, want);
+    assertEquals(0.0, maxRelDiff(want, got), 1e-6);
+  }
+
+  @Test
+  void reflAndAlignPropRun() {
+    assertTrue(grads(Objectives.refl(0, 2)).values().stream().anyMatch(g -> g.norm2Number().doubleValue() > 0));
+    assertTrue(grads(Objectives.alignProp(1, 3)).values().stream().anyMatch(g -> g.norm2Number().doubleValue() > 0));
+  }
+}
