@@ -35,15 +35,14 @@ public final class Safetensors {
   public static void write(Path path, Map<String, INDArray> tensors, Map<String, String> metadata) {
     Map<String, INDArray> sorted = new TreeMap<>(tensors);
     Map<String, Object> header = new LinkedHashMap<>();
-    List<byte[]> data = new java.util.ArrayList<>();
+    // two passes, one tensor in memory at a time: header entries + checksum, then the bytes
     Map<String, TensorInfo> infos = new TreeMap<>();
     long off = 0;
     for (Map.Entry<String, INDArray> e : sorted.entrySet()) {
-      byte[] d = bytes(e.getValue());
-      data.add(d);
       SafetensorsDType dt = e.getValue().dataType() == DataType.DOUBLE ? SafetensorsDType.F64 : SafetensorsDType.F32;
-      infos.put(e.getKey(), new TensorInfo(e.getKey(), dt, e.getValue().shape(), off, off + d.length));
-      off += d.length;
+      long len = e.getValue().length() * dt.bytes();
+      infos.put(e.getKey(), new TensorInfo(e.getKey(), dt, e.getValue().shape(), off, off + len));
+      off += len;
     }
     Map<String, String> meta = new LinkedHashMap<>();
     if (metadata != null) {
@@ -52,22 +51,17 @@ public final class Safetensors {
     meta.remove(SafetensorsFile.CHECKSUM_KEY);
     java.security.MessageDigest sha = sha256();
     sha.update(canonicalHeader(infos, meta));
-    for (byte[] d : data) {
-      sha.update(d);
+    for (INDArray a : sorted.values()) {
+      sha.update(bytes(a));
     }
     meta.put(SafetensorsFile.CHECKSUM_KEY, java.util.HexFormat.of().formatHex(sha.digest()));
     header.put("__metadata__", meta);
-    long offset = 0;
-    for (Map.Entry<String, INDArray> e : sorted.entrySet()) {
-      INDArray a = e.getValue();
-      boolean dbl = a.dataType() == DataType.DOUBLE;
-      long len = a.length() * (dbl ? 8 : 4);
+    for (TensorInfo t : infos.values()) {
       Map<String, Object> entry = new LinkedHashMap<>();
-      entry.put("dtype", dbl ? "F64" : "F32");
-      entry.put("shape", a.shape());
-      entry.put("data_offsets", List.of(offset, offset + len));
-      header.put(e.getKey(), entry);
-      offset += len;
+      entry.put("dtype", t.dtype().name());
+      entry.put("shape", t.shape());
+      entry.put("data_offsets", List.of(t.begin(), t.end()));
+      header.put(t.name(), entry);
     }
     byte[] hdr = Json.write(header).getBytes(StandardCharsets.UTF_8);
     int pad = (8 - hdr.length % 8) % 8;
@@ -82,8 +76,8 @@ public final class Safetensors {
         for (int i = 0; i < pad; i++) {
           out.write(' ');
         }
-        for (byte[] d : data) {
-          out.write(d);
+        for (INDArray a : sorted.values()) {
+          out.write(bytes(a));
         }
       } catch (IOException | RuntimeException e) {
         Files.deleteIfExists(tmp);

@@ -44,16 +44,32 @@ final class Blocks {
     return flipSinToCos ? sd.concat(1, cos, sin) : sd.concat(1, sin, cos);
   }
 
-  /** ResnetBlock2D: {@code shortcut(x) + conv2(silu(gn2(conv1(silu(gn1(x))) + proj(silu(emb)))))}. */
+  /**
+   * ResnetBlock2D: {@code shortcut(x) + conv2(silu(gn2(conv1(silu(gn1(x))) + proj(silu(emb)))))}; without
+   * a time embedding (the VAE) the projection term is absent.
+   */
   SDVariable resnet(String p, SDVariable x, int in, int out, int h, int w) {
     SDVariable y = g.silu(g.groupNorm(p + ".norm1", x, in, h, w, groups, eps));
     y = g.conv(p + ".conv1", y, in, out, 3, 1, 1);
-    SDVariable t = g.linear(p + ".time_emb_proj", embAct, embDim, out, true);
-    y = y.add(t.reshape(-1, out, 1, 1));
+    if (embAct != null) {
+      SDVariable t = g.linear(p + ".time_emb_proj", embAct, embDim, out, true);
+      y = y.add(t.reshape(-1, out, 1, 1));
+    }
     y = g.silu(g.groupNorm(p + ".norm2", y, out, h, w, groups, eps));
     y = g.conv(p + ".conv2", y, out, out, 3, 1, 1);
     SDVariable sc = in != out ? g.conv(p + ".conv_shortcut", x, in, out, 1, 1, 0) : x;
     return sc.add(y);
+  }
+
+  /**
+   * The VAE's mid-block attention (diffusers' {@code Attention} from the deprecated attention block):
+   * GroupNorm, single-head self-attention over all positions with biased q/k/v/out projections, residual.
+   */
+  SDVariable vaeAttention(String p, SDVariable x, int ch, int h, int w) {
+    SDVariable y = g.groupNorm(p + ".group_norm", x, ch, h, w, groups, eps);
+    SDVariable tok = y.permute(0, 2, 3, 1).reshape(-1, ch);
+    SDVariable a = g.attention(p, tok, (long) h * w, ch, tok, (long) h * w, ch, 1, ch, true, null);
+    return a.reshape(-1, h, w, ch).permute(0, 3, 1, 2).add(x);
   }
 
   /**

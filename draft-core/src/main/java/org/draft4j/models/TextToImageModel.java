@@ -24,6 +24,7 @@ public final class TextToImageModel {
   private final ClipTextModel textEncoder;
   private final UNet2DConditionModel unet;
   private final ImageDecoder decoder;
+  private final AutoencoderKL vae;
   private final Map<String, INDArray> promptCache = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, INDArray> e) {
@@ -36,7 +37,8 @@ public final class TextToImageModel {
     this.tokenizer = b.tokenizer;
     this.textEncoder = b.textEncoder;
     this.unet = b.unet;
-    this.decoder = b.decoder;
+    this.vae = b.vae;
+    this.decoder = b.vae != null ? b.vae.asImageDecoder() : b.decoder;
   }
 
   public static Builder builder() {
@@ -44,9 +46,11 @@ public final class TextToImageModel {
   }
 
   /**
-   * Loads a pixel-space model in diffusers folder layout: {@code unet/} (config.json +
+   * Loads a model in diffusers folder layout: {@code unet/} (config.json +
    * diffusion_pytorch_model.safetensors), {@code text_encoder/} (config.json + model.safetensors),
-   * {@code tokenizer/} (vocab.json + merges.txt, max length from tokenizer_config.json or 77).
+   * {@code tokenizer/} (vocab.json + merges.txt, max length from tokenizer_config.json or 77) and,
+   * for latent models such as Stable Diffusion 1.x, {@code vae/}; without {@code vae/} the model
+   * works in pixel space.
    */
   public static TextToImageModel load(ModelFolder folder, String id) {
     UNet2DConditionConfig uc = UNet2DConditionConfig.fromJson(
@@ -76,7 +80,19 @@ public final class TextToImageModel {
     }
     ClipTokenizer tok = new ClipTokenizer(ClipTokenizer.readVocab(folder.readString("tokenizer/vocab.json")),
         ClipTokenizer.readMerges(folder.readString("tokenizer/merges.txt")), maxLen);
-    return builder().id(id).tokenizer(tok).textEncoder(text).unet(unet).decoder(ImageDecoder.pixelSpace()).build();
+    Builder b = builder().id(id).tokenizer(tok).textEncoder(text).unet(unet);
+    if (folder.exists("vae/config.json")) {
+      AutoencoderKLConfig vc = AutoencoderKLConfig.fromJson(
+          org.draft4j.io.Json.parseObject(folder.readString("vae/config.json")), folder.location("vae/config.json"));
+      String vw = "vae/" + AutoencoderKL.WEIGHTS_FILE;
+      try (org.draft4j.io.SafetensorsFile f = org.draft4j.io.SafetensorsFile.fromBytes(folder.read(vw),
+          folder.location(vw))) {
+        b.vae(AutoencoderKL.of(vc, org.draft4j.nn.Parameters.of(f.readAll(), folder.location(vw))));
+      }
+    } else {
+      b.decoder(ImageDecoder.pixelSpace());
+    }
+    return b.build();
   }
 
   /**
@@ -103,7 +119,12 @@ public final class TextToImageModel {
         org.draft4j.io.Json.writePretty(schedulerConfig));
     Map<String, Object> index = new LinkedHashMap<>();
     index.put("_class_name", "StableDiffusionPipeline");
-    index.put("_draft4j_pixel_space", true);
+    if (vae != null) {
+      vae.save(dir.resolve("vae"));
+      index.put("vae", List.of("diffusers", "AutoencoderKL"));
+    } else {
+      index.put("_draft4j_pixel_space", true);
+    }
     index.put("scheduler", List.of("diffusers", "DDIMScheduler"));
     index.put("text_encoder", List.of("transformers", "CLIPTextModel"));
     index.put("tokenizer", List.of("transformers", "CLIPTokenizer"));
@@ -130,6 +151,11 @@ public final class TextToImageModel {
 
   public ImageDecoder decoder() {
     return decoder;
+  }
+
+  /** The VAE of a latent model, or null for a pixel-space model. */
+  public AutoencoderKL vae() {
+    return vae;
   }
 
   /** Shape of one sample {@code [C, H, W]} at the UNet's configured size. */
@@ -180,6 +206,7 @@ public final class TextToImageModel {
     private ClipTextModel textEncoder;
     private UNet2DConditionModel unet;
     private ImageDecoder decoder;
+    private AutoencoderKL vae;
 
     private static void once(Object current, String field) {
       checkState(current == null, "%s is already set", field);
@@ -209,9 +236,19 @@ public final class TextToImageModel {
       return this;
     }
 
+    /** The image decoder of a pixel-space model ({@link ImageDecoder#pixelSpace()}). */
     public Builder decoder(ImageDecoder d) {
       once(decoder, "decoder");
+      checkState(vae == null, "decoder and vae are exclusive: a VAE is the decoder of a latent model");
       decoder = d;
+      return this;
+    }
+
+    /** The VAE of a latent model; it becomes the image decoder. */
+    public Builder vae(AutoencoderKL v) {
+      once(vae, "vae");
+      checkState(decoder == null, "decoder and vae are exclusive: a VAE is the decoder of a latent model");
+      vae = v;
       return this;
     }
 
@@ -220,7 +257,13 @@ public final class TextToImageModel {
       checkState(tokenizer != null, "tokenizer is required");
       checkState(textEncoder != null, "textEncoder is required");
       checkState(unet != null, "unet is required");
-      checkState(decoder != null, "decoder is required (ImageDecoder.pixelSpace() for pixel models)");
+      checkState(decoder != null || vae != null,
+          "decoder (ImageDecoder.pixelSpace() for pixel models) or vae (latent models) is required");
+      if (vae != null) {
+        checkArgument(vae.config().latentChannels() == unet.config().inChannels(),
+            "VAE latent_channels %s differs from the UNet's in_channels %s", vae.config().latentChannels(),
+            unet.config().inChannels());
+      }
       checkArgument(textEncoder.config().hiddenSize() == unet.config().crossAttentionDim(),
           "text encoder hidden_size %s differs from the UNet's cross_attention_dim %s",
           textEncoder.config().hiddenSize(), unet.config().crossAttentionDim());

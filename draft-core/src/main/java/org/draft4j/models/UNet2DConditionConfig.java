@@ -125,16 +125,37 @@ public record UNet2DConditionConfig(
         throw r.error(k, m.get(k), "null (this conditioning is not implemented)");
       }
     }
+    List<String> down = r.stringList("down_block_types",
+        List.of("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"));
+    List<String> up = r.stringList("up_block_types",
+        List.of("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"));
+    for (String t : down) {
+      if (!DOWN_TYPES.contains(t)) {
+        throw r.error("down_block_types", "\"" + t + "\"", DOWN_TYPES.toString());
+      }
+    }
+    for (String t : up) {
+      if (!UP_TYPES.contains(t)) {
+        throw r.error("up_block_types", "\"" + t + "\"", UP_TYPES.toString());
+      }
+    }
+    try {
+      return create(r, boc, heads, down, up);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static UNet2DConditionConfig create(ConfigReader r, int[] boc, int[] heads, List<String> down,
+      List<String> up) {
     return new UNet2DConditionConfig(
         r.integer("sample_size", 64),
         r.integer("in_channels", 4),
         r.integer("out_channels", 4),
         boc,
         r.integer("layers_per_block", 2),
-        r.stringList("down_block_types",
-            List.of("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D")),
-        r.stringList("up_block_types",
-            List.of("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D")),
+        down,
+        up,
         heads,
         r.integer("cross_attention_dim", 768),
         r.integer("norm_num_groups", 32),

@@ -100,6 +100,16 @@ public final class GraphBuilder {
     return adapt(new Layer(name, Layer.Kind.CONV, in, out, kernel), x, y, new ConvGeometry(kernel, stride, padding));
   }
 
+  /**
+   * A bare convolution with a PyTorch-layout weight variable {@code [out, in, k, k]} (no bias, no
+   * adapters), for adapters that add convolution-shaped deltas.
+   */
+  public SDVariable convWith(SDVariable x, SDVariable weightOiyx, int kernel, int stride, int padding) {
+    Conv2DConfig cfg = Conv2DConfig.builder().kH(kernel).kW(kernel).sH(stride).sW(stride).pH(padding).pW(padding)
+        .paddingMode(PaddingMode.VALID).dataFormat("NCHW").weightsFormat(WeightsFormat.YXIO).build();
+    return sd.cnn.conv2d(x, weightOiyx.permute(2, 3, 1, 0), cfg);
+  }
+
   private SDVariable adapt(Layer layer, SDVariable x, SDVariable y, ConvGeometry geometry) {
     boolean any = false;
     for (LayerAdapter a : adapters) {

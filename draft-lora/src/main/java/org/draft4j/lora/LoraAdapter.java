@@ -29,8 +29,10 @@ public final class LoraAdapter implements Adapter {
   private final long seed;
   private final Map<String, INDArray> a = new LinkedHashMap<>();
   private final Map<String, INDArray> b = new LinkedHashMap<>();
+  private final Map<String, Integer> kernels = new LinkedHashMap<>();
   private final boolean frozenSet;
   private double scale = 1.0;
+  private boolean merged;
 
   LoraAdapter(Lora spec, long seed) {
     this.spec = spec;
@@ -63,6 +65,7 @@ public final class LoraAdapter implements Adapter {
   @Override
   public void setScale(double scale) {
     checkArgument(Double.isFinite(scale), "LoRA scale %s must be finite", scale);
+    checkArgument(!merged, "LoRA %s is merged; unmerge before changing its scale", spec.name());
     this.scale = scale;
   }
 
@@ -89,33 +92,93 @@ public final class LoraAdapter implements Adapter {
     return spec.name() + ".scale";
   }
 
+  /**
+   * Linear: {@code Δ = s·(α/r)·(x Aᵀ) Bᵀ} with A {@code [r, in]}, B {@code [out, r]}. Convolution (kohya's
+   * conv LoRA): A is a {@code [r, in, k, k]} convolution with the layer's stride and padding, B a 1×1
+   * convolution {@code [out, r, 1, 1]}.
+   */
   @Override
   public SDVariable delta(SameDiff sd, Layer layer, SDVariable input, GraphBuilder.ConvGeometry geometry) {
-    checkArgument(layer.kind() == Layer.Kind.LINEAR, "LoRA on %s layers is not supported", layer.kind());
     String m = layer.module();
     int r = spec.rank();
-    INDArray am = a.computeIfAbsent(m, k -> initA(k, r, layer.in()));
-    INDArray bm = b.computeIfAbsent(m, k -> Nd4j.zeros(DataType.FLOAT, layer.out(), r));
-    checkArgument(Arrays.equals(am.shape(), new long[] {r, layer.in()}) && Arrays.equals(bm.shape(),
-        new long[] {layer.out(), r}), "LoRA %s: A %s / B %s do not fit layer %s [%s -> %s] at rank %s", m,
-        Arrays.toString(am.shape()), Arrays.toString(bm.shape()), m, layer.in(), layer.out(), r);
-    SDVariable av = sd.var(var(m, "lora_A.weight"), am);
-    SDVariable bv = sd.var(var(m, "lora_B.weight"), bm);
+    boolean conv = layer.kind() == Layer.Kind.CONV;
+    int k = layer.kernel();
+    long[] aShape = conv ? new long[] {r, layer.in(), k, k} : new long[] {r, layer.in()};
+    long[] bShape = conv ? new long[] {layer.out(), r, 1, 1} : new long[] {layer.out(), r};
+    INDArray am = a.computeIfAbsent(m, key -> initA(key, aShape));
+    INDArray bm = b.computeIfAbsent(m, key -> Nd4j.zeros(DataType.FLOAT, bShape));
+    checkArgument(Arrays.equals(am.shape(), aShape) && Arrays.equals(bm.shape(), bShape),
+        "LoRA %s: A %s / B %s do not fit layer %s [%s -> %s, kernel %s] at rank %s (need A %s, B %s)", m,
+        Arrays.toString(am.shape()), Arrays.toString(bm.shape()), m, layer.in(), layer.out(), k, r,
+        Arrays.toString(aShape), Arrays.toString(bShape));
+    kernels.put(m, k);
+    String an = var(m, "lora_A.weight");
+    String bn = var(m, "lora_B.weight");
+    SDVariable av = sd.hasVariable(an) ? sd.getVariable(an) : sd.var(an, am);
+    SDVariable bv = sd.hasVariable(bn) ? sd.getVariable(bn) : sd.var(bn, bm);
     SDVariable s = sd.hasVariable(scaleName()) ? sd.getVariable(scaleName())
         : sd.placeHolder(scaleName(), DataType.FLOAT, 1);
-    SDVariable down = sd.mmul(input, av, false, true, false);
-    SDVariable up = sd.mmul(down, bv, false, true, false);
+    SDVariable up;
+    if (conv) {
+      GraphBuilder g = new GraphBuilder(sd, null, java.util.List.of());
+      SDVariable down = g.convWith(input, av, k, geometry.stride(), geometry.padding());
+      up = g.convWith(down, bv, 1, 1, 0);
+    } else {
+      up = sd.mmul(sd.mmul(input, av, false, true, false), bv, false, true, false);
+    }
     return up.mul(s.mul(spec.alpha() / r));
   }
 
-  private INDArray initA(String module, int r, long in) {
+  private INDArray initA(String module, long[] shape) {
     Random rnd = new Random(seed * 0x9E3779B97F4A7C15L + module.hashCode());
-    float[] v = new float[(int) (r * in)];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = spec.initialization() == Lora.Init.GAUSSIAN ? (float) (rnd.nextGaussian() / r)
-          : (float) ((rnd.nextDouble() * 2 - 1) / Math.sqrt(in));
+    long fanIn = 1;
+    for (int i = 1; i < shape.length; i++) {
+      fanIn *= shape[i];
     }
-    return Nd4j.create(v, new long[] {r, in}, 'c');
+    float[] v = new float[(int) (shape[0] * fanIn)];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = spec.initialization() == Lora.Init.GAUSSIAN ? (float) (rnd.nextGaussian() / spec.rank())
+          : (float) ((rnd.nextDouble() * 2 - 1) / Math.sqrt(fanIn));
+    }
+    return Nd4j.create(v, shape, 'c');
+  }
+
+  /** {@code (α/r)·B·A} reshaped to the base weight's shape. */
+  private INDArray weightDelta(String module, long[] weightShape) {
+    INDArray am = a.get(module);
+    INDArray bm = b.get(module);
+    INDArray d = bm.reshape(bm.size(0), spec.rank()).mmul(am.reshape(spec.rank(), -1)).muli(spec.alpha() / spec.rank());
+    return d.reshape(weightShape);
+  }
+
+  /**
+   * Merges {@code scale·(α/r)·B·A} into the base weights in place ({@code params} are the model's
+   * weights, e.g. {@code unet.parameters()}), then switches this adapter's graph delta off so the
+   * output is unchanged. {@link #unmerge} restores the weights (up to float rounding).
+   */
+  public void merge(org.draft4j.nn.Parameters params) {
+    checkArgument(!merged, "LoRA %s is already merged", spec.name());
+    checkArgument(!a.isEmpty(), "LoRA %s has no modules yet; attach it to a model first", spec.name());
+    for (String m : a.keySet()) {
+      INDArray w = params.get(m + ".weight");
+      w.addi(weightDelta(m, w.shape()).muli(scale).castTo(w.dataType()));
+    }
+    merged = true;
+  }
+
+  /** Subtracts what {@link #merge} added and switches the graph delta back on. */
+  public void unmerge(org.draft4j.nn.Parameters params) {
+    checkArgument(merged, "LoRA %s is not merged", spec.name());
+    for (String m : a.keySet()) {
+      INDArray w = params.get(m + ".weight");
+      w.subi(weightDelta(m, w.shape()).muli(scale).castTo(w.dataType()));
+    }
+    merged = false;
+  }
+
+  /** Whether the adapter is merged into base weights. */
+  public boolean isMerged() {
+    return merged;
   }
 
   @Override
@@ -130,7 +193,7 @@ public final class LoraAdapter implements Adapter {
 
   @Override
   public Map<String, INDArray> feeds(boolean enabled) {
-    return Map.of(scaleName(), Nd4j.createFromArray(new float[] {enabled ? (float) scale : 0f}));
+    return Map.of(scaleName(), Nd4j.createFromArray(new float[] {enabled && !merged ? (float) scale : 0f}));
   }
 
   @Override
@@ -206,7 +269,8 @@ public final class LoraAdapter implements Adapter {
               + "(unet.<module>.lora_A|lora_B.weight) nor kohya (lora_unet_<module>.lora_down|lora_up.weight|alpha)");
         }
         INDArray arr = f.get(k);
-        checkArgument(arr.rank() == 2, "%s: key \"%s\" has rank %s, LoRA matrices are 2-D", path, k, arr.rank());
+        checkArgument(arr.rank() == 2 || arr.rank() == 4,
+            "%s: key \"%s\" has %s dimensions; LoRA tensors are 2-D (linear) or 4-D (conv)", path, k, arr.rank());
         int r = (int) (down ? arr.size(0) : arr.size(1));
         if (rank == null) {
           rank = r;

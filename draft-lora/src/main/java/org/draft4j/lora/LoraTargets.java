@@ -21,16 +21,19 @@ public record LoraTargets(List<Pattern> patterns, String description) {
     return of("attention+ff", ".*\\.attn[12]\\.(to_q|to_k|to_v|to_out\\.0)", ".*\\.ff\\.net\\.(0\\.proj|2)");
   }
 
+  /** Attention, feed-forward, the transformers' 1×1 proj_in/proj_out and the ResNet 3×3 convolutions. */
+  public static LoraTargets all() {
+    return of("all", ".*\\.attn[12]\\.(to_q|to_k|to_v|to_out\\.0)", ".*\\.ff\\.net\\.(0\\.proj|2)",
+        ".*\\.(proj_in|proj_out)", ".*\\.resnets\\.\\d+\\.(conv1|conv2)");
+  }
+
   /** Module names matching any of the regular expressions. */
   public static LoraTargets of(String description, String... regexes) {
     return new LoraTargets(java.util.Arrays.stream(regexes).map(Pattern::compile).toList(), description);
   }
 
-  /** Whether a layer is targeted (linear layers only in this version). */
+  /** Whether a layer is targeted (linear layers and convolutions). */
   public boolean matches(Layer layer) {
-    if (layer.kind() != Layer.Kind.LINEAR) {
-      return false;
-    }
     for (Pattern p : patterns) {
       if (p.matcher(layer.module()).matches()) {
         return true;

@@ -20,6 +20,7 @@ public final class Launcher {
         + " [--steps N] [--out DIR] [--seed S]", Demo::main);
     add("pretrain-shapes", "pretrain the ShapesWorld text-to-image model (resumable) [--out DIR] [--steps N]"
         + " [--batch B] [--lr X] [--seed S] [--checkpoint-every N] [--export DIR]", PretrainShapes::main);
+    add("bench", "benchmarks appended to docs/benchmarks.md [--only sd15-unet|chain] [--out FILE]", Bench::main);
   }
 
   private static void add(String name, String help, Command c) {
