@@ -173,11 +173,18 @@ public final class TextToImageModel {
   /** Text embeddings {@code [B, L, D]} of the prompts (cached per prompt). */
   public INDArray encode(List<String> prompts) {
     checkArgument(!prompts.isEmpty(), "no prompts to encode");
+    // resolve the batch into a local map first: inserting new prompts may evict others from the LRU cache
+    Map<String, INDArray> local = new java.util.HashMap<>();
     List<String> missing = new ArrayList<>();
     for (String p : prompts) {
       checkArgument(p != null, "prompt must not be null");
-      if (!promptCache.containsKey(p) && !missing.contains(p)) {
-        missing.add(p);
+      if (!local.containsKey(p)) {
+        INDArray e = promptCache.get(p);
+        if (e != null) {
+          local.put(p, e);
+        } else if (!missing.contains(p)) {
+          missing.add(p);
+        }
       }
     }
     if (!missing.isEmpty()) {
@@ -187,14 +194,14 @@ public final class TextToImageModel {
       }
       INDArray e = textEncoder.encode(ids);
       for (int i = 0; i < ids.length; i++) {
-        promptCache.put(missing.get(i), e.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i)).dup()
-            .reshape(1, e.size(1), e.size(2)));
+        INDArray row = e.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i)).dup().reshape(1, e.size(1), e.size(2));
+        local.put(missing.get(i), row);
+        promptCache.put(missing.get(i), row);
       }
     }
     INDArray[] rows = new INDArray[prompts.size()];
     for (int i = 0; i < rows.length; i++) {
-      rows[i] = promptCache.get(prompts.get(i));
-      checkState(rows[i] != null, "prompt cache lost an entry");
+      rows[i] = local.get(prompts.get(i));
     }
     return Nd4j.concat(0, rows);
   }

@@ -29,6 +29,11 @@ public final class AlignProp implements Objective {
   }
 
   @Override
+  public void validate(org.draft4j.spi.Sampler s) {
+    checkArgument(maxK <= s.numSteps(), "AlignProp max K %s exceeds the sampler's %s steps", maxK, s.numSteps());
+  }
+
+  @Override
   public String name() {
     return "alignProp(" + minK + ", " + maxK + ")";
   }

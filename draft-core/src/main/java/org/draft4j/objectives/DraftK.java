@@ -35,6 +35,11 @@ public final class DraftK implements Objective {
     return run(ctx, truncation(ctx.sampler()), null, 0);
   }
 
+  @Override
+  public void validate(Sampler s) {
+    truncation(s);
+  }
+
   /** Shared by DRaFT-K, DRaFT+ and AlignProp: differentiate the last kk steps, with an optional penalty. */
   static ObjectiveResult run(ObjectiveContext ctx, int kk, KlPenalty penalty, double klCoeff) {
     Sampler s = ctx.sampler();

@@ -30,6 +30,11 @@ public final class DraftPlus implements Objective {
   }
 
   @Override
+  public void validate(org.draft4j.spi.Sampler s) {
+    checkArgument(k <= s.numSteps(), "DRaFT+ K = %s exceeds the sampler's %s steps", k, s.numSteps());
+  }
+
+  @Override
   public String name() {
     return "draftPlus(" + k + ", " + klCoeff + ")";
   }

@@ -16,4 +16,11 @@ public interface Objective {
 
   /** Hyperparameters for provenance and resume checks. */
   Map<String, Object> config();
+
+  /**
+   * Checks that this objective can run with the sampler (for example K ≤ number of steps), with an
+   * exception naming the values; called by the trainer's {@code build()} so mistakes surface before
+   * training starts.
+   */
+  default void validate(org.draft4j.spi.Sampler sampler) {}
 }

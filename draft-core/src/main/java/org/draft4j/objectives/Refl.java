@@ -36,6 +36,11 @@ public final class Refl implements Objective {
   }
 
   @Override
+  public void validate(Sampler s) {
+    checkArgument(maxStep < s.numSteps(), "ReFL max step %s must be < the sampler's %s steps", maxStep, s.numSteps());
+  }
+
+  @Override
   public String name() {
     return "refl(" + minStep + ", " + maxStep + ")";
   }

@@ -69,6 +69,14 @@ public final class RewardEvaluator {
   }
 
   /**
+   * Builds (and caches) the graph for samples of this shape, so reward errors such as an
+   * unsupported image size surface before any sampling.
+   */
+  public synchronized void prepare(long... sampleShape) {
+    graph(sampleShape);
+  }
+
+  /**
    * Scores a batch.
    *
    * @param x0 sampler output {@code [B, C, H, W]}

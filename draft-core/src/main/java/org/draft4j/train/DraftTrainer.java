@@ -64,7 +64,12 @@ public final class DraftTrainer implements AutoCloseable {
   private final RewardEvaluator evaluator;
   private final OptimizerState optState;
   private final Map<String, INDArray> params;
+  private final Path checkpointDir;
+  private final int checkpointEvery;
+  private final int maxNonFinite;
   private long step;
+  private long skippedTotal;
+  private int skippedInARow;
   private boolean closed;
 
   private DraftTrainer(Builder b) {
@@ -78,6 +83,9 @@ public final class DraftTrainer implements AutoCloseable {
     this.global = b.global;
     this.seed = b.seed;
     this.listeners = List.copyOf(b.listeners);
+    this.checkpointDir = b.checkpointDir;
+    this.checkpointEvery = b.checkpointEvery;
+    this.maxNonFinite = b.maxNonFinite;
     this.denoiser = model.newDenoiser();
     this.adapter = b.adapterSpec.create(NoiseSource.mix(seed, 0xADA9L));
     denoiser.attach(adapter);
@@ -86,6 +94,12 @@ public final class DraftTrainer implements AutoCloseable {
     this.params = denoiser.trainableParameters();
     this.optState = optimizer.init(params);
     this.evaluator = new RewardEvaluator(reward, model.decoder());
+    long[] sh = model.sampleShape();
+    evaluator.prepare(micro, sh[0], sh[1], sh[2]);
+    if (checkpointDir != null && Checkpoints.exists(checkpointDir)) {
+      step = Checkpoints.restore(checkpointDir, params, optState, config());
+      LOG.info("resumed from {} at step {}", Checkpoints.file(checkpointDir), step);
+    }
     LOG.info("adapter {} on {} layers, {} trainable parameters", adapter.name(), adapted.size(),
         params.values().stream().mapToLong(INDArray::length).sum());
   }
@@ -102,6 +116,11 @@ public final class DraftTrainer implements AutoCloseable {
   /** The denoiser with the adapter attached (for sampling with the fine-tuned model). */
   public UNetDenoiser denoiser() {
     return denoiser;
+  }
+
+  /** Updates skipped so far because the loss or a gradient was NaN or infinite. */
+  public long skippedSteps() {
+    return skippedTotal;
   }
 
   /** Optimizer steps completed. */
@@ -143,18 +162,45 @@ public final class DraftTrainer implements AutoCloseable {
 
   /** Runs {@code steps} more optimizer steps. */
   public void fit(int steps) {
-    checkState(!closed, "trainer is closed");
     checkArgument(steps >= 0, "steps = %s must be >= 0", steps);
-    long target = step + steps;
+    fitTo(step + steps);
+  }
+
+  /**
+   * Trains until {@link #step()} reaches {@code target} (after a resume this continues where the
+   * checkpoint left off). With a checkpoint directory, a checkpoint is written every N steps and at
+   * the end.
+   */
+  public void fitTo(long target) {
+    checkState(!closed, "trainer is closed");
     Map<String, Object> cfg = config();
     listeners.forEach(l -> l.onStart(step, target, cfg));
     Throwable failure = null;
     try {
       while (step < target) {
-        StepMetrics m = trainStep(target);
+        StepMetrics m;
+        try {
+          m = trainStep(target);
+        } catch (OutOfMemoryError e) {
+          throw new OutOfMemoryError("out of memory in training step " + (step + 1) + " with micro batch " + micro
+              + ", sample shape " + java.util.Arrays.toString(model.sampleShape()) + ", sampler " + sampler
+              + ", objective " + objective.name() + "; lower the micro batch (gradient accumulation keeps the global"
+              + " batch) or K, or raise -Xmx / -Dorg.bytedeco.javacpp.maxphysicalbytes (" + e.getMessage() + ")");
+        }
         listeners.forEach(l -> l.onStep(m));
-        if (step % 4 == 0) {
-          System.gc(); // native memory of dropped arrays is released only when their Java objects are collected
+        if (m.skipped()) {
+          skippedTotal++;
+          if (++skippedInARow >= maxNonFinite) {
+            throw new TrainingDivergedException(skippedInARow + " consecutive steps had a non-finite loss or gradient"
+                + " (last: step " + step + ", loss " + m.loss() + "); stopped. The last good checkpoint"
+                + (checkpointDir == null ? " (none: no checkpoint directory)" : " in " + checkpointDir)
+                + " is intact; lower the learning rate or clip gradients (AdamW.clipNorm)");
+          }
+        } else {
+          skippedInARow = 0;
+          if (checkpointDir != null && (step % checkpointEvery == 0 || step == target)) {
+            Checkpoints.write(checkpointDir, step, params, optState, config());
+          }
         }
       }
     } catch (RuntimeException | Error e) {
@@ -190,7 +236,13 @@ public final class DraftTrainer implements AutoCloseable {
       params.forEach((k, v) -> mg.put(k, Nd4j.zerosLike(v)));
       ObjectiveContext ctx = new ObjectiveContext(denoiser, sampler, cond, evaluator, batchPrompts, xT, seeds,
           new SplittableRandom(NoiseSource.mix(seed, step, mb, 0x0B7L)), mg);
-      ObjectiveResult r = objective.compute(ctx);
+      ObjectiveResult r;
+      try {
+        r = objective.compute(ctx);
+      } catch (ArithmeticException e) {
+        LOG.warn("step {}: {}; update skipped", step + 1, e.getMessage());
+        r = new ObjectiveResult(Double.NaN, Nd4j.valueArrayOf(new long[] {micro}, Double.NaN), Map.of(), Map.of());
+      }
       double w = (double) micro / global;
       mg.forEach((k, v) -> grads.get(k).addi(v.muli(w)));
       loss += r.loss() * w;
@@ -269,6 +321,9 @@ public final class DraftTrainer implements AutoCloseable {
     private Integer micro;
     private Integer global;
     private Long seed;
+    private Path checkpointDir;
+    private int checkpointEvery;
+    private Integer maxNonFinite;
     private final List<TrainingListener> listeners = new ArrayList<>();
 
     private static void once(Object current, String field) {
@@ -335,6 +390,27 @@ public final class DraftTrainer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Writes a checkpoint to {@code dir} every {@code every} steps (atomically) and resumes from it
+     * when the directory already holds one written with the same configuration.
+     */
+    public Builder checkpoints(Path dir, int every) {
+      once(checkpointDir, "checkpoints");
+      checkArgument(dir != null, "checkpoint directory must not be null");
+      checkArgument(every >= 1, "checkpoint interval = %s must be >= 1", every);
+      checkpointDir = dir;
+      checkpointEvery = every;
+      return this;
+    }
+
+    /** Stops training after this many consecutive non-finite steps (default 5). */
+    public Builder maxConsecutiveNonFinite(int n) {
+      once(maxNonFinite, "maxConsecutiveNonFinite");
+      checkArgument(n >= 1, "maxConsecutiveNonFinite = %s must be >= 1", n);
+      maxNonFinite = n;
+      return this;
+    }
+
     /** Adds listeners (may be called repeatedly). */
     public Builder listener(TrainingListener... l) {
       for (TrainingListener x : l) {
@@ -375,8 +451,19 @@ public final class DraftTrainer implements AutoCloseable {
       checkArgument(gl >= mi && gl % mi == 0, "batch: global = %s must be a positive multiple of micro = %s", gl, mi);
       micro = mi;
       global = gl;
+      objective.validate(sampler);
       if (seed == null) {
         seed = 0L;
+      }
+      if (maxNonFinite == null) {
+        maxNonFinite = 5;
+      }
+      if (checkpointDir != null) {
+        try {
+          Files.createDirectories(checkpointDir);
+        } catch (IOException e) {
+          throw new IllegalArgumentException("cannot create checkpoint directory " + checkpointDir + ": " + e, e);
+        }
       }
       return new DraftTrainer(this);
     }

@@ -1,0 +1,120 @@
+package org.draft4j.samplers;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.draft4j.lora.Lora;
+import org.draft4j.lora.LoraAdapter;
+import org.draft4j.models.UNet2DConditionModel;
+import org.draft4j.models.UNetDenoiser;
+import org.draft4j.nn.GraphBuilder;
+import org.draft4j.objectives.ObjectiveContext;
+import org.draft4j.objectives.Objectives;
+import org.draft4j.spi.Conditioning;
+import org.draft4j.spi.Denoiser;
+import org.draft4j.spi.Sampler;
+import org.draft4j.testing.TinyModels;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The checkpointed backward (recomputed steps, chained VJPs) equals the gradient SameDiff computes on
+ * one graph holding all K differentiated steps unrolled (UNet with LoRA, DDIM coefficients, CFG).
+ */
+class UnrolledGradientTest {
+  @ParameterizedTest
+  @CsvSource({"4,1,1.0", "4,3,3.0", "3,3,1.0"})
+  void chainEqualsUnrolledGraph(int n, int k, double guidance) {
+    UNet2DConditionModel unet = TinyModels.unet(2);
+    LoraAdapter lora = Lora.rank(2).create(4);
+    UNetDenoiser den = new UNetDenoiser(unet, 8, 8, 4);
+    den.attach(lora);
+    den.adaptedLayers();
+    Nd4j.getRandom().setSeed(9);
+    lora.upMatrices().values().forEach(b -> b.assign(Nd4j.randn(DataType.FLOAT, b.shape()).muli(0.2)));
+    INDArray cond = Nd4j.randn(DataType.FLOAT, 2, 4, 8);
+    INDArray uncond = Nd4j.randn(DataType.FLOAT, 2, 4, 8);
+    Conditioning c = new Conditioning(cond, uncond);
+    INDArray xT = Nd4j.randn(DataType.FLOAT, 2, 3, 8, 8);
+    INDArray probe = Nd4j.randn(DataType.FLOAT, 2, 3, 8, 8);
+    DdimSampler s = Ddim.steps(n).eta(0).guidance(guidance);
+
+    Sampler.Rollout r = s.rollout(den, c, xT, 0, n, n - k, new long[] {1, 2}, null);
+    Map<String, INDArray> chain = new HashMap<>();
+    s.backward(den, c, r, probe, null, chain);
+
+    SameDiff sd = SameDiff.create();
+    GraphBuilder g = new GraphBuilder(sd, unet.parameters(), List.of(lora));
+    SDVariable x = sd.constant(r.checkpoints().get(0));
+    for (int i = n - k; i < n; i++) {
+      int t = s.timestep(i);
+      SDVariable tv = sd.constant(Nd4j.createFromArray(new float[] {t, t}));
+      SDVariable out = unet.forward(g, x, tv, sd.constant(cond), 8, 8, 4);
+      if (guidance != 1.0) {
+        SDVariable ou = unet.forward(g, x, tv, sd.constant(uncond), 8, 8, 4);
+        out = ou.add(out.sub(ou).mul(guidance));
+      }
+      DdimScheduler.Coefficients co = s.scheduler().coefficients(t, s.scheduler().prevTimestep(t, n), 0);
+      x = x.mul(co.cx()).add(out.mul(co.co()));
+    }
+    sd.setLossVariables(x.mul(sd.constant(probe)).sum());
+    Map<String, INDArray> feeds = new HashMap<>(lora.feeds(true));
+    List<String> names = new ArrayList<>(lora.trainableParameters().keySet());
+    Map<String, INDArray> unrolled = sd.calculateGradients(feeds, names);
+
+    double scale = 0;
+    double diff = 0;
+    for (String name : names) {
+      scale = Math.max(scale, Transforms.abs(unrolled.get(name)).maxNumber().doubleValue());
+      diff = Math.max(diff, Transforms.abs(unrolled.get(name).sub(chain.get(name))).maxNumber().doubleValue());
+    }
+    assertTrue(scale > 1e-6, "gradient is trivially zero");
+    assertTrue(diff <= 1e-4 * scale, "chain vs unrolled: max diff " + diff + " scale " + scale);
+  }
+
+  @Test
+  void nanModelOutputAndTooLargeKNameTheValue() {
+    Denoiser nan = new Denoiser() {
+      @Override
+      public INDArray predict(INDArray x, INDArray t, INDArray ctx) {
+        return Nd4j.valueArrayOf(x.shape(), Float.NaN, DataType.FLOAT);
+      }
+
+      @Override
+      public Vjp vjp(INDArray x, INDArray t, INDArray ctx, INDArray u) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public Map<String, INDArray> trainableParameters() {
+        return Map.of();
+      }
+
+      @Override
+      public boolean setAdaptersEnabled(boolean e) {
+        return true;
+      }
+    };
+    Conditioning c = new Conditioning(Nd4j.zeros(DataType.FLOAT, 1, 4, 8), null);
+    ArithmeticException e = assertThrows(ArithmeticException.class,
+        () -> Ddim.steps(5).sample(nan, c, Nd4j.zeros(DataType.FLOAT, 1, 3, 8, 8), new long[] {0}, null));
+    assertTrue(e.getMessage().contains("step 0 (timestep 801)") && e.getMessage().contains("NaN"), e.getMessage());
+    IllegalArgumentException k = assertThrows(IllegalArgumentException.class,
+        () -> Objectives.draftK(7).compute(new ObjectiveContext(nan, Ddim.steps(5), c, null, List.of("x"),
+            Nd4j.zeros(DataType.FLOAT, 1, 3, 8, 8), new long[] {0}, new SplittableRandom(0), new LinkedHashMap<>())));
+    assertTrue(k.getMessage().contains("K = 7 exceeds the sampler's 5 steps"), k.getMessage());
+  }
+}

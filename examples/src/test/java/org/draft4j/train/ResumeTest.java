@@ -1,0 +1,155 @@
+package org.draft4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.draft4j.io.SafetensorsException;
+import org.draft4j.io.SafetensorsFile;
+import org.draft4j.lora.Lora;
+import org.draft4j.objectives.Objectives;
+import org.draft4j.optim.AdamW;
+import org.draft4j.rewards.Rewards;
+import org.draft4j.samplers.Ddim;
+import org.draft4j.spi.Reward;
+import org.draft4j.testing.TinyModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Checkpoint, resume after SIGKILL, corrupted checkpoints, configuration mismatch, non-finite steps. */
+class ResumeTest {
+  static final List<String> PROMPTS = List.of("a red star", "a blue square", "a green circle");
+  @TempDir Path dir;
+
+  static DraftTrainer.Builder builder() {
+    return DraftTrainer.builder().model(TinyModels.model(1)).sampler(Ddim.steps(3).guidance(2.0))
+        .reward(Rewards.compressibility()).adapter(Lora.rank(2)).objective(Objectives.draftK(2))
+        .optimizer(AdamW.lr(1e-2)).prompts(PROMPTS).batch(2, 2).seed(3);
+  }
+
+  static DraftTrainer trainer(Path ckpt, TrainingListener... l) {
+    DraftTrainer.Builder b = builder().listener(l);
+    if (ckpt != null) {
+      b.checkpoints(ckpt, 1);
+    }
+    return b.build();
+  }
+
+  static long checkpointStep(Path d) {
+    try (SafetensorsFile f = SafetensorsFile.open(d.resolve("checkpoint.safetensors"))) {
+      return Long.parseLong(f.metadata().get("step"));
+    } catch (RuntimeException e) {
+      return -1;
+    }
+  }
+
+  @Test
+  void resumeAfterSigkillReproducesTheUninterruptedRunBitForBit() throws Exception {
+    Map<String, INDArray> want;
+    try (DraftTrainer t = trainer(null)) {
+      t.fitTo(6);
+      want = t.denoiser().trainableParameters();
+    }
+    Path ck = dir.resolve("ck");
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), ResumeChild.class.getName(), ck.toString(), "6")
+        .redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (checkpointStep(ck) < 2 && p.isAlive() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertTrue(p.isAlive(), "child ended before it could be killed: " + Files.readString(dir.resolve("child.log")));
+    p.destroyForcibly(); // SIGKILL
+    p.waitFor(30, TimeUnit.SECONDS);
+    long killedAt = checkpointStep(ck);
+    assertTrue(killedAt >= 2 && killedAt < 6, "killed at step " + killedAt);
+    try (DraftTrainer t = trainer(ck)) {
+      assertEquals(killedAt, t.step());
+      t.fitTo(6);
+      Map<String, INDArray> got = t.denoiser().trainableParameters();
+      for (String k : want.keySet()) {
+        assertEquals(want.get(k), got.get(k), k + " after resume from step " + killedAt);
+      }
+    }
+  }
+
+  @Test
+  void corruptedOrPartialCheckpointsAreRefusedClearly() throws Exception {
+    Path ck = dir.resolve("c");
+    try (DraftTrainer t = trainer(ck)) {
+      t.fit(1);
+    }
+    Path f = ck.resolve("checkpoint.safetensors");
+    byte[] b = Files.readAllBytes(f);
+    byte[] flipped = b.clone();
+    flipped[b.length - 5] ^= 0x40;
+    Files.write(f, flipped);
+    SafetensorsException e = assertThrows(SafetensorsException.class, () -> trainer(ck));
+    assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("checksum mismatch"), e.getMessage());
+    Files.write(f, java.util.Arrays.copyOf(b, b.length / 2));
+    SafetensorsException e2 = assertThrows(SafetensorsException.class, () -> trainer(ck));
+    assertTrue(e2.getMessage().contains(f.toString()) && (e2.getMessage().contains("truncated")
+        || e2.getMessage().contains("runs past the end of the file")), e2.getMessage());
+  }
+
+  @Test
+  void resumingWithAnotherConfigurationNamesTheDifference() {
+    Path ck = dir.resolve("m");
+    try (DraftTrainer t = trainer(ck)) {
+      t.fit(1);
+    }
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> DraftTrainer.builder()
+        .model(TinyModels.model(1)).sampler(Ddim.steps(3).guidance(2.0)).reward(Rewards.compressibility())
+        .adapter(Lora.rank(2)).objective(Objectives.draftK(1)).optimizer(AdamW.lr(1e-2)).prompts(PROMPTS)
+        .batch(2, 2).seed(3).checkpoints(ck, 1).build());
+    assertTrue(e.getMessage().contains("objective") && e.getMessage().contains("\"k\":2")
+        && e.getMessage().contains("\"k\":1"), e.getMessage());
+  }
+
+  /** A reward that is NaN for prompts containing "bad". */
+  static Reward nanFor(String word) {
+    Reward c = Rewards.compressibility();
+    return (g, images) -> {
+      org.nd4j.autodiff.samediff.SDVariable mask = g.promptInput("bad_mask", DataType.FLOAT, ps -> {
+        float[] v = new float[ps.size()];
+        for (int i = 0; i < v.length; i++) {
+          v[i] = ps.get(i).contains(word) ? Float.NaN : 0f;
+        }
+        return Nd4j.createFromArray(v);
+      }, g.batch());
+      return c.score(g, images).add(mask);
+    };
+  }
+
+  @Test
+  void nonFiniteStepsAreSkippedCountedAndStopTrainingWhenRepeated() {
+    // all prompts bad: three skipped steps in a row stop training; parameters untouched
+    DraftTrainer.Builder b = DraftTrainer.builder().model(TinyModels.model(1)).sampler(Ddim.steps(2).guidance(1.0))
+        .reward(nanFor("bad")).adapter(Lora.rank(2)).objective(Objectives.draftK(1)).optimizer(AdamW.lr(1e-2))
+        .prompts(List.of("bad one", "bad two")).batch(2, 2).maxConsecutiveNonFinite(3);
+    try (DraftTrainer t = b.build()) {
+      Map<String, INDArray> before = new java.util.HashMap<>();
+      t.denoiser().trainableParameters().forEach((k, v) -> before.put(k, v.dup()));
+      TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> t.fit(10));
+      assertTrue(e.getMessage().contains("3 consecutive steps"), e.getMessage());
+      assertEquals(3, t.skippedSteps());
+      t.denoiser().trainableParameters().forEach((k, v) -> assertEquals(before.get(k), v, k));
+    }
+    // one bad prompt among good ones: that step is skipped, training goes on
+    try (DraftTrainer t = DraftTrainer.builder().model(TinyModels.model(1)).sampler(Ddim.steps(2).guidance(1.0))
+        .reward(nanFor("bad")).adapter(Lora.rank(2)).objective(Objectives.draftK(1)).optimizer(AdamW.lr(1e-2))
+        .prompts(List.of("a red star", "bad star", "a blue box", "a green dot")).batch(1, 1).build()) {
+      t.fit(4);
+      assertEquals(1, t.skippedSteps());
+      assertEquals(4, t.step());
+    }
+  }
+}
