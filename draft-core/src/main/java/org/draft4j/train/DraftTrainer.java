@@ -59,6 +59,7 @@ public final class DraftTrainer implements AutoCloseable {
   private final int global;
   private final long seed;
   private final List<TrainingListener> listeners;
+  private final List<TrainingListener> extraListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final UNetDenoiser denoiser;
   private final Adapter adapter;
   private final RewardEvaluator evaluator;
@@ -160,6 +161,22 @@ public final class DraftTrainer implements AutoCloseable {
     adapter.save(path, format, provenance());
   }
 
+  /**
+   * Samples {@code evalPrompts} with fixed {@code evalSeeds} before training and every {@code every}
+   * steps, writing PNG rows to {@code dir}.
+   */
+  public DraftTrainer addEvaluationGrids(List<String> evalPrompts, long[] evalSeeds, int every, Path dir) {
+    extraListeners.add(new EvaluationGrids(this, evalPrompts, evalSeeds, every, dir));
+    return this;
+  }
+
+  /** Runs {@code epochs} passes over a prompt list of {@code promptCount} prompts (rounded up to whole steps). */
+  public void fitEpochs(int epochs, int promptCount) {
+    checkArgument(epochs >= 0 && promptCount >= 1, "epochs = %s must be >= 0 and promptCount = %s >= 1", epochs,
+        promptCount);
+    fit((int) Math.ceil((double) epochs * promptCount / global));
+  }
+
   /** Runs {@code steps} more optimizer steps. */
   public void fit(int steps) {
     checkArgument(steps >= 0, "steps = %s must be >= 0", steps);
@@ -174,7 +191,9 @@ public final class DraftTrainer implements AutoCloseable {
   public void fitTo(long target) {
     checkState(!closed, "trainer is closed");
     Map<String, Object> cfg = config();
-    listeners.forEach(l -> l.onStart(step, target, cfg));
+    List<TrainingListener> all = new ArrayList<>(listeners);
+    all.addAll(extraListeners);
+    all.forEach(l -> l.onStart(step, target, cfg));
     Throwable failure = null;
     try {
       while (step < target) {
@@ -187,7 +206,7 @@ public final class DraftTrainer implements AutoCloseable {
               + ", objective " + objective.name() + "; lower the micro batch (gradient accumulation keeps the global"
               + " batch) or K, or raise -Xmx / -Dorg.bytedeco.javacpp.maxphysicalbytes (" + e.getMessage() + ")");
         }
-        listeners.forEach(l -> l.onStep(m));
+        all.forEach(l -> l.onStep(m));
         if (m.skipped()) {
           skippedTotal++;
           if (++skippedInARow >= maxNonFinite) {
@@ -207,7 +226,7 @@ public final class DraftTrainer implements AutoCloseable {
       failure = e;
       throw e;
     } finally {
-      for (TrainingListener l : listeners) {
+      for (TrainingListener l : all) {
         l.onEnd(step, failure);
       }
     }

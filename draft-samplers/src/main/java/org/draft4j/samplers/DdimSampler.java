@@ -139,6 +139,38 @@ public final class DdimSampler implements Sampler {
     return rollout(model, c, xT, 0, numSteps, numSteps, seeds, listener).output();
   }
 
+  /**
+   * Inference with annealed importance guidance: at step i the guided outputs of the base model
+   * (adapters off) and the adapted model are blended, {@code (1 − w_i)·ε_base + w_i·ε_adapted}.
+   */
+  public INDArray sampleBlended(Denoiser model, Conditioning c, INDArray xT, long[] seeds, BlendSchedule schedule,
+      StepListener listener) {
+    checkArgument(seeds != null && seeds.length == xT.size(0), "need one seed per sample (%s)", xT.size(0));
+    INDArray cur = xT;
+    for (int i = 0; i < numSteps; i++) {
+      double w = schedule.weight(i, numSteps);
+      checkArgument(Double.isFinite(w), "blend weight %s at step %s must be finite", w, (Object) i);
+      INDArray adapted = w != 0 ? guidedOutput(model, c, cur, i) : null;
+      INDArray base = null;
+      if (w != 1) {
+        boolean was = model.setAdaptersEnabled(false);
+        try {
+          base = guidedOutput(model, c, cur, i);
+        } finally {
+          model.setAdaptersEnabled(was);
+        }
+      }
+      INDArray out = base == null ? adapted : adapted == null ? base : base.mul(1 - w).addi(adapted.mul(w));
+      INDArray z = eta > 0 ? NoiseSource.batch(seeds, NOISE_PURPOSE + i, cur.shape()[1], cur.shape()[2],
+          cur.shape()[3]).castTo(cur.dataType()) : null;
+      cur = scheduler.step(out, timesteps[i], prev(i), cur, eta, z).prevSample();
+      if (listener != null) {
+        listener.onStep(i, numSteps);
+      }
+    }
+    return cur;
+  }
+
   @Override
   public Rollout rollout(Denoiser model, Conditioning c, INDArray x, int from, int to, int keepFrom, long[] seeds,
       StepListener listener) {

@@ -37,25 +37,32 @@ import org.nd4j.linalg.factory.Nd4j;
  * with random weights) and {@code chain} (one DRaFT-K training step on the ShapesWorld model at
  * K = 1, 5, 20, 50 with 50 DDIM steps: wall time and peak resident memory, heap + native).
  *
- * <p>Flags: {@code --only sd15-unet|chain}, {@code --out FILE} (default docs/benchmarks.md).
+ * {@code soak} (not part of "all"): {@code --steps N} DRaFT-1 training steps on a tiny model, resident
+ * memory sampled every 100 steps, to show that memory stays flat over long runs.
+ *
+ * <p>Flags: {@code --only sd15-unet|chain|soak}, {@code --steps N} (soak), {@code --out FILE} (default
+ * docs/benchmarks.md).
  */
 public final class Bench {
   private Bench() {}
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> f = Flags.parse(args, "only", "out");
+    Map<String, String> f = Flags.parse(args, "only", "out", "steps");
     Path out = Path.of(f.getOrDefault("out", "docs/benchmarks.md"));
     String only = f.getOrDefault("only", "all");
     StringBuilder md = new StringBuilder();
     md.append("\n## Run of ").append(Instant.now()).append("\n\n");
     md.append("Command: `mvn -B -q -pl examples exec:exec -Dlauncher.args=\"bench").append(args.length > 0 ? " " : "")
-        .append(String.join(" ", args)).append("\"` (from the repository root; out paths relative to examples/)\n\n");
+        .append(String.join(" ", args)).append("\"` (from the repository root)\n\n");
     md.append(machine()).append('\n');
     if (only.equals("all") || only.equals("sd15-unet")) {
       md.append(sd15Unet());
     }
     if (only.equals("all") || only.equals("chain")) {
       md.append(chain());
+    }
+    if (only.equals("soak")) {
+      md.append(soak(Integer.parseInt(f.getOrDefault("steps", "2000"))));
     }
     Files.createDirectories(out.toAbsolutePath().getParent());
     if (!Files.exists(out)) {
@@ -129,6 +136,52 @@ public final class Bench {
         + "| parameters | random init | save (safetensors) | load (safetensors) | forward B=1 64×64, first | second |"
         + " peak RSS during forward |%n|---|---|---|---|---|---|---|%n| %,d | %.1f s | %.1f s | %.1f s | %.1f s | %.1f s |"
         + " %.1f GB |%n%n", params, init, save, load, fwd[0], fwd[1], peak / 1e9);
+  }
+
+  static String soak(int steps) {
+    TextToImageModel tiny = tinyModel();
+    StringBuilder sb = new StringBuilder();
+    sb.append("### Soak: ").append(steps).append(" DRaFT-1 steps on a tiny model (8×8, channels 8/16, Ddim 4 steps,"
+        + " batch 2, LoRA rank 2, compressibility)\n\n| step | RSS | heap used |\n|---|---|---|\n");
+    List<long[]> samples = new ArrayList<>();
+    try (org.draft4j.train.DraftTrainer t = org.draft4j.train.DraftTrainer.builder().model(tiny)
+        .sampler(Ddim.steps(4).guidance(2.0)).reward(Rewards.compressibility()).adapter(Lora.rank(2))
+        .objective(Objectives.draftK(1)).optimizer(org.draft4j.optim.AdamW.lr(1e-3))
+        .prompts(ShapesWorld.captions(0, 100)).batch(2, 2).seed(0)
+        .listener(new org.draft4j.train.TrainingListener() {
+          @Override
+          public void onStep(org.draft4j.train.StepMetrics m) {
+            if (m.step() % 100 == 0 || m.step() == 1) {
+              Runtime r = Runtime.getRuntime();
+              samples.add(new long[] {m.step(), Memory.residentBytes(), r.totalMemory() - r.freeMemory()});
+              System.err.printf(Locale.ROOT, "soak step %d rss %.0f MB%n", m.step(), Memory.residentBytes() / 1e6);
+            }
+          }
+        }).build()) {
+      t.fit(steps);
+    }
+    long max = 0;
+    long min = Long.MAX_VALUE;
+    for (long[] s : samples) {
+      sb.append(String.format(Locale.ROOT, "| %d | %.0f MB | %.0f MB |%n", s[0], s[1] / 1e6, s[2] / 1e6));
+      if (s[0] >= 200) {
+        max = Math.max(max, s[1]);
+        min = Math.min(min, s[1]);
+      }
+    }
+    return sb.append(String.format(Locale.ROOT, "%nRSS from step 200 on: min %.0f MB, max %.0f MB.%n%n", min / 1e6,
+        max / 1e6)).toString();
+  }
+
+  static TextToImageModel tinyModel() {
+    org.draft4j.text.BpeTrainer.Vocabulary v = org.draft4j.text.BpeTrainer.learn(ShapesWorld.captions(0, 200), 50);
+    return TextToImageModel.builder().id("tiny-soak").tokenizer(v.tokenizer(12))
+        .textEncoder(org.draft4j.models.ClipTextModel.random(new org.draft4j.models.ClipTextConfig(v.vocab().size(), 8,
+            16, 1, 2, 12, "quick_gelu", 1e-5), 1))
+        .unet(UNet2DConditionModel.random(new UNet2DConditionConfig(8, 3, 3, new int[] {8, 16}, 1,
+            List.of("CrossAttnDownBlock2D", "DownBlock2D"), List.of("UpBlock2D", "CrossAttnUpBlock2D"),
+            new int[] {2, 2}, 8, 4, 1e-5, true, 0), 0))
+        .decoder(org.draft4j.spi.ImageDecoder.pixelSpace()).build();
   }
 
   static String chain() {

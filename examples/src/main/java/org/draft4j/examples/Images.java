@@ -22,7 +22,12 @@ public final class Images {
     int cols = (int) rows.get(0).size(0);
     int h = (int) rows.get(0).size(2);
     int w = (int) rows.get(0).size(3);
-    int labelW = 150;
+    int labelW = 16;
+    java.awt.FontMetrics fm = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics()
+        .getFontMetrics(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+    for (String l : labels) {
+      labelW = Math.max(labelW, fm.stringWidth(l) + 12);
+    }
     int pad = 4;
     BufferedImage img = new BufferedImage(labelW + cols * (w * zoom + pad), rows.size() * (h * zoom + pad),
         BufferedImage.TYPE_INT_RGB);
