@@ -82,7 +82,14 @@ public final class ClipTextModel {
 
   /** Adds the encoder to a graph: {@code ids [B, L]} (int) to {@code last_hidden_state [B*L, hidden]}. */
   public SDVariable forward(GraphBuilder g, SDVariable ids, int len) {
-    ClipTextConfig c = config;
+    return forward(config, g, ids, len);
+  }
+
+  /**
+   * The encoder for a config over the builder's parameter store (weights under {@code text_model.*}),
+   * for stores that hold more than a text encoder (a full CLIP model).
+   */
+  public static SDVariable forward(ClipTextConfig c, GraphBuilder g, SDVariable ids, int len) {
     int d = c.hiddenSize();
     String e = "text_model.embeddings.";
     SDVariable tok = g.weight(e + "token_embedding.weight", new long[] {c.vocabSize(), d}, Parameters.Init.NORMAL_002, 0);

@@ -239,7 +239,7 @@ public final class DraftTrainer implements AutoCloseable {
     int accum = global / micro;
     double loss = 0;
     List<INDArray> rewards = new ArrayList<>();
-    Map<String, Double> termSums = new LinkedHashMap<>();
+    Map<String, List<INDArray>> termValues = new LinkedHashMap<>();
     Map<String, Double> extra = new LinkedHashMap<>();
     for (int mb = 0; mb < accum; mb++) {
       long start = step * global + (long) mb * micro;
@@ -266,7 +266,7 @@ public final class DraftTrainer implements AutoCloseable {
       mg.forEach((k, v) -> grads.get(k).addi(v.muli(w)));
       loss += r.loss() * w;
       rewards.add(r.rewards());
-      r.terms().forEach((k, v) -> termSums.merge(k, v.sumNumber().doubleValue(), Double::sum));
+      r.terms().forEach((k, v) -> termValues.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
       r.metrics().forEach((k, v) -> extra.merge(k, v * w, Double::sum));
     }
     boolean finite = Double.isFinite(loss);
@@ -283,7 +283,11 @@ public final class DraftTrainer implements AutoCloseable {
     step++;
     INDArray all = Nd4j.concat(0, rewards.toArray(new INDArray[0]));
     Map<String, Double> terms = new LinkedHashMap<>();
-    termSums.forEach((k, v) -> terms.put(k, v / global));
+    termValues.forEach((k, v) -> {
+      INDArray a = Nd4j.concat(0, v.toArray(new INDArray[0]));
+      terms.put(k, a.meanNumber().doubleValue());
+      terms.put(k + "/std", a.length() > 1 ? a.stdNumber().doubleValue() : 0.0);
+    });
     double seconds = (System.nanoTime() - t0) / 1e9;
     return new StepMetrics(step, target, loss, all.meanNumber().doubleValue(),
         all.length() > 1 ? all.stdNumber().doubleValue() : 0.0, terms, extra, norm, lr, seconds,

@@ -11,7 +11,7 @@ import java.util.Map;
  * @param loss mean loss over the global batch
  * @param rewardMean mean reward
  * @param rewardStd reward standard deviation over the global batch
- * @param terms mean of each logged reward term
+ * @param terms mean of each logged reward term ({@code name}) and its standard deviation ({@code name/std})
  * @param extra objective metrics (kl, k, ...)
  * @param gradNorm global gradient norm before clipping
  * @param learningRate learning rate used

@@ -16,6 +16,27 @@ public final class Rewards {
     return JpegSizeEstimate.quality75().asIncompressibility();
   }
 
+  /**
+   * PickScore-style prompt alignment {@code exp(logit_scale)·cos(image, prompt)} with a CLIP model
+   * (bicubic resize to the tower's resolution, centre crop, CLIP normalization).
+   */
+  public static Reward pickScore(ClipModel clip) {
+    return new PickScore(clip, new ClipPreprocess(clip.visionConfig().imageSize(),
+        ClipPreprocess.Interpolation.BICUBIC), "pickscore");
+  }
+
+  /** HPSv2: the same CLIP scoring with HPSv2's weights. */
+  public static Reward hpsV2(ClipModel clip) {
+    return new PickScore(clip, new ClipPreprocess(clip.visionConfig().imageSize(),
+        ClipPreprocess.Interpolation.BICUBIC), "hpsv2");
+  }
+
+  /** LAION-style aesthetic score of the normalized CLIP image embedding. */
+  public static Reward aesthetic(ClipModel clip, AestheticHead head) {
+    return new Aesthetic(clip, head, new ClipPreprocess(clip.visionConfig().imageSize(),
+        ClipPreprocess.Interpolation.BICUBIC));
+  }
+
   /** −(estimated JPEG size in KB) at a chosen quality. */
   public static Reward compressibility(int quality) {
     return new JpegSizeEstimate(quality, 1.0, 4.0, 600).asCompressibility();

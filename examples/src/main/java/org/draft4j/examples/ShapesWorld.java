@@ -112,6 +112,11 @@ public final class ShapesWorld {
     };
   }
 
+  /** An unlimited prompt source of ShapesWorld captions (scene i of {@code worldSeed}, shuffled by position). */
+  public static org.draft4j.train.PromptSource prompts(long worldSeed) {
+    return (index, trainerSeed) -> scene(worldSeed ^ trainerSeed, index).caption();
+  }
+
   /** Captions of scenes [0, n) for a seed. */
   public static List<String> captions(long seed, int n) {
     List<String> l = new ArrayList<>(n);

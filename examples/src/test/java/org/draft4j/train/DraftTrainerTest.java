@@ -90,6 +90,23 @@ class DraftTrainerTest {
     assertTrue(seen.stream().allMatch(s -> Double.isFinite(s.loss()) && !s.skipped()));
     assertEquals(3, Files.readAllLines(metrics).size());
     assertTrue(Files.readAllLines(metrics).get(0).contains("\"reward/compressibility\""));
+    assertTrue(Files.readAllLines(metrics).get(0).contains("\"reward/compressibility/std\""));
+  }
+
+  @Test
+  void promptSourcesReadFilesAndShuffleDeterministically() throws Exception {
+    Path txt = dir.resolve("p.txt");
+    Files.writeString(txt, "a red star\n\n  a blue box \n");
+    PromptSource s = PromptSource.textFile(txt);
+    java.util.Set<String> epoch = new java.util.HashSet<>(s.batch(0, 2, 5));
+    assertEquals(java.util.Set.of("a red star", "a blue box"), epoch);
+    assertEquals(s.batch(0, 6, 5), s.batch(0, 6, 5));
+    Path jl = dir.resolve("p.jsonl");
+    Files.writeString(jl, "{\"prompt\": \"a cat\"}\n{\"text\": 3}\n");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PromptSource.jsonl(jl, "prompt"));
+    assertTrue(e.getMessage().contains("p.jsonl:2") && e.getMessage().contains("\"prompt\""), e.getMessage());
+    String c = org.draft4j.examples.ShapesWorld.prompts(1).prompt(3, 9);
+    assertEquals(c, org.draft4j.examples.ShapesWorld.prompts(1).prompt(3, 9));
   }
 
   @Test

@@ -1,0 +1,35 @@
+package org.draft4j.rewards;
+
+import java.util.List;
+import org.draft4j.nn.GraphBuilder;
+import org.draft4j.spi.Reward;
+import org.draft4j.spi.RewardGraph;
+import org.nd4j.autodiff.samediff.SDVariable;
+
+/** Aesthetic reward: {@code head(normalize(f_img(image)))}, as trl/AlignProp's aesthetic scorer. */
+public final class Aesthetic implements Reward {
+  private final ClipModel clip;
+  private final AestheticHead head;
+  private final ClipPreprocess pre;
+
+  Aesthetic(ClipModel clip, AestheticHead head, ClipPreprocess pre) {
+    if (head.inputDim() != clip.projectionDim()) {
+      throw new IllegalArgumentException("aesthetic head input " + head.inputDim() + " differs from the CLIP "
+          + "projection_dim " + clip.projectionDim());
+    }
+    this.clip = clip;
+    this.head = head;
+    this.pre = pre;
+  }
+
+  @Override
+  public SDVariable score(RewardGraph g, SDVariable images) {
+    SDVariable e = ClipModel.normalize(clip.imageEmbeds(g, images, pre));
+    return head.forward(new GraphBuilder(g.sd(), head.parameters(), List.of()), e);
+  }
+
+  @Override
+  public String name() {
+    return "aesthetic";
+  }
+}
