@@ -1,13 +1,9 @@
 package org.draft4j.models;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.draft4j.io.Json;
-import org.draft4j.io.Safetensors;
-import org.draft4j.io.SafetensorsFile;
 import org.draft4j.nn.GraphBuilder;
 import org.draft4j.nn.Parameters;
 import org.draft4j.spi.ImageDecoder;
@@ -50,17 +46,12 @@ public final class AutoencoderKL {
 
   /** Loads a diffusers {@code vae/} folder. */
   public static AutoencoderKL load(Path dir) throws IOException {
-    AutoencoderKLConfig c = AutoencoderKLConfig.load(dir.resolve("config.json"));
-    Path w = dir.resolve(WEIGHTS_FILE);
-    try (SafetensorsFile f = SafetensorsFile.open(w)) {
-      return of(c, Parameters.of(f.readAll(), w.toString()));
-    }
+    return of(AutoencoderKLConfig.load(dir.resolve("config.json")), ModelFiles.readWeights(dir.resolve(WEIGHTS_FILE)));
   }
 
+  /** Writes a diffusers {@code vae/} folder. */
   public void save(Path dir) throws IOException {
-    Files.createDirectories(dir);
-    Files.writeString(dir.resolve("config.json"), Json.writePretty(config.toJson()));
-    Safetensors.write(dir.resolve(WEIGHTS_FILE), params.asMap(), Map.of("format", "pt"));
+    ModelFiles.write(dir, config.toJson(), WEIGHTS_FILE, params);
   }
 
   private void validate() {

@@ -3,13 +3,9 @@ package org.draft4j.models;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.draft4j.io.Json;
-import org.draft4j.io.Safetensors;
-import org.draft4j.io.SafetensorsFile;
 import org.draft4j.nn.GraphBuilder;
 import org.draft4j.nn.Parameters;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -58,18 +54,12 @@ public final class ClipTextModel {
 
   /** Loads a Hugging Face folder ({@code config.json} + {@code model.safetensors}). */
   public static ClipTextModel load(Path dir) throws IOException {
-    ClipTextConfig cfg = ClipTextConfig.load(dir.resolve("config.json"));
-    Path w = dir.resolve(WEIGHTS_FILE);
-    try (SafetensorsFile f = SafetensorsFile.open(w)) {
-      return of(cfg, Parameters.of(f.readAll(), w.toString()));
-    }
+    return of(ClipTextConfig.load(dir.resolve("config.json")), ModelFiles.readWeights(dir.resolve(WEIGHTS_FILE)));
   }
 
   /** Writes a Hugging Face folder. */
   public void save(Path dir) throws IOException {
-    Files.createDirectories(dir);
-    Files.writeString(dir.resolve("config.json"), Json.writePretty(config.toJson()));
-    Safetensors.write(dir.resolve(WEIGHTS_FILE), params.asMap(), Map.of("format", "pt"));
+    ModelFiles.write(dir, config.toJson(), WEIGHTS_FILE, params);
   }
 
   public ClipTextConfig config() {
@@ -102,17 +92,8 @@ public final class ClipTextModel {
     INDArray mask = GraphBuilder.causalMask(len);
     int heads = c.numAttentionHeads();
     for (int i = 0; i < c.numHiddenLayers(); i++) {
-      String l = "text_model.encoder.layers." + i + ".";
-      SDVariable h = g.layerNorm(l + "layer_norm1", x, d, c.layerNormEps());
-      SDVariable q = g.linear(l + "self_attn.q_proj", h, d, d, true);
-      SDVariable k = g.linear(l + "self_attn.k_proj", h, d, d, true);
-      SDVariable v = g.linear(l + "self_attn.v_proj", h, d, d, true);
-      SDVariable o = g.multiHead(q, k, v, len, len, heads, d / heads, mask);
-      x = x.add(g.linear(l + "self_attn.out_proj", o, d, d, true));
-      h = g.layerNorm(l + "layer_norm2", x, d, c.layerNormEps());
-      h = g.linear(l + "mlp.fc1", h, d, c.intermediateSize(), true);
-      h = c.hiddenAct().equals("gelu") ? g.gelu(h) : g.quickGelu(h);
-      x = x.add(g.linear(l + "mlp.fc2", h, c.intermediateSize(), d, true));
+      x = ClipEncoderLayer.forward(g, "text_model.encoder.layers." + i + ".", x, len, d, c.intermediateSize(), heads,
+          mask, c.hiddenAct(), c.layerNormEps());
     }
     return g.layerNorm("text_model.final_layer_norm", x, d, c.layerNormEps());
   }

@@ -1,15 +1,10 @@
 package org.draft4j.models;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
-import java.util.Map;
-import org.draft4j.io.Json;
-import org.draft4j.io.Safetensors;
-import org.draft4j.io.SafetensorsFile;
 import org.draft4j.nn.GraphBuilder;
 import org.draft4j.nn.Parameters;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -57,18 +52,12 @@ public final class UNet2DConditionModel {
 
   /** Loads a diffusers model folder: {@code config.json} and {@code diffusion_pytorch_model.safetensors}. */
   public static UNet2DConditionModel load(Path dir) throws IOException {
-    UNet2DConditionConfig cfg = UNet2DConditionConfig.load(dir.resolve("config.json"));
-    Path w = dir.resolve(WEIGHTS_FILE);
-    try (SafetensorsFile f = SafetensorsFile.open(w)) {
-      return of(cfg, Parameters.of(f.readAll(), w.toString()));
-    }
+    return of(UNet2DConditionConfig.load(dir.resolve("config.json")), ModelFiles.readWeights(dir.resolve(WEIGHTS_FILE)));
   }
 
   /** Writes a diffusers model folder. */
   public void save(Path dir) throws IOException {
-    Files.createDirectories(dir);
-    Files.writeString(dir.resolve("config.json"), Json.writePretty(config.toJson()));
-    Safetensors.write(dir.resolve(WEIGHTS_FILE), params.asMap(), Map.of("format", "pt"));
+    ModelFiles.write(dir, config.toJson(), WEIGHTS_FILE, params);
   }
 
   private void validateWeights() {

@@ -1,5 +1,6 @@
 package org.draft4j.rewards;
 
+import org.draft4j.models.ClipEncoderLayer;
 import org.draft4j.nn.GraphBuilder;
 import org.draft4j.nn.Parameters;
 import org.nd4j.autodiff.samediff.SDIndex;
@@ -51,17 +52,8 @@ public final class ClipVisionModel {
     x = g.layerNorm("vision_model.pre_layrnorm", x, d, c.layerNormEps());
     int heads = c.numAttentionHeads();
     for (int i = 0; i < c.numHiddenLayers(); i++) {
-      String l = "vision_model.encoder.layers." + i + ".";
-      SDVariable h = g.layerNorm(l + "layer_norm1", x, d, c.layerNormEps());
-      SDVariable q = g.linear(l + "self_attn.q_proj", h, d, d, true);
-      SDVariable k = g.linear(l + "self_attn.k_proj", h, d, d, true);
-      SDVariable v = g.linear(l + "self_attn.v_proj", h, d, d, true);
-      x = x.add(g.linear(l + "self_attn.out_proj", g.multiHead(q, k, v, tokens, tokens, heads, d / heads, null), d, d,
-          true));
-      h = g.layerNorm(l + "layer_norm2", x, d, c.layerNormEps());
-      h = g.linear(l + "mlp.fc1", h, d, c.intermediateSize(), true);
-      h = c.hiddenAct().equals("gelu") ? g.gelu(h) : g.quickGelu(h);
-      x = x.add(g.linear(l + "mlp.fc2", h, c.intermediateSize(), d, true));
+      x = ClipEncoderLayer.forward(g, "vision_model.encoder.layers." + i + ".", x, tokens, d, c.intermediateSize(),
+          heads, null, c.hiddenAct(), c.layerNormEps());
     }
     SDVariable pooled = x.reshape(-1, tokens, d).get(SDIndex.all(), SDIndex.point(0), SDIndex.all());
     pooled = g.layerNorm("vision_model.post_layernorm", pooled, d, c.layerNormEps());

@@ -1,0 +1,34 @@
+package org.draft4j.models;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.draft4j.io.Json;
+import org.draft4j.io.Safetensors;
+import org.draft4j.io.SafetensorsFile;
+import org.draft4j.nn.Parameters;
+
+/** Reading and writing one model folder: {@code config.json} plus a safetensors weights file. */
+final class ModelFiles {
+  private ModelFiles() {}
+
+  /** All tensors of a weights file as a strict store named after the file. */
+  static Parameters readWeights(Path file) {
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
+      return Parameters.of(f.readAll(), file.toString());
+    }
+  }
+
+  /** The parsed {@code config.json} of a folder. */
+  static Map<String, Object> readConfig(Path dir) throws IOException {
+    return Json.parseObject(Files.readString(dir.resolve("config.json")));
+  }
+
+  /** Writes {@code config.json} and the weights file (atomically) into {@code dir}. */
+  static void write(Path dir, Map<String, Object> config, String weightsFile, Parameters params) throws IOException {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("config.json"), Json.writePretty(config));
+    Safetensors.write(dir.resolve(weightsFile), params.asMap(), Map.of("format", "pt"));
+  }
+}
