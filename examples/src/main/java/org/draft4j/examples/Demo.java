@@ -47,8 +47,13 @@ public final class Demo {
     TextToImageModel model = flags.containsKey("model") ? ShapesWorldModel.load(Path.of(flags.get("model")))
         : ShapesWorldModel.pretrained();
     List<String> trainPrompts = ShapesWorld.captions(1, 64);
-    List<String> evalPrompts = ShapesWorld.captions(2, 8);
-    long[] evalSeeds = {101, 102, 103, 104, 105, 106, 107, 108};
+    // held out: 4 captions of another world seed, 4 seeds each (training draws seeds from the trainer seed)
+    List<String> evalPrompts = new ArrayList<>();
+    long[] evalSeeds = new long[16];
+    for (int i = 0; i < 16; i++) {
+      evalPrompts.add(ShapesWorld.captions(2, 4).get(i / 4));
+      evalSeeds[i] = 101 + i;
+    }
     Path metrics = out.resolve("metrics.jsonl");
     Files.deleteIfExists(metrics);
     List<StepMetrics> history = new ArrayList<>();
@@ -77,7 +82,7 @@ public final class Demo {
       trainer.writeConfig(out.resolve("training_config.json"));
       Images.grid(out.resolve("before_after.png"), List.of(before.images(), after.images()),
           List.of(String.format(Locale.ROOT, "base  %.3f", before.rewards().meanNumber().doubleValue()),
-              String.format(Locale.ROOT, "DRaFT-1  %.3f", after.rewards().meanNumber().doubleValue())), 4);
+              String.format(Locale.ROOT, "DRaFT-1  %.3f", after.rewards().meanNumber().doubleValue())), 3);
       rewardCurve(out.resolve("reward_curve.png"), history);
       double rb = before.rewards().meanNumber().doubleValue();
       double ra = after.rewards().meanNumber().doubleValue();
@@ -87,11 +92,19 @@ public final class Demo {
       summary.put("eval_seeds", evalSeeds);
       summary.put("reward_before", rb);
       summary.put("reward_after", ra);
+      summary.put("oracle_fidelity_before", ShapesOracle.accuracy(before.images(), evalPrompts));
+      summary.put("oracle_fidelity_after", ShapesOracle.accuracy(after.images(), evalPrompts));
+      summary.put("diversity_before", diversity(before.images(), 4));
+      summary.put("diversity_after", diversity(after.images(), 4));
       summary.put("steps", steps);
       summary.put("wall_seconds", seconds);
       Files.writeString(out.resolve("summary.json"), Json.writePretty(summary));
-      System.out.printf(Locale.ROOT, "reward before (base model, eval seeds): %.4f%n", rb);
-      System.out.printf(Locale.ROOT, "reward after  (DRaFT-1 LoRA, same seeds): %.4f%n", ra);
+      System.out.printf(Locale.ROOT, "reward before (base model, held-out prompts and seeds): %.4f%n", rb);
+      System.out.printf(Locale.ROOT, "reward after  (DRaFT-1 LoRA, same prompts and seeds): %.4f%n", ra);
+      System.out.println("oracle prompt fidelity before: " + summary.get("oracle_fidelity_before"));
+      System.out.println("oracle prompt fidelity after:  " + summary.get("oracle_fidelity_after"));
+      System.out.printf(Locale.ROOT, "sample diversity (mean pairwise RMS distance per prompt) before %.4f, after %.4f%n",
+          summary.get("diversity_before"), summary.get("diversity_after"));
       System.out.printf(Locale.ROOT, "wrote %s (before_after.png, reward_curve.png, pytorch_lora_weights.safetensors,"
           + " metrics.jsonl, summary.json) in %.0f s%n", out.toAbsolutePath(), seconds);
       if (!(ra > rb)) {
@@ -99,6 +112,23 @@ public final class Demo {
         System.exit(3);
       }
     }
+  }
+
+  /** Mean pairwise RMS pixel distance between the samples of each prompt (groups of {@code perPrompt}). */
+  static double diversity(org.nd4j.linalg.api.ndarray.INDArray images, int perPrompt) {
+    double sum = 0;
+    int pairs = 0;
+    for (int g = 0; g < images.size(0) / perPrompt; g++) {
+      for (int i = 0; i < perPrompt; i++) {
+        for (int j = i + 1; j < perPrompt; j++) {
+          org.nd4j.linalg.api.ndarray.INDArray a = images.get(org.nd4j.linalg.indexing.NDArrayIndex.point(g * perPrompt + i));
+          org.nd4j.linalg.api.ndarray.INDArray b = images.get(org.nd4j.linalg.indexing.NDArrayIndex.point(g * perPrompt + j));
+          sum += a.distance2(b) / Math.sqrt(a.length());
+          pairs++;
+        }
+      }
+    }
+    return sum / pairs;
   }
 
   static void rewardCurve(Path file, List<StepMetrics> history) throws IOException {
