@@ -64,7 +64,7 @@ public final class Demo {
             .reward(Rewards.compressibility())
             .adapter(Lora.rank(4).alpha(4).onAttention())
             .objective(Objectives.draftK(1))
-            .optimizer(AdamW.lr(3e-3))
+            .optimizer(AdamW.lr(1e-3))
             .prompts(trainPrompts)
             .batch(4, 4)
             .seed(seed)
