@@ -20,8 +20,8 @@ public final class Launcher {
         + " [--steps N] [--out DIR] [--seed S]", Demo::main);
     add("pretrain-shapes", "pretrain the ShapesWorld text-to-image model (resumable) [--out DIR] [--steps N]"
         + " [--batch B] [--lr X] [--seed S] [--checkpoint-every N] [--export DIR]", PretrainShapes::main);
-    add("sample", "prompts x seeds -> PNG grid [--out FILE] [--prompts FILE] [--seeds N] [--steps N]"
-        + " [--guidance G] [--lora FILE] [--scale S] [--model DIR]", Sample::main);
+    add("sample", "prompts x seeds -> PNG grid [--out FILE] [--prompts FILE] [--count N] [--seeds N] [--steps N]"
+        + " [--guidance G] [--lora FILE] [--scale S] [--model DIR] [--oracle true]", Sample::main);
     add("bench", "benchmarks appended to docs/benchmarks.md [--only sd15-unet|chain|soak] [--steps N] [--out FILE]",
         Bench::main);
   }

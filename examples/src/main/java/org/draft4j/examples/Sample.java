@@ -23,19 +23,21 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Flags: {@code --out FILE} (default samples.png), {@code --prompts FILE} (one a line; default: 16
  * ShapesWorld captions of seed 7), {@code --seeds N} (4), {@code --steps N} (25), {@code --guidance G}
- * (7.5), {@code --lora FILE}, {@code --scale S} (1), {@code --model DIR} (default: the shipped model).
+ * (7.5), {@code --lora FILE}, {@code --scale S} (1), {@code --model DIR} (default: the shipped model),
+ * {@code --count N} (ShapesWorld captions when no prompt file, 16), {@code --oracle true} (print the
+ * oracle's per-attribute prompt fidelity over the grid).
  */
 public final class Sample {
   private Sample() {}
 
   public static void main(String[] args) throws Exception {
     Map<String, String> f = Flags.parse(args, "out", "prompts", "seeds", "steps", "guidance", "lora", "scale",
-        "model");
+        "model", "oracle", "count");
     TextToImageModel model = f.containsKey("model") ? ShapesWorldModel.load(Path.of(f.get("model")))
         : ShapesWorldModel.pretrained();
     List<String> prompts = f.containsKey("prompts")
         ? Files.readAllLines(Path.of(f.get("prompts"))).stream().map(String::strip).filter(x -> !x.isEmpty()).toList()
-        : ShapesWorld.captions(7, 16);
+        : ShapesWorld.captions(7, Integer.parseInt(f.getOrDefault("count", "16")));
     int nSeeds = Integer.parseInt(f.getOrDefault("seeds", "4"));
     DdimSampler sampler = Ddim.steps(Integer.parseInt(f.getOrDefault("steps", "25")))
         .guidance(Double.parseDouble(f.getOrDefault("guidance", "7.5")));
@@ -65,6 +67,14 @@ public final class Sample {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }
     Images.grid(out, rows, prompts, 3);
+    if (Boolean.parseBoolean(f.getOrDefault("oracle", "false"))) {
+      List<String> caps = new ArrayList<>();
+      for (String p : prompts) {
+        caps.addAll(Collections.nCopies(nSeeds, p));
+      }
+      System.out.println("oracle prompt fidelity over " + caps.size() + " samples: "
+          + ShapesOracle.accuracy(org.nd4j.linalg.factory.Nd4j.concat(0, rows.toArray(new INDArray[0])), caps));
+    }
     System.out.println("wrote " + out.toAbsolutePath() + " (" + prompts.size() + " prompts × " + nSeeds + " seeds, "
         + sampler + ")");
   }
