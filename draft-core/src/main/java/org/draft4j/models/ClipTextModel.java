@@ -125,6 +125,7 @@ public final class ClipTextModel {
     SameDiff sd = compile(len);
     INDArray in = Nd4j.createFromArray(ids).castTo(DataType.INT);
     INDArray out = sd.output(Map.of("input_ids", in), "last_hidden_state").get("last_hidden_state");
+    org.draft4j.nn.NativeMemory.releaseSessions(sd);
     return out.reshape(ids.length, len, config.hiddenSize());
   }
 }

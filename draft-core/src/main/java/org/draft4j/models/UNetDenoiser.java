@@ -153,6 +153,7 @@ public final class UNetDenoiser implements Denoiser {
     Map<String, INDArray> ph = feeds(sample, timesteps, context);
     sd.getVariable(SAMPLE).setArray(sample.castTo(DataType.FLOAT).dup());
     INDArray out = sd.output(ph, OUT).get(OUT);
+    NativeMemory.releaseSessions(sd);
     NativeMemory.checkpoint();
     return out;
   }
@@ -170,6 +171,7 @@ public final class UNetDenoiser implements Denoiser {
     names.add(SAMPLE);
     names.addAll(trainableParameters().keySet());
     Map<String, INDArray> grads = sd.calculateGradients(ph, names);
+    NativeMemory.releaseSessions(sd);
     INDArray gx = grads.get(SAMPLE);
     checkState(gx != null, "SameDiff returned no gradient for the sample");
     Map<String, INDArray> pg = new LinkedHashMap<>();

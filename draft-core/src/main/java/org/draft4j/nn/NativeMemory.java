@@ -20,6 +20,26 @@ public final class NativeMemory {
   private NativeMemory() {}
 
   /**
+   * Drops the inference sessions of {@code sd} and of its gradient function after a call. In ND4J
+   * 1.0.0-M2.1 a session lives per thread for the life of its graph and remembers the id of every
+   * array it ever freed ({@code InferenceSession.freedArrays}) and every array it cached
+   * ({@code ArrayCacheMemoryMgr.lruCache}), so a long training run grows the Java heap by thousands
+   * of entries per step (measured before this fix: 3.1 M entries and +750 MB RSS over 800 DRaFT steps
+   * of a tiny model). A new session is created lazily on the next call; dropped arrays are freed by
+   * the collector (see {@link #checkpoint()}).
+   */
+  public static void releaseSessions(org.nd4j.autodiff.samediff.SameDiff sd) {
+    if (sd == null) {
+      return;
+    }
+    sd.getSessions().clear();
+    org.nd4j.autodiff.samediff.SameDiff grad = sd.getFunction("grad"); // null until gradients were computed
+    if (grad != null && grad != sd) {
+      grad.getSessions().clear();
+    }
+  }
+
+  /**
    * Collects garbage now: call before an allocation-heavy graph call (a backward pass allocates
    * about as much as all its activations), so it reuses freed buffers instead of faulting in new pages.
    */

@@ -104,6 +104,7 @@ public final class RewardEvaluator {
     if (r.isNaN().any() || r.isInfinite().any()) {
       throw new ArithmeticException("reward " + reward.name() + " is NaN or Inf: " + r);
     }
+    org.draft4j.nn.NativeMemory.releaseSessions(b.sd());
     org.draft4j.nn.NativeMemory.checkpoint();
     return new Result(r, terms, res.get(IMAGES), grad);
   }
