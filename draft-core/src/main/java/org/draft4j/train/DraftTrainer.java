@@ -59,7 +59,7 @@ public final class DraftTrainer implements AutoCloseable {
   private final int global;
   private final long seed;
   private final List<TrainingListener> listeners;
-  private final List<TrainingListener> extraListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<TrainingListener> extraListeners = new ArrayList<>();
   private final UNetDenoiser denoiser;
   private final Adapter adapter;
   private final RewardEvaluator evaluator;
@@ -95,6 +95,9 @@ public final class DraftTrainer implements AutoCloseable {
     this.params = denoiser.trainableParameters();
     this.optState = optimizer.init(params);
     this.evaluator = new RewardEvaluator(reward, model.decoder());
+    if (b.evalPrompts != null) {
+      extraListeners.add(new EvaluationGrids(this, b.evalPrompts, b.evalSeeds, b.evalEvery, b.evalDir));
+    }
     long[] sh = model.sampleShape();
     evaluator.prepare(micro, sh[0], sh[1], sh[2]);
     if (checkpointDir != null && Checkpoints.exists(checkpointDir)) {
@@ -159,15 +162,6 @@ public final class DraftTrainer implements AutoCloseable {
   /** Saves the adapter with {@link #provenance()} in its metadata. */
   public void saveAdapter(Path path, AdapterFormat format) {
     adapter.save(path, format, provenance());
-  }
-
-  /**
-   * Samples {@code evalPrompts} with fixed {@code evalSeeds} before training and every {@code every}
-   * steps, writing PNG rows to {@code dir}.
-   */
-  public DraftTrainer addEvaluationGrids(List<String> evalPrompts, long[] evalSeeds, int every, Path dir) {
-    extraListeners.add(new EvaluationGrids(this, evalPrompts, evalSeeds, every, dir));
-    return this;
   }
 
   /** Runs {@code epochs} passes over a prompt list of {@code promptCount} prompts (rounded up to whole steps). */
@@ -347,6 +341,10 @@ public final class DraftTrainer implements AutoCloseable {
     private Path checkpointDir;
     private int checkpointEvery;
     private Integer maxNonFinite;
+    private List<String> evalPrompts;
+    private long[] evalSeeds;
+    private int evalEvery;
+    private Path evalDir;
     private final List<TrainingListener> listeners = new ArrayList<>();
 
     private static void once(Object current, String field) {
@@ -423,6 +421,24 @@ public final class DraftTrainer implements AutoCloseable {
       checkArgument(every >= 1, "checkpoint interval = %s must be >= 1", every);
       checkpointDir = dir;
       checkpointEvery = every;
+      return this;
+    }
+
+    /**
+     * Samples {@code prompts} with fixed {@code seeds} (one each) before training and every
+     * {@code every} steps, writing PNG rows {@code eval_step_NNNNNN.png} to {@code dir}.
+     */
+    public Builder evaluation(List<String> prompts, long[] seeds, int every, Path dir) {
+      once(evalPrompts, "evaluation");
+      checkArgument(prompts != null && !prompts.isEmpty(), "evaluation prompts must not be empty");
+      checkArgument(seeds != null && seeds.length == prompts.size(), "evaluation needs one seed per prompt (%s), got %s",
+          prompts.size(), seeds == null ? 0 : seeds.length);
+      checkArgument(every >= 1, "evaluation interval %s must be >= 1", every);
+      checkArgument(dir != null, "evaluation directory must not be null");
+      evalPrompts = List.copyOf(prompts);
+      evalSeeds = seeds.clone();
+      evalEvery = every;
+      evalDir = dir;
       return this;
     }
 

@@ -15,7 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Listener that samples fixed evaluation prompts with fixed seeds every N steps (and before the
  * first step) and writes a PNG row per evaluation, {@code eval_step_000040.png}, plus the mean
- * reward to the log. Attach with {@link DraftTrainer#addEvaluationGrids}.
+ * reward to the log. Configure with {@link DraftTrainer.Builder#evaluation}.
  */
 public final class EvaluationGrids implements TrainingListener {
   private final DraftTrainer trainer;

@@ -115,8 +115,7 @@ class ObjectiveProgressTest {
 
   @Test
   void epochsAndEvaluationGrids() throws Exception {
-    try (DraftTrainer t = builder(Objectives.draftK(1)).build()) {
-      t.addEvaluationGrids(PROMPTS, new long[] {1, 2}, 2, dir);
+    try (DraftTrainer t = builder(Objectives.draftK(1)).evaluation(PROMPTS, new long[] {1, 2}, 2, dir).build()) {
       t.fitEpochs(2, PROMPTS.size()); // 2 epochs × 2 prompts / global 2 = 2 steps
       assertEquals(2, t.step());
       assertTrue(Files.exists(dir.resolve("eval_step_000000.png")) && Files.exists(dir.resolve("eval_step_000002.png")));
