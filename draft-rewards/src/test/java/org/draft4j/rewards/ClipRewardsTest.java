@@ -130,6 +130,35 @@ class ClipRewardsTest {
   }
 
   @Test
+  void loadsAHuggingFaceClipFolder(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    ClipModel clip = TinyClip.create(9);
+    Map<String, Object> text = new LinkedHashMap<>(clip.textConfig().toJson());
+    Map<String, Object> vision = new LinkedHashMap<>();
+    vision.put("hidden_size", 8);
+    vision.put("intermediate_size", 16);
+    vision.put("num_hidden_layers", 2);
+    vision.put("num_attention_heads", 2);
+    vision.put("image_size", 8);
+    vision.put("patch_size", 4);
+    vision.put("hidden_act", "quick_gelu");
+    Map<String, Object> cfg = new LinkedHashMap<>();
+    cfg.put("architectures", List.of("CLIPModel"));
+    cfg.put("projection_dim", 6);
+    cfg.put("text_config", text);
+    cfg.put("vision_config", vision);
+    java.nio.file.Files.writeString(dir.resolve("config.json"), org.draft4j.io.Json.writePretty(cfg));
+    org.draft4j.io.Safetensors.write(dir.resolve("model.safetensors"), clip.parameters().asMap(), Map.of());
+    java.nio.file.Files.writeString(dir.resolve("vocab.json"), TinyClip.VOCAB.vocabJson());
+    java.nio.file.Files.writeString(dir.resolve("merges.txt"), TinyClip.VOCAB.mergesTxt());
+    ClipModel back = ClipModel.load(dir);
+    assertEquals(6, back.projectionDim());
+    assertEquals(clip.logitScale(), back.logitScale(), 1e-6);
+    INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8);
+    assertEquals(new RewardEvaluator(Rewards.pickScore(clip), ImageDecoder.pixelSpace()).evaluate(x, P, false).rewards(),
+        new RewardEvaluator(Rewards.pickScore(back), ImageDecoder.pixelSpace()).evaluate(x, P, false).rewards());
+  }
+
+  @Test
   void missingOrMismatchedWeightsNameFileAndKey() {
     ClipModel clip = TinyClip.create(1);
     Map<String, INDArray> w = new LinkedHashMap<>(clip.parameters().asMap());

@@ -14,8 +14,10 @@ final class TinyClip {
 
   private TinyClip() {}
 
+  static final BpeTrainer.Vocabulary VOCAB = BpeTrainer.learn(List.of("a red star", "a blue square"), 8);
+
   static ClipModel create(long seed) {
-    BpeTrainer.Vocabulary v = BpeTrainer.learn(List.of("a red star", "a blue square"), 8);
+    BpeTrainer.Vocabulary v = VOCAB;
     ClipTextConfig tc = new ClipTextConfig(v.vocab().size(), 8, 16, 1, 2, 8, "quick_gelu", 1e-5);
     Parameters p = Parameters.random(seed);
     // materialize every weight by building both towers once over an initializing store
