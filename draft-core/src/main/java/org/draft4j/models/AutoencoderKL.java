@@ -162,19 +162,19 @@ public final class AutoencoderKL {
 
   /** Runs the decoder without gradient on an array (convenience for inference and tests). */
   public INDArray decode(INDArray latents) {
-    SameDiff sd = SameDiff.create();
-    GraphBuilder g = new GraphBuilder(sd, params, List.of());
-    SDVariable z = sd.placeHolder("z", DataType.FLOAT, latents.shape());
-    SDVariable out = decode(g, z, (int) latents.size(2), (int) latents.size(3));
-    return sd.output(Map.of("z", latents.castTo(DataType.FLOAT)), out.name()).get(out.name());
+    return runOnce(latents, (g, z) -> decode(g, z, (int) latents.size(2), (int) latents.size(3)));
   }
 
   /** Runs the encoder without gradient: moments {@code [B, 2·latent, h, w]}. */
   public INDArray encode(INDArray image) {
+    return runOnce(image, (g, x) -> encode(g, x, (int) image.size(2), (int) image.size(3)));
+  }
+
+  /** Builds a throwaway graph {@code f(input)} and evaluates it once. */
+  private INDArray runOnce(INDArray input, java.util.function.BiFunction<GraphBuilder, SDVariable, SDVariable> f) {
     SameDiff sd = SameDiff.create();
-    GraphBuilder g = new GraphBuilder(sd, params, List.of());
-    SDVariable x = sd.placeHolder("x", DataType.FLOAT, image.shape());
-    SDVariable out = encode(g, x, (int) image.size(2), (int) image.size(3));
-    return sd.output(Map.of("x", image.castTo(DataType.FLOAT)), out.name()).get(out.name());
+    SDVariable in = sd.placeHolder("in", DataType.FLOAT, input.shape());
+    SDVariable out = f.apply(new GraphBuilder(sd, params, List.of()), in);
+    return sd.output(Map.of("in", input.castTo(DataType.FLOAT)), out.name()).get(out.name());
   }
 }
