@@ -61,10 +61,7 @@ public final class AutoencoderKL {
     int l = s / config.downFactor();
     encode(g, sd.placeHolder("image", DataType.FLOAT, -1, config.inChannels(), s, s), s, s);
     decode(g, sd.placeHolder("latents", DataType.FLOAT, -1, config.latentChannels(), l, l), l, l);
-    if (!params.unused().isEmpty()) {
-      throw new IllegalArgumentException(params.source() + ": unexpected parameter \"" + params.unused().iterator().next()
-          + "\"");
-    }
+    params.requireAllUsed();
   }
 
   public AutoencoderKLConfig config() {

@@ -45,10 +45,7 @@ public final class ClipTextModel {
   public static ClipTextModel of(ClipTextConfig config, Parameters params) {
     ClipTextModel m = new ClipTextModel(config, params);
     m.compile(config.maxPositionEmbeddings());
-    if (!params.unused().stream().allMatch(k -> k.endsWith("position_ids"))) {
-      throw new IllegalArgumentException(params.source() + ": unexpected parameter \""
-          + params.unused().stream().filter(k -> !k.endsWith("position_ids")).findFirst().orElseThrow() + "\"");
-    }
+    params.requireAllUsed("position_ids");
     return m;
   }
 

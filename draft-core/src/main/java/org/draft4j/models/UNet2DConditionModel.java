@@ -68,10 +68,7 @@ public final class UNet2DConditionModel {
     SDVariable t = sd.placeHolder("timestep", DataType.FLOAT, -1);
     SDVariable c = sd.placeHolder("encoder_hidden_states", DataType.FLOAT, -1, 77, config.crossAttentionDim());
     forward(g, x, t, c, hw, hw, 77);
-    if (!params.unused().isEmpty()) {
-      throw new IllegalArgumentException(params.source() + ": unexpected parameter \"" + params.unused().iterator().next()
-          + "\" (" + params.unused().size() + " keys unused by this config)");
-    }
+    params.requireAllUsed();
   }
 
   public UNet2DConditionConfig config() {

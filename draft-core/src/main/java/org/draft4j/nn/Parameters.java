@@ -122,6 +122,20 @@ public final class Parameters {
     return s;
   }
 
+  /**
+   * Refuses keys no layer asked for (a file for another config or model), naming the first and how
+   * many there are; keys ending in one of {@code ignoredSuffixes} (buffers such as HF's
+   * {@code position_ids}) are allowed.
+   */
+  public void requireAllUsed(String... ignoredSuffixes) {
+    java.util.List<String> extra = unused().stream()
+        .filter(k -> java.util.Arrays.stream(ignoredSuffixes).noneMatch(k::endsWith)).toList();
+    if (!extra.isEmpty()) {
+      throw new IllegalArgumentException(source + ": unexpected parameter \"" + extra.get(0) + "\" (" + extra.size()
+          + " keys unused by this config)");
+    }
+  }
+
   /** All arrays, by name (live: changes to arrays change the model). */
   public Map<String, INDArray> asMap() {
     return Collections.unmodifiableMap(arrays);

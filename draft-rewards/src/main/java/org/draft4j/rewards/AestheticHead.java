@@ -27,10 +27,7 @@ public final class AestheticHead {
     this.inputDim = inputDim;
     SameDiff sd = SameDiff.create();
     forward(new GraphBuilder(sd, params, List.of()), sd.placeHolder("e", DataType.FLOAT, -1, inputDim));
-    if (!params.unused().isEmpty()) {
-      throw new IllegalArgumentException(params.source() + ": unexpected parameter \"" + params.unused().iterator().next()
-          + "\"");
-    }
+    params.requireAllUsed();
   }
 
   /** Loads the MLP's safetensors (converted from LAION's .pth with the same keys). */

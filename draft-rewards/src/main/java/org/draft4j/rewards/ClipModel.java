@@ -46,10 +46,7 @@ public final class ClipModel {
     textEmbeds(g, sd.placeHolder("ids", DataType.INT, -1, tokenizer.maxLength()),
         sd.placeHolder("eos", DataType.FLOAT, -1, tokenizer.maxLength()));
     g.weight("logit_scale", new long[] {}, Parameters.Init.ONES, 0);
-    var unused = params.unused().stream().filter(k -> !k.endsWith("position_ids")).toList();
-    if (!unused.isEmpty()) {
-      throw new IllegalArgumentException(params.source() + ": unexpected parameter \"" + unused.get(0) + "\"");
-    }
+    params.requireAllUsed("position_ids");
   }
 
   /**
