@@ -83,8 +83,12 @@ public final class ClipTextModel {
     SDVariable pos = g.weight(e + "position_embedding.weight", new long[] {c.maxPositionEmbeddings(), d},
         Parameters.Init.NORMAL_002, 0);
     SameDiff sd = g.sd();
-    SDVariable x = sd.gather(tok, ids.reshape(-1), 0); // [B*L, d]
-    SDVariable p = pos.get(org.nd4j.autodiff.samediff.SDIndex.interval(0, len)); // [L, d]
+    // a trainable table is read through a one-hot product: M2.1's gather backward fails on it
+    SDVariable x = g.baseTrainable()
+        ? sd.mmul(sd.oneHot(ids.reshape(-1), c.vocabSize()), tok) // [B*L, d]
+        : sd.gather(tok, ids.reshape(-1), 0);
+    // the full table needs no slice (M2.1's strided-slice backward on a trainable variable fails)
+    SDVariable p = len == c.maxPositionEmbeddings() ? pos : pos.get(org.nd4j.autodiff.samediff.SDIndex.interval(0, len));
     x = x.reshape(-1, len, d).add(p).reshape(-1, d);
     INDArray mask = GraphBuilder.causalMask(len);
     int heads = c.numAttentionHeads();

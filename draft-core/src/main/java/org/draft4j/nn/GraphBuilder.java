@@ -52,6 +52,11 @@ public final class GraphBuilder {
     this.baseTrainable = baseTrainable;
   }
 
+  /** Whether base weights enter the graph as trainable variables. */
+  public boolean baseTrainable() {
+    return baseTrainable;
+  }
+
   public SameDiff sd() {
     return sd;
   }

@@ -22,6 +22,16 @@ public interface Adapter extends LayerAdapter {
   /** The adapter's hyperparameters (rank, alpha, targets, ...) for provenance. */
   Map<String, String> config();
 
+  /**
+   * Called by the trainer before a training step's rollout; adapters with training-only behaviour
+   * (dropout) switch it on, deterministic in {@code stepSeed} so that the step's checkpointed
+   * recomputation sees what the rollout saw.
+   */
+  default void beginTrainingStep(long stepSeed) {}
+
+  /** Called after the step's update; the adapter behaves as at inference again. */
+  default void endTrainingStep() {}
+
   /** Saves parameters and metadata ({@code provenance} entries are stored as given). */
   void save(Path path, AdapterFormat format, Map<String, String> provenance);
 }

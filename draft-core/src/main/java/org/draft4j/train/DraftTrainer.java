@@ -250,11 +250,14 @@ public final class DraftTrainer implements AutoCloseable {
       ObjectiveContext ctx = new ObjectiveContext(denoiser, sampler, cond, evaluator, batchPrompts, xT, seeds,
           new SplittableRandom(NoiseSource.mix(seed, step, mb, 0x0B7L)), mg);
       ObjectiveResult r;
+      adapter.beginTrainingStep(NoiseSource.mix(seed, step, mb, 0xD0L));
       try {
         r = objective.compute(ctx);
       } catch (ArithmeticException e) {
         LOG.warn("step {}: {}; update skipped", step + 1, e.getMessage());
         r = new ObjectiveResult(Double.NaN, Nd4j.valueArrayOf(new long[] {micro}, Double.NaN), Map.of(), Map.of());
+      } finally {
+        adapter.endTrainingStep();
       }
       double w = (double) micro / global;
       mg.forEach((k, v) -> grads.get(k).addi(v.muli(w)));

@@ -23,8 +23,15 @@ public final class Lora implements AdapterSpec {
   private final LoraTargets targets;
   private final Init init;
   private final String name;
+  private final double dropout;
 
   private Lora(int rank, double alpha, LoraTargets targets, Init init, String name) {
+    this(rank, alpha, targets, init, name, 0);
+  }
+
+  private Lora(int rank, double alpha, LoraTargets targets, Init init, String name, double dropout) {
+    checkArgument(dropout >= 0 && dropout < 1, "LoRA dropout = %s must be in [0, 1)", dropout);
+    this.dropout = dropout;
     checkArgument(rank >= 1, "LoRA rank = %s must be >= 1", rank);
     checkArgument(alpha > 0 && Double.isFinite(alpha), "LoRA alpha = %s must be finite and > 0", alpha);
     checkArgument(name.matches("[A-Za-z][A-Za-z0-9_]*"), "LoRA name \"%s\" must match [A-Za-z][A-Za-z0-9_]*", name);
@@ -42,27 +49,41 @@ public final class Lora implements AdapterSpec {
 
   /** Sets alpha; the delta is scaled by alpha/rank. */
   public Lora alpha(double alpha) {
-    return new Lora(rank, alpha, targets, init, name);
+    return new Lora(rank, alpha, targets, init, name, dropout);
   }
 
   /** Targets the attention projections (the default). */
   public Lora onAttention() {
-    return new Lora(rank, alpha, LoraTargets.attention(), init, name);
+    return new Lora(rank, alpha, LoraTargets.attention(), init, name, dropout);
   }
 
   /** Targets layers by module-name patterns or a preset. */
   public Lora on(LoraTargets targets) {
-    return new Lora(rank, alpha, targets, init, name);
+    return new Lora(rank, alpha, targets, init, name, dropout);
   }
 
   /** The initialization of A. */
   public Lora init(Init init) {
-    return new Lora(rank, alpha, targets, init, name);
+    return new Lora(rank, alpha, targets, init, name, dropout);
   }
 
   /** The adapter name (several adapters on one model need distinct names). */
   public Lora named(String name) {
-    return new Lora(rank, alpha, targets, init, name);
+    return new Lora(rank, alpha, targets, init, name, dropout);
+  }
+
+  /**
+   * Dropout on the adapter's input while training, {@code Δ = s·(α/r)·B·A·(m ⊙ x)/(1−p)} with
+   * {@code m ~ Bernoulli(1−p)} per element (PEFT's {@code lora_dropout}). The mask is a function of
+   * the trainer's step seed, so a training step's rollout and its checkpointed recomputation see
+   * the same mask; sampling outside training uses no dropout.
+   */
+  public Lora dropout(double p) {
+    return new Lora(rank, alpha, targets, init, name, p);
+  }
+
+  public double dropoutRate() {
+    return dropout;
   }
 
   public int rank() {
@@ -92,6 +113,7 @@ public final class Lora implements AdapterSpec {
 
   @Override
   public String toString() {
-    return "Lora.rank(" + rank + ").alpha(" + alpha + ") on " + targets.description();
+    return "Lora.rank(" + rank + ").alpha(" + alpha + ")" + (dropout > 0 ? ".dropout(" + dropout + ")" : "") + " on "
+        + targets.description();
   }
 }

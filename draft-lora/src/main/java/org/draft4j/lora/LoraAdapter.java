@@ -33,6 +33,8 @@ public final class LoraAdapter implements Adapter {
   private final boolean frozenSet;
   private double scale = 1.0;
   private boolean merged;
+  /** The training step's dropout seed, or NaN outside training (no dropout). */
+  private double dropoutSeed = Double.NaN;
 
   LoraAdapter(Lora spec, long seed) {
     this.spec = spec;
@@ -118,6 +120,9 @@ public final class LoraAdapter implements Adapter {
     SDVariable bv = sd.hasVariable(bn) ? sd.getVariable(bn) : sd.var(bn, bm);
     SDVariable s = sd.hasVariable(scaleName()) ? sd.getVariable(scaleName())
         : sd.placeHolder(scaleName(), DataType.FLOAT, 1);
+    if (spec.dropoutRate() > 0) {
+      input = input.mul(dropoutMask(sd, input));
+    }
     SDVariable up;
     if (conv) {
       GraphBuilder g = new GraphBuilder(sd, null, java.util.List.of());
@@ -127,6 +132,47 @@ public final class LoraAdapter implements Adapter {
       up = sd.mmul(sd.mmul(input, av, false, true, false), bv, false, true, false);
     }
     return up.mul(s.mul(spec.alpha() / r));
+  }
+
+  private String dropoutSeedName() {
+    return spec.name() + ".dropout_seed";
+  }
+
+  private String dropoutOnName() {
+    return spec.name() + ".dropout_on";
+  }
+
+  /**
+   * {@code on·m/(1−p) + (1−on)} with a counter-based pseudo-random mask: element i (row-major) of
+   * the input keeps its value when {@code frac(43758.5453·sin(0.61803·i + seed)) ≥ p}. The mask is
+   * a deterministic function of the shape and the fed seed (no random op), so recomputing a step
+   * reproduces it exactly; it carries no gradient.
+   */
+  private SDVariable dropoutMask(SameDiff sd, SDVariable input) {
+    SDVariable seedV = sd.hasVariable(dropoutSeedName()) ? sd.getVariable(dropoutSeedName())
+        : sd.placeHolder(dropoutSeedName(), DataType.FLOAT, 1);
+    SDVariable on = sd.hasVariable(dropoutOnName()) ? sd.getVariable(dropoutOnName())
+        : sd.placeHolder(dropoutOnName(), DataType.FLOAT, 1);
+    return dropoutMask(sd, input, seedV, spec.dropoutRate()).mul(on).add(on.rsub(1.0));
+  }
+
+  /** The mask {@code m/(1−p)} for {@code input}'s shape (see {@link #dropoutMask(SameDiff, SDVariable)}). */
+  static SDVariable dropoutMask(SameDiff sd, SDVariable input, SDVariable seed, double p) {
+    SDVariable shape = input.shape();
+    SDVariable count = shape.prod(0).castTo(DataType.INT);
+    SDVariable idx = sd.range(sd.constant(0), count, sd.constant(1), DataType.FLOAT);
+    SDVariable h = sd.math.sin(idx.mul(0.61803).add(seed)).mul(43758.5453);
+    SDVariable u = h.sub(sd.math.floor(h));
+    return sd.math.floor(u.add(1 - p)).div(1 - p).reshape(shape);
+  }
+
+  /** Evaluates the dropout mask for a shape and a fed seed (for tests and inspection). */
+  static INDArray dropoutMask(long[] shape, float seed, double p) {
+    SameDiff sd = SameDiff.create();
+    SDVariable x = sd.placeHolder("x", DataType.FLOAT, shape);
+    SDVariable s = sd.placeHolder("seed", DataType.FLOAT, 1);
+    SDVariable m = dropoutMask(sd, x, s, p);
+    return m.eval(Map.of("x", Nd4j.zeros(DataType.FLOAT, shape), "seed", Nd4j.createFromArray(new float[] {seed})));
   }
 
   private INDArray initA(String module, long[] shape) {
@@ -193,7 +239,23 @@ public final class LoraAdapter implements Adapter {
 
   @Override
   public Map<String, INDArray> feeds(boolean enabled) {
-    return Map.of(scaleName(), Nd4j.createFromArray(new float[] {enabled && !merged ? (float) scale : 0f}));
+    INDArray s = Nd4j.createFromArray(new float[] {enabled && !merged ? (float) scale : 0f});
+    if (spec.dropoutRate() == 0) {
+      return Map.of(scaleName(), s);
+    }
+    boolean on = !Double.isNaN(dropoutSeed);
+    return Map.of(scaleName(), s, dropoutSeedName(), Nd4j.createFromArray(new float[] {on ? (float) dropoutSeed : 0f}),
+        dropoutOnName(), Nd4j.createFromArray(new float[] {on ? 1f : 0f}));
+  }
+
+  @Override
+  public void beginTrainingStep(long stepSeed) {
+    dropoutSeed = Math.floorMod(stepSeed, 100_003L) * 0.01;
+  }
+
+  @Override
+  public void endTrainingStep() {
+    dropoutSeed = Double.NaN;
   }
 
   @Override
@@ -204,6 +266,7 @@ public final class LoraAdapter implements Adapter {
     m.put("targets", spec.targets().description());
     m.put("target_patterns", spec.targets().patterns().toString());
     m.put("init", spec.initialization().name());
+    m.put("dropout", String.valueOf(spec.dropoutRate()));
     m.put("seed", String.valueOf(seed));
     return m;
   }

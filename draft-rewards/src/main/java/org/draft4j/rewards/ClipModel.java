@@ -1,5 +1,7 @@
 package org.draft4j.rewards;
 
+import static com.google.common.base.Preconditions.checkArgument;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +11,7 @@ import org.draft4j.io.Json;
 import org.draft4j.io.SafetensorsFile;
 import org.draft4j.models.ClipTextConfig;
 import org.draft4j.models.ClipTextModel;
+import org.draft4j.models.ModelFolder;
 import org.draft4j.nn.GraphBuilder;
 import org.draft4j.nn.Parameters;
 import org.draft4j.spi.RewardGraph;
@@ -30,6 +33,7 @@ public final class ClipModel {
   private final Parameters params;
   private final ClipTokenizer tokenizer;
   private final int projectionDim;
+  private final Map<String, SameDiff> featureGraphs = new java.util.HashMap<>();
 
   /** Wires and validates a model: missing, misshapen or unexpected weights fail naming the key. */
   public ClipModel(ClipTextConfig textConfig, ClipVisionConfig visionConfig, int projectionDim, Parameters params,
@@ -55,19 +59,44 @@ public final class ClipModel {
    */
   @SuppressWarnings("unchecked")
   public static ClipModel load(Path dir) throws IOException {
-    Path cfg = dir.resolve("config.json");
-    Map<String, Object> m = Json.parseObject(Files.readString(cfg));
+    return load(ModelFolder.of(dir));
+  }
+
+  /** Loads a CLIP folder on disk or on the classpath (see {@link #load(Path)}). */
+  @SuppressWarnings("unchecked")
+  public static ClipModel load(ModelFolder dir) {
+    String cfg = dir.location("config.json");
+    Map<String, Object> m = Json.parseObject(dir.readString("config.json"));
     int proj = ((Number) m.getOrDefault("projection_dim", 512)).intValue();
     ClipTextConfig tc = ClipTextConfig.fromJson((Map<String, Object>) m.getOrDefault("text_config", Map.of()),
         cfg + " text_config");
     ClipVisionConfig vc = ClipVisionConfig.fromJson((Map<String, Object>) m.getOrDefault("vision_config", Map.of()),
         proj, cfg + " vision_config");
-    Path w = dir.resolve("model.safetensors");
-    ClipTokenizer tok = ClipTokenizer.load(dir.resolve("vocab.json"), dir.resolve("merges.txt"),
-        tc.maxPositionEmbeddings());
-    try (SafetensorsFile f = SafetensorsFile.open(w)) {
-      return new ClipModel(tc, vc, proj, Parameters.of(f.readAll(), w.toString()), tok);
+    ClipTokenizer tok = new ClipTokenizer(ClipTokenizer.readVocab(dir.readString("vocab.json")),
+        ClipTokenizer.readMerges(dir.readString("merges.txt")), tc.maxPositionEmbeddings());
+    String w = dir.location("model.safetensors");
+    try (SafetensorsFile f = SafetensorsFile.fromBytes(dir.read("model.safetensors"), w)) {
+      return new ClipModel(tc, vc, proj, Parameters.of(f.readAll(), w), tok);
     }
+  }
+
+  /**
+   * Writes a Hugging Face CLIP folder ({@code config.json}, {@code model.safetensors}); the
+   * tokenizer files are the caller's ({@code vocab.json}, {@code merges.txt}), written verbatim.
+   */
+  public void save(Path dir, String vocabJson, String mergesTxt) throws IOException {
+    Files.createDirectories(dir);
+    Map<String, Object> cfg = new java.util.LinkedHashMap<>();
+    cfg.put("architectures", List.of("CLIPModel"));
+    cfg.put("model_type", "clip");
+    cfg.put("projection_dim", projectionDim);
+    cfg.put("logit_scale_init_value", 2.6592);
+    cfg.put("text_config", textConfig.toJson());
+    cfg.put("vision_config", visionConfig.toJson());
+    Files.writeString(dir.resolve("config.json"), Json.writePretty(cfg));
+    org.draft4j.io.Safetensors.write(dir.resolve("model.safetensors"), params.asMap(), Map.of("format", "pt"));
+    Files.writeString(dir.resolve("vocab.json"), vocabJson);
+    Files.writeString(dir.resolve("merges.txt"), mergesTxt);
   }
 
   public ClipVisionConfig visionConfig() {
@@ -97,7 +126,16 @@ public final class ClipModel {
 
   /** Text embeddings {@code [B, P]}: the last hidden state at the end token, through {@code text_projection}. */
   public SDVariable textEmbeds(GraphBuilder g, SDVariable ids, SDVariable eosOneHot) {
-    int len = tokenizer.maxLength();
+    return textEmbeds(textConfig, projectionDim, g, ids, eosOneHot);
+  }
+
+  /**
+   * The text tower over a builder's store (for training a CLIP): {@code ids [B, L]} and the one-hot
+   * end-token position {@code [B, L]} to {@code [B, projectionDim]}, {@code L = max_position_embeddings}.
+   */
+  public static SDVariable textEmbeds(ClipTextConfig textConfig, int projectionDim, GraphBuilder g, SDVariable ids,
+      SDVariable eosOneHot) {
+    int len = textConfig.maxPositionEmbeddings();
     int d = textConfig.hiddenSize();
     SDVariable h = ClipTextModel.forward(textConfig, g, ids, len).reshape(-1, len, d);
     SDVariable pooled = h.mul(eosOneHot.reshape(-1, len, 1)).sum(1);
@@ -115,33 +153,79 @@ public final class ClipModel {
   /** Text embeddings of the batch's prompts, fed per call (token ids and end-token positions). */
   public SDVariable promptEmbeds(RewardGraph rg) {
     int len = tokenizer.maxLength();
-    SDVariable ids = rg.promptInput("clip_input_ids", DataType.INT, ps -> {
-      int[][] a = new int[ps.size()][];
-      for (int i = 0; i < a.length; i++) {
-        a[i] = tokenizer.encodePadded(ps.get(i));
-      }
-      return Nd4j.createFromArray(a).castTo(DataType.INT);
-    }, rg.batch(), len);
-    SDVariable eos = rg.promptInput("clip_eos_onehot", DataType.FLOAT, ps -> {
-      float[] v = new float[ps.size() * len];
-      for (int i = 0; i < ps.size(); i++) {
-        int[] t = tokenizer.encodePadded(ps.get(i));
-        int at = len - 1;
-        for (int j = 0; j < len; j++) {
-          if (t[j] == tokenizer.eosId()) {
-            at = j;
-            break;
-          }
-        }
-        v[i * len + at] = 1f;
-      }
-      return Nd4j.create(v, new long[] {ps.size(), len}, 'c');
-    }, rg.batch(), len);
+    SDVariable ids = rg.promptInput("clip_input_ids", DataType.INT, ps -> tokenIds(tokenizer, ps), rg.batch(), len);
+    SDVariable eos = rg.promptInput("clip_eos_onehot", DataType.FLOAT, ps -> eosOneHot(tokenizer, ps), rg.batch(),
+        len);
     return textEmbeds(new GraphBuilder(rg.sd(), params, List.of()), ids, eos);
   }
 
+  /**
+   * L2-normalized image features {@code [B, P]} of images {@code [B,3,H,W]} in [0,1] (no gradient),
+   * preprocessed with bicubic resizing as the rewards do.
+   */
+  public synchronized INDArray imageFeatures(INDArray images) {
+    checkArgument(images.rank() == 4 && images.size(1) == 3, "images must be [B,3,H,W], got %s",
+        java.util.Arrays.toString(images.shape()));
+    String key = "img_" + images.size(2) + "x" + images.size(3);
+    SameDiff sd = featureGraphs.computeIfAbsent(key, k -> {
+      SameDiff g = SameDiff.create();
+      SDVariable x = g.placeHolder("images", DataType.FLOAT, -1, 3, images.size(2), images.size(3));
+      SDVariable px = new ClipPreprocess(visionConfig.imageSize(), ClipPreprocess.Interpolation.BICUBIC)
+          .apply(g, x, images.size(2), images.size(3));
+      normalize(new ClipVisionModel(visionConfig, params).imageEmbeds(new GraphBuilder(g, params, List.of()), px))
+          .rename("features");
+      return g;
+    });
+    INDArray out = sd.output(Map.of("images", images.castTo(DataType.FLOAT)), "features").get("features");
+    org.draft4j.nn.NativeMemory.releaseSessions(sd);
+    return out;
+  }
+
+  /** L2-normalized text features {@code [B, P]} of prompts (no gradient). */
+  public synchronized INDArray textFeatures(List<String> prompts) {
+    checkArgument(!prompts.isEmpty(), "no prompts to encode");
+    SameDiff sd = featureGraphs.computeIfAbsent("text", k -> {
+      SameDiff g = SameDiff.create();
+      int len = tokenizer.maxLength();
+      normalize(textEmbeds(new GraphBuilder(g, params, List.of()), g.placeHolder("ids", DataType.INT, -1, len),
+          g.placeHolder("eos", DataType.FLOAT, -1, len))).rename("features");
+      return g;
+    });
+    INDArray out = sd.output(Map.of("ids", tokenIds(tokenizer, prompts), "eos", eosOneHot(tokenizer, prompts)),
+        "features").get("features");
+    org.draft4j.nn.NativeMemory.releaseSessions(sd);
+    return out;
+  }
+
+  /** Token ids {@code [B, L]} (int) of prompts, padded as CLIP pads. */
+  public static INDArray tokenIds(ClipTokenizer tokenizer, List<String> prompts) {
+    int[][] a = new int[prompts.size()][];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = tokenizer.encodePadded(prompts.get(i));
+    }
+    return Nd4j.createFromArray(a).castTo(DataType.INT);
+  }
+
+  /** One-hot {@code [B, L]} of each prompt's first end token (CLIP's pooling position). */
+  public static INDArray eosOneHot(ClipTokenizer tokenizer, List<String> prompts) {
+    int len = tokenizer.maxLength();
+    float[] v = new float[prompts.size() * len];
+    for (int i = 0; i < prompts.size(); i++) {
+      int[] t = tokenizer.encodePadded(prompts.get(i));
+      int at = len - 1;
+      for (int j = 0; j < len; j++) {
+        if (t[j] == tokenizer.eosId()) {
+          at = j;
+          break;
+        }
+      }
+      v[i * len + at] = 1f;
+    }
+    return Nd4j.create(v, new long[] {prompts.size(), len}, 'c');
+  }
+
   /** Row-wise L2 normalization. */
-  static SDVariable normalize(SDVariable x) {
+  public static SDVariable normalize(SDVariable x) {
     return x.div(x.norm2(true, 1).add(1e-12));
   }
 

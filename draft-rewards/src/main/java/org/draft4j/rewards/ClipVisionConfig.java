@@ -26,6 +26,22 @@ public record ClipVisionConfig(int hiddenSize, int intermediateSize, int numHidd
     return n * n + 1;
   }
 
+  /** The {@code vision_config} object, as Hugging Face writes it. */
+  public Map<String, Object> toJson() {
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("model_type", "clip_vision_model");
+    m.put("hidden_size", hiddenSize);
+    m.put("intermediate_size", intermediateSize);
+    m.put("num_hidden_layers", numHiddenLayers);
+    m.put("num_attention_heads", numAttentionHeads);
+    m.put("image_size", imageSize);
+    m.put("patch_size", patchSize);
+    m.put("projection_dim", projectionDim);
+    m.put("hidden_act", hiddenAct);
+    m.put("layer_norm_eps", layerNormEps);
+    return m;
+  }
+
   /** Parses a {@code vision_config} object (projection_dim from the enclosing CLIPConfig when absent). */
   @SuppressWarnings("unchecked")
   public static ClipVisionConfig fromJson(Map<String, Object> m, int projectionDim, String source) {

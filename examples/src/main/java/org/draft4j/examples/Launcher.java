@@ -18,8 +18,16 @@ public final class Launcher {
   static {
     add("demo", "fine-tune the ShapesWorld model with DRaFT-1 on compressibility; writes grids, curve, LoRA, metrics"
         + " [--steps N] [--out DIR] [--seed S]", Demo::main);
-    add("pretrain-shapes", "pretrain the ShapesWorld text-to-image model (resumable) [--out DIR] [--steps N]"
-        + " [--batch B] [--lr X] [--seed S] [--checkpoint-every N] [--export DIR]", PretrainShapes::main);
+    add("pretrain-shapes", "the whole ShapesWorld pretraining: UNet warm-up, CLIP, UNet with the CLIP text"
+        + " encoder, aesthetic head, evaluation (resumable) [--out DIR] [--seed S] [--warmup-steps N] [--clip-steps N]"
+        + " [--unet-steps N] [--eval-prompts N] [--export RESOURCES_DIR]", PretrainWorld::main);
+    add("pretrain-unet", "one UNet pretraining stage (resumable) [--out DIR] [--steps N] [--batch B] [--lr X]"
+        + " [--seed S] [--checkpoint-every N] [--text-encoder CLIPDIR] [--init-unet CHECKPOINT]"
+        + " [--schedule warmup|cosine] [--export DIR]", PretrainShapes::main);
+    add("pretrain-clip", "train the ShapesWorld CLIP (resumable) [--out DIR] [--steps N] [--batch B] [--lr X]"
+        + " [--seed S] [--checkpoint-every N] [--export DIR]", PretrainClip::main);
+    add("pretrain-aesthetic", "train the ShapesWorld aesthetic head on a CLIP's features [--clip DIR] [--out DIR]"
+        + " [--images N] [--steps N] [--seed S]", PretrainAesthetic::main);
     add("sample", "prompts x seeds -> PNG grid [--out FILE] [--prompts FILE] [--count N] [--seeds N] [--steps N]"
         + " [--guidance G] [--lora FILE] [--scale S] [--model DIR] [--oracle true]", Sample::main);
     add("bench", "benchmarks appended to docs/benchmarks.md [--only sd15-unet|chain|soak] [--steps N] [--out FILE]",

@@ -33,18 +33,49 @@ import org.nd4j.linalg.factory.Nd4j;
  * the empty prompt (classifier-free guidance), AdamW with warm-up and gradient clipping. Resumable:
  * every {@code --checkpoint-every} steps the UNet, the optimizer state and the step go atomically to
  * {@code OUT/checkpoint.safetensors}; a rerun continues from there. Each step is a pure function of
- * (seed, step), so a resumed run follows the same data. In this version (v0) the text encoder
- * stays at its seeded random initialization and only the UNet trains.
+ * (seed, step), so a resumed run follows the same data. Only the UNet trains. Without
+ * {@code --text-encoder} the text encoder stays at its seeded random initialization (the warm-up
+ * stage: the UNet learns the world's images while the prompt carries no usable signal); with it,
+ * the text tower of a trained ShapesWorld CLIP is the frozen text encoder, as SD uses OpenAI's CLIP.
  *
  * <p>Flags: {@code --out DIR} (default shapesworld-pretrain), {@code --steps N} (1200),
  * {@code --batch B} (16), {@code --lr X} (1e-3), {@code --seed S} (0), {@code --checkpoint-every N}
- * (50), {@code --export DIR} (write the final model in diffusers layout there).
+ * (50), {@code --text-encoder CLIPDIR}, {@code --init-unet CHECKPOINT} (a checkpoint of an earlier
+ * stage whose UNet starts this one), {@code --schedule warmup|cosine} (warmup: 100 steps then
+ * constant; cosine: to 0.1·lr), {@code --export DIR} (write the final model in diffusers layout).
  */
 public final class PretrainShapes {
   private PretrainShapes() {}
 
+  /** The model with a trained ShapesWorld CLIP's tokenizer and text tower as its (frozen) text encoder. */
+  static TextToImageModel withClipTextEncoder(TextToImageModel model, Path clipDir) throws IOException {
+    org.draft4j.rewards.ClipModel clip = org.draft4j.rewards.ClipModel.load(clipDir);
+    Map<String, INDArray> text = new LinkedHashMap<>();
+    clip.parameters().asMap().forEach((k, a) -> {
+      if (k.startsWith("text_model.")) {
+        text.put(k, a);
+      }
+    });
+    return TextToImageModel.builder()
+        .id("shapesworld")
+        .tokenizer(clip.tokenizer())
+        .textEncoder(org.draft4j.models.ClipTextModel.of(clip.textConfig(),
+            org.draft4j.nn.Parameters.of(text, clipDir + " text tower")))
+        .unet(model.unet())
+        .decoder(org.draft4j.spi.ImageDecoder.pixelSpace())
+        .build();
+  }
+
+  /** The checksum draft4j stores in a safetensors file it wrote. */
+  static String sha(Path file) {
+    try (SafetensorsFile cf = SafetensorsFile.open(file)) {
+      return cf.metadata().getOrDefault(SafetensorsFile.CHECKSUM_KEY, "none");
+    }
+  }
+
   public static void main(String[] args) throws IOException {
-    Map<String, String> f = Flags.parse(args, "out", "steps", "batch", "lr", "seed", "checkpoint-every", "export");
+    Map<String, String> f = Flags.parse(args, "out", "steps", "batch", "lr", "seed", "checkpoint-every", "export",
+        "text-encoder", "init-unet", "schedule");
     Path out = Path.of(f.getOrDefault("out", "shapesworld-pretrain"));
     int steps = Integer.parseInt(f.getOrDefault("steps", "1200"));
     int batch = Integer.parseInt(f.getOrDefault("batch", "16"));
@@ -54,10 +85,25 @@ public final class PretrainShapes {
     Files.createDirectories(out);
 
     TextToImageModel model = DemoModel.random(seed);
+    String schedule = f.getOrDefault("schedule", "warmup");
+    LearningRateSchedule lrs = switch (schedule) {
+      case "warmup" -> LearningRateSchedule.warmup(100);
+      case "cosine" -> LearningRateSchedule.cosine(100, steps, 0.1);
+      default -> throw new IllegalArgumentException("--schedule " + schedule + " is not supported; allowed: [warmup, cosine]");
+    };
+    if (f.containsKey("text-encoder")) {
+      model = withClipTextEncoder(model, Path.of(f.get("text-encoder")));
+    }
+    if (f.containsKey("init-unet")) {
+      Path init = Path.of(f.get("init-unet"));
+      try (SafetensorsFile cf = SafetensorsFile.open(init)) {
+        model.unet().parameters().asMap().forEach((k, a) -> a.assign(cf.get("unet/" + k)));
+      }
+    }
     UNetDenoiser den = model.newDenoiser();
     den.setBaseTrainable(true);
     Map<String, INDArray> params = den.trainableParameters();
-    AdamW opt = AdamW.lr(lr).clipNorm(1.0).schedule(LearningRateSchedule.warmup(100), "warmup(100)");
+    AdamW opt = AdamW.lr(lr).clipNorm(1.0).schedule(lrs, schedule);
     OptimizerState state = opt.init(params);
     DdimScheduler sched = new DdimScheduler(DdimSchedulerConfig.sd15());
     Path ckpt = out.resolve("checkpoint.safetensors");
@@ -67,6 +113,17 @@ public final class PretrainShapes {
     config.put("lr", lr);
     config.put("unet", model.unet().config().toJson());
     config.put("cfg_dropout", 0.1);
+    if (f.containsKey("text-encoder")) {
+      config.put("text_encoder", "text tower of " + f.get("text-encoder") + " (data sha256 "
+          + sha(Path.of(f.get("text-encoder"), "model.safetensors")) + ")");
+      config.put("max_tokens", model.tokenizer().maxLength());
+    }
+    if (f.containsKey("init-unet")) {
+      config.put("init_unet", f.get("init-unet") + " (data sha256 " + sha(Path.of(f.get("init-unet"))) + ")");
+    }
+    if (!schedule.equals("warmup")) {
+      config.put("schedule", schedule);
+    }
     if (Files.exists(ckpt)) {
       try (SafetensorsFile cf = SafetensorsFile.open(ckpt)) {
         String saved = cf.metadata().get("config");

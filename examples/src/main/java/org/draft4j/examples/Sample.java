@@ -30,6 +30,39 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class Sample {
   private Sample() {}
 
+  /**
+   * One row of images {@code [nSeeds,3,H,W]} in [0,1] per prompt, sampling seeds 1000, 1001, … (the
+   * same seeds for every prompt, so rows are comparable), with a progress bar.
+   */
+  static List<INDArray> generate(TextToImageModel model, UNetDenoiser den, List<String> prompts, int nSeeds,
+      DdimSampler sampler) {
+    RewardEvaluator images = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), model.decoder());
+    List<INDArray> rows = new ArrayList<>();
+    ProgressBar bar = new ProgressBar(System.err, "sample", prompts.size());
+    long[] sh = model.sampleShape();
+    long[] seeds = new long[nSeeds];
+    for (int s = 0; s < nSeeds; s++) {
+      seeds[s] = 1000 + s;
+    }
+    for (int p = 0; p < prompts.size(); p++) {
+      List<String> batch = Collections.nCopies(nSeeds, prompts.get(p));
+      Conditioning c = new Conditioning(model.encode(batch), model.encode(Collections.nCopies(nSeeds, "")));
+      INDArray x0 = sampler.sample(den, c, NoiseSource.batch(seeds, 0x78540000L, sh[0], sh[1], sh[2]), seeds, null);
+      rows.add(images.evaluate(x0, batch, false).images());
+      bar.update(p + 1, "");
+    }
+    return rows;
+  }
+
+  /** Oracle accuracy per attribute of {@code rows} (from {@link #generate}) against their prompts. */
+  static Map<String, Double> fidelity(List<INDArray> rows, List<String> prompts, int nSeeds) {
+    List<String> caps = new ArrayList<>();
+    for (String p : prompts) {
+      caps.addAll(Collections.nCopies(nSeeds, p));
+    }
+    return ShapesOracle.accuracy(org.nd4j.linalg.factory.Nd4j.concat(0, rows.toArray(new INDArray[0])), caps);
+  }
+
   public static void main(String[] args) throws Exception {
     Map<String, String> f = Flags.parse(args, "out", "prompts", "seeds", "steps", "guidance", "lora", "scale",
         "model", "oracle", "count");
@@ -47,33 +80,15 @@ public final class Sample {
       a.setScale(Double.parseDouble(f.getOrDefault("scale", "1")));
       den.attach(a);
     }
-    RewardEvaluator images = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), model.decoder());
-    List<INDArray> rows = new ArrayList<>();
-    ProgressBar bar = new ProgressBar(System.err, "sample", prompts.size());
-    long[] sh = model.sampleShape();
-    for (int p = 0; p < prompts.size(); p++) {
-      long[] seeds = new long[nSeeds];
-      for (int s = 0; s < nSeeds; s++) {
-        seeds[s] = 1000 + s;
-      }
-      List<String> batch = Collections.nCopies(nSeeds, prompts.get(p));
-      Conditioning c = new Conditioning(model.encode(batch), model.encode(Collections.nCopies(nSeeds, "")));
-      INDArray x0 = sampler.sample(den, c, NoiseSource.batch(seeds, 0x78540000L, sh[0], sh[1], sh[2]), seeds, null);
-      rows.add(images.evaluate(x0, batch, false).images());
-      bar.update(p + 1, "");
-    }
+    List<INDArray> rows = generate(model, den, prompts, nSeeds, sampler);
     Path out = Path.of(f.getOrDefault("out", "samples.png"));
     if (out.toAbsolutePath().getParent() != null) {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }
     Images.grid(out, rows, prompts, 3);
     if (Boolean.parseBoolean(f.getOrDefault("oracle", "false"))) {
-      List<String> caps = new ArrayList<>();
-      for (String p : prompts) {
-        caps.addAll(Collections.nCopies(nSeeds, p));
-      }
-      System.out.println("oracle prompt fidelity over " + caps.size() + " samples: "
-          + ShapesOracle.accuracy(org.nd4j.linalg.factory.Nd4j.concat(0, rows.toArray(new INDArray[0])), caps));
+      System.out.println("oracle prompt fidelity over " + prompts.size() * nSeeds + " samples: "
+          + fidelity(rows, prompts, nSeeds));
     }
     System.out.println("wrote " + out.toAbsolutePath() + " (" + prompts.size() + " prompts × " + nSeeds + " seeds, "
         + sampler + ")");

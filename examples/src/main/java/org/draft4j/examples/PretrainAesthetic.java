@@ -1,0 +1,158 @@
+package org.draft4j.examples;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.draft4j.io.Json;
+import org.draft4j.io.Safetensors;
+import org.draft4j.nn.GraphBuilder;
+import org.draft4j.nn.NativeMemory;
+import org.draft4j.nn.Parameters;
+import org.draft4j.optim.AdamW;
+import org.draft4j.optim.LearningRateSchedule;
+import org.draft4j.optim.OptimizerState;
+import org.draft4j.rewards.AestheticHead;
+import org.draft4j.rewards.ClipModel;
+import org.draft4j.spi.NoiseSource;
+import org.draft4j.train.ProgressBar;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Trains ShapesWorld's aesthetic head: the LAION improved-aesthetic MLP ({@link AestheticHead}) on
+ * the L2-normalized image features of the world's CLIP, regressing {@link ShapesAppeal#score} with
+ * MSE (AdamW, batch 256, cosine schedule). Training images are renders of scenes [0, n) of the seed
+ * with the CLIP's pixel noise (σ ~ U(0, 0.05)); evaluation is on scenes of another seed. Small
+ * enough (a few minutes) to run in one go; writes {@code aesthetic.safetensors} and a report.
+ */
+public final class PretrainAesthetic {
+  private PretrainAesthetic() {}
+
+  /** What training produced: the head and its held-out Pearson correlation with the appeal score. */
+  public record Result(AestheticHead head, double heldOutPearson, double heldOutRmse, int trainImages) {}
+
+  public static void main(String[] args) throws IOException {
+    Map<String, String> f = Flags.parse(args, "clip", "out", "images", "steps", "seed");
+    ClipModel clip = ClipModel.load(Path.of(f.getOrDefault("clip", "shapesworld-clip")));
+    Path out = Path.of(f.getOrDefault("out", "shapesworld-aesthetic"));
+    Result r = train(clip, Integer.parseInt(f.getOrDefault("images", "8000")),
+        Integer.parseInt(f.getOrDefault("steps", "3000")), Long.parseLong(f.getOrDefault("seed", "0")));
+    save(r, out, "launcher pretrain-aesthetic " + String.join(" ", args));
+  }
+
+  /** Writes {@code OUT/aesthetic.safetensors} (with the result in its metadata) and {@code OUT/report.json}. */
+  static void save(Result r, Path out, String command) throws IOException {
+    Files.createDirectories(out);
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put("target", "ShapesAppeal.score: 10*(0.5*contrast + 0.3*size + 0.2*centring), see its Javadoc");
+    meta.put("held_out_pearson", String.valueOf(r.heldOutPearson()));
+    meta.put("command", command);
+    Safetensors.write(out.resolve("aesthetic.safetensors"), r.head().parameters().asMap(), meta);
+    Map<String, Object> rep = new LinkedHashMap<>();
+    rep.put("held_out_pearson", r.heldOutPearson());
+    rep.put("held_out_rmse", r.heldOutRmse());
+    rep.put("train_images", r.trainImages());
+    rep.put("command", command);
+    Files.writeString(out.resolve("report.json"), Json.writePretty(rep));
+  }
+
+  /** Trains a head on {@code n} renders for {@code steps} steps and evaluates it on 1000 held-out scenes. */
+  public static Result train(ClipModel clip, int n, int steps, long seed) {
+    INDArray xTrain = features(clip, seed, n);
+    INDArray yTrain = scores(seed, n);
+    long evalSeed = seed + 7_777;
+    INDArray xEval = features(clip, evalSeed, 1000);
+    INDArray yEval = scores(evalSeed, 1000);
+    int d = clip.projectionDim();
+    AestheticHead head = new AestheticHead(Parameters.random(seed + 3), d);
+    SameDiff sd = SameDiff.create();
+    SDVariable e = sd.placeHolder("e", DataType.FLOAT, -1, d);
+    SDVariable y = sd.placeHolder("y", DataType.FLOAT, -1);
+    SDVariable pred = head.forward(new GraphBuilder(sd, head.parameters(), List.of(), true), e);
+    SDVariable diff = pred.sub(y);
+    sd.setLossVariables(diff.mul(diff).mean().rename("loss"));
+    Map<String, INDArray> w = head.parameters().asMap();
+    int batch = 256;
+    AdamW opt = AdamW.lr(1e-3).schedule(LearningRateSchedule.cosine(100, steps, 0.05), "cosine");
+    OptimizerState st = opt.init(w);
+    ProgressBar bar = new ProgressBar(System.err, "aesthetic", steps);
+    SplittableRandom r = new SplittableRandom(seed);
+    for (int s = 0; s < steps; s++) {
+      int[] idx = new int[batch];
+      for (int j = 0; j < batch; j++) {
+        idx[j] = r.nextInt(n);
+      }
+      INDArray ii = Nd4j.createFromArray(idx);
+      Map<String, INDArray> ph = Map.of("e", Nd4j.pullRows(xTrain, 1, idx), "y", yTrain.get(ii));
+      OutAndGrad og = sd.calculateGradientsAndOutputs(ph, List.of("loss"), w.keySet());
+      NativeMemory.releaseSessions(sd);
+      opt.update(w, og.getGradients(), st);
+      if ((s + 1) % 100 == 0) {
+        bar.update(s + 1, String.format(Locale.ROOT, "mse %.4f", og.getOutputs().get("loss").getDouble(0)));
+      }
+    }
+    INDArray pe = sd.output(Map.of("e", xEval), pred.name()).get(pred.name());
+    NativeMemory.releaseSessions(sd);
+    double rmse = Math.sqrt(pe.sub(yEval).mul(pe.sub(yEval)).meanNumber().doubleValue());
+    AestheticHead trained = new AestheticHead(Parameters.of(w, "trained ShapesWorld aesthetic head"), d);
+    return new Result(trained, pearson(pe.toDoubleVector(), yEval.toDoubleVector()), rmse, n);
+  }
+
+  /** CLIP image features of renders of scenes [0, n) of a seed, with the training pixel noise. */
+  static INDArray features(ClipModel clip, long seed, int n) {
+    List<INDArray> parts = new ArrayList<>();
+    for (int from = 0; from < n; from += 250) {
+      int b = Math.min(250, n - from);
+      List<ShapesWorld.Scene> sc = new ArrayList<>();
+      long[] ns = new long[b];
+      float[] sig = new float[b];
+      for (int j = 0; j < b; j++) {
+        sc.add(ShapesWorld.scene(seed, from + j));
+        ns[j] = NoiseSource.mix(seed, from + j, 11);
+        sig[j] = (float) (new SplittableRandom(NoiseSource.mix(seed, from + j, 12)).nextDouble() * 0.05);
+      }
+      INDArray x = ShapesWorld.images(sc).addi(1).divi(2);
+      INDArray noise = NoiseSource.batch(ns, 0, 3, ShapesWorld.SIZE, ShapesWorld.SIZE);
+      x.reshape(b, -1).addi(noise.reshape(b, -1).mulColumnVector(Nd4j.createFromArray(sig).reshape(b, 1)));
+      parts.add(clip.imageFeatures(x));
+    }
+    return Nd4j.concat(0, parts.toArray(new INDArray[0]));
+  }
+
+  static INDArray scores(long seed, int n) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) ShapesAppeal.score(ShapesWorld.scene(seed, i));
+    }
+    return Nd4j.createFromArray(v);
+  }
+
+  /** Pearson correlation. */
+  static double pearson(double[] a, double[] b) {
+    double ma = 0;
+    double mb = 0;
+    for (int i = 0; i < a.length; i++) {
+      ma += a[i] / a.length;
+      mb += b[i] / b.length;
+    }
+    double sab = 0;
+    double saa = 0;
+    double sbb = 0;
+    for (int i = 0; i < a.length; i++) {
+      sab += (a[i] - ma) * (b[i] - mb);
+      saa += (a[i] - ma) * (a[i] - ma);
+      sbb += (b[i] - mb) * (b[i] - mb);
+    }
+    return sab / Math.sqrt(saa * sbb);
+  }
+}
