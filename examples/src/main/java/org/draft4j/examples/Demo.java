@@ -26,91 +26,46 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 
 /**
- * The README's main job: DRaFT-K (K=1) fine-tunes a LoRA on the ShapesWorld-sized model for the
- * compressibility reward, then writes a before/after grid on fixed seeds, the reward curve, the
- * LoRA (diffusers layout) with provenance, the metrics (JSON lines) and a summary.
+ * The README's main job: DRaFT-K (K=1) fine-tunes a rank-4 LoRA of the shipped ShapesWorld model
+ * on the world's reward (prompt alignment with the world's CLIP + 0.5 × its aesthetic head), then
+ * writes a before/after grid on fixed held-out prompts and seeds, the reward curve, the LoRA
+ * (diffusers layout) with provenance, the metrics (JSON lines) and a summary with the reward, the
+ * oracle's prompt fidelity and the sample diversity before and after. Exits with status 3 when the
+ * reward did not improve.
  *
  * <p>Flags: {@code --steps N} (default 40), {@code --out DIR} (default demo-output), {@code --seed S},
- * {@code --model DIR} (a model folder instead of the shipped ShapesWorld weights).
+ * {@code --reward NAME} (world; see {@link TrainRun}), {@code --model DIR} (a model folder instead of
+ * the shipped weights).
  */
 public final class Demo {
   private Demo() {}
 
   public static void main(String[] args) throws IOException {
-    Map<String, String> flags = Flags.parse(args, "steps", "out", "seed", "model");
-    int steps = Integer.parseInt(flags.getOrDefault("steps", "40"));
-    long seed = Long.parseLong(flags.getOrDefault("seed", "0"));
-    Path out = Path.of(flags.getOrDefault("out", "demo-output"));
-    Files.createDirectories(out);
+    Map<String, String> flags = Flags.parse(args, "steps", "out", "seed", "model", "reward");
     long t0 = System.nanoTime();
-
     TextToImageModel model = flags.containsKey("model") ? ShapesWorldModel.load(Path.of(flags.get("model")))
         : ShapesWorldModel.pretrained();
-    List<String> trainPrompts = ShapesWorld.captions(1, 64);
-    // held out: 4 captions of another world seed, 4 seeds each (training draws seeds from the trainer seed)
-    List<String> evalPrompts = new ArrayList<>();
-    long[] evalSeeds = new long[16];
-    for (int i = 0; i < 16; i++) {
-      evalPrompts.add(ShapesWorld.captions(2, 4).get(i / 4));
-      evalSeeds[i] = 101 + i;
-    }
-    Path metrics = out.resolve("metrics.jsonl");
-    Files.deleteIfExists(metrics);
-    List<StepMetrics> history = new ArrayList<>();
-    try (JsonlMetrics jsonl = new JsonlMetrics(metrics);
-        DraftTrainer trainer = DraftTrainer.builder()
-            .model(model)
-            .sampler(Ddim.steps(10).eta(0.0).guidance(3.0))
-            .reward(Rewards.compressibility())
-            .adapter(Lora.rank(4).alpha(4).onAttention())
-            .objective(Objectives.draftK(1))
-            .optimizer(AdamW.lr(1e-3))
-            .prompts(trainPrompts)
-            .batch(4, 4)
-            .seed(seed)
-            .listener(ConsoleProgress.stderr(), jsonl, new TrainingListener() {
-              @Override
-              public void onStep(StepMetrics m) {
-                history.add(m);
-              }
-            })
-            .build()) {
-      DraftTrainer.Evaluation before = trainer.evaluate(evalPrompts, evalSeeds);
-      trainer.fit(steps);
-      DraftTrainer.Evaluation after = trainer.evaluate(evalPrompts, evalSeeds);
-      trainer.saveAdapter(out.resolve("pytorch_lora_weights.safetensors"), LoraFormat.DIFFUSERS);
-      trainer.writeConfig(out.resolve("training_config.json"));
-      Images.grid(out.resolve("before_after.png"), List.of(before.images(), after.images()),
-          List.of(String.format(Locale.ROOT, "base  %.3f", before.rewards().meanNumber().doubleValue()),
-              String.format(Locale.ROOT, "DRaFT-1  %.3f", after.rewards().meanNumber().doubleValue())), 3);
-      rewardCurve(out.resolve("reward_curve.png"), history);
-      double rb = before.rewards().meanNumber().doubleValue();
-      double ra = after.rewards().meanNumber().doubleValue();
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      Map<String, Object> summary = new LinkedHashMap<>();
-      summary.put("reward", "compressibility (= -estimated JPEG KB at quality 75)");
-      summary.put("eval_seeds", evalSeeds);
-      summary.put("reward_before", rb);
-      summary.put("reward_after", ra);
-      summary.put("oracle_fidelity_before", ShapesOracle.accuracy(before.images(), evalPrompts));
-      summary.put("oracle_fidelity_after", ShapesOracle.accuracy(after.images(), evalPrompts));
-      summary.put("diversity_before", diversity(before.images(), 4));
-      summary.put("diversity_after", diversity(after.images(), 4));
-      summary.put("steps", steps);
-      summary.put("wall_seconds", seconds);
-      Files.writeString(out.resolve("summary.json"), Json.writePretty(summary));
-      System.out.printf(Locale.ROOT, "reward before (base model, held-out prompts and seeds): %.4f%n", rb);
-      System.out.printf(Locale.ROOT, "reward after  (DRaFT-1 LoRA, same prompts and seeds): %.4f%n", ra);
-      System.out.println("oracle prompt fidelity before: " + summary.get("oracle_fidelity_before"));
-      System.out.println("oracle prompt fidelity after:  " + summary.get("oracle_fidelity_after"));
-      System.out.printf(Locale.ROOT, "sample diversity (mean pairwise RMS distance per prompt) before %.4f, after %.4f%n",
-          summary.get("diversity_before"), summary.get("diversity_after"));
-      System.out.printf(Locale.ROOT, "wrote %s (before_after.png, reward_curve.png, pytorch_lora_weights.safetensors,"
-          + " metrics.jsonl, summary.json) in %.0f s%n", out.toAbsolutePath(), seconds);
-      if (!(ra > rb)) {
-        System.err.println("WARNING: the reward did not improve on the evaluation seeds");
-        System.exit(3);
-      }
+    Map<String, String> s = new LinkedHashMap<>();
+    s.put("objective", "draft-k");
+    s.put("k", "1");
+    s.put("reward", flags.getOrDefault("reward", "world"));
+    s.put("steps", flags.getOrDefault("steps", "40"));
+    s.put("seed", flags.getOrDefault("seed", "0"));
+    s.put("out", flags.getOrDefault("out", "demo-output"));
+    s.put("sampler-steps", "10");
+    s.put("guidance", "5");
+    s.put("lr", "1e-3");
+    s.put("micro", "4");
+    TrainRun.Result r = TrainRun.run(s, model);
+    TrainRun.print(r.summary());
+    double rb = (Double) r.summary().get("reward_before");
+    double ra = (Double) r.summary().get("reward_after");
+    System.out.printf(Locale.ROOT, "wrote %s (before_after.png, reward_curve.png, pytorch_lora_weights.safetensors,"
+        + " metrics.jsonl, summary.json) in %.0f s%n", Path.of(s.get("out")).toAbsolutePath(),
+        (System.nanoTime() - t0) / 1e9);
+    if (!(ra > rb)) {
+      System.err.println("WARNING: the reward did not improve on the evaluation seeds");
+      System.exit(3);
     }
   }
 
@@ -131,12 +86,12 @@ public final class Demo {
     return sum / pairs;
   }
 
-  static void rewardCurve(Path file, List<StepMetrics> history) throws IOException {
+  static void rewardCurve(Path file, List<StepMetrics> history, String title) throws IOException {
     double[] x = history.stream().mapToDouble(StepMetrics::step).toArray();
     double[] y = history.stream().mapToDouble(StepMetrics::rewardMean).toArray();
-    XYChart chart = new XYChartBuilder().width(640).height(400).title("DRaFT-1 training reward")
-        .xAxisTitle("optimizer step").yAxisTitle("mean reward (batch)").build();
-    chart.addSeries("compressibility", x, y);
+    XYChart chart = new XYChartBuilder().width(640).height(400).title(title)
+        .xAxisTitle("optimizer step").yAxisTitle("mean reward (training batch)").build();
+    chart.addSeries("reward", x, y);
     chart.getStyler().setLegendVisible(false);
     BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
   }

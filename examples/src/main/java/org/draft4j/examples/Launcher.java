@@ -16,8 +16,11 @@ public final class Launcher {
   private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
   static {
-    add("demo", "fine-tune the ShapesWorld model with DRaFT-1 on compressibility; writes grids, curve, LoRA, metrics"
-        + " [--steps N] [--out DIR] [--seed S]", Demo::main);
+    add("demo", "fine-tune the ShapesWorld model with DRaFT-1 on the world's alignment + aesthetic reward; writes"
+        + " grids, curve, LoRA, metrics, summary [--steps N] [--out DIR] [--seed S] [--reward NAME] [--model DIR]",
+        Demo::main);
+    add("train", "one fine-tuning run from flags or --config FILE (key = value lines): " + TrainRun.KEYS,
+        TrainRun::main);
     add("pretrain-shapes", "the whole ShapesWorld pretraining: UNet warm-up, CLIP, UNet with the CLIP text"
         + " encoder, aesthetic head, evaluation (resumable) [--out DIR] [--seed S] [--warmup-steps N] [--clip-steps N]"
         + " [--unet-steps N] [--eval-prompts N] [--export RESOURCES_DIR]", PretrainWorld::main);
@@ -30,6 +33,10 @@ public final class Launcher {
         + " [--images N] [--steps N] [--seed S]", PretrainAesthetic::main);
     add("sample", "prompts x seeds -> PNG grid [--out FILE] [--prompts FILE] [--count N] [--seeds N] [--steps N]"
         + " [--guidance G] [--lora FILE] [--scale S] [--model DIR] [--oracle true]", Sample::main);
+    add("mix", "interpolate LoRA adapters: rows (1-w)A + wB, or A at scale w [--a FILE] [--b FILE] [--weights LIST]"
+        + " [--prompts N] [--steps N] [--guidance G] [--out FILE] [--model DIR]", Mix::main);
+    add("results", "run the DRaFT-family comparison on ShapesWorld and write docs/results.md [--runs DIR] [--seeds N]"
+        + " [--steps N] [--only LIST] [--report FILE] [--no-report true]", Results::main);
     add("bench", "benchmarks appended to docs/benchmarks.md [--only sd15-unet|chain|soak] [--steps N] [--out FILE]",
         Bench::main);
   }

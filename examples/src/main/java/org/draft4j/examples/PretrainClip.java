@@ -68,6 +68,11 @@ public final class PretrainClip {
 
   /** Settings of one run. */
   record Settings(Path out, int steps, int batch, double lr, long seed, int every) {
+    /** Warm-up steps: 100, or a quarter of a short run. */
+    int warmup() {
+      return Math.min(100, steps / 4);
+    }
+
     Map<String, Object> config(ClipTextConfig tc, ClipVisionConfig vc) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("seed", seed);
@@ -77,7 +82,7 @@ public final class PretrainClip {
       m.put("vision_config", vc.toJson());
       m.put("noise_sigma_max", 0.05);
       m.put("weight_decay", 0.1);
-      m.put("schedule", "cosine(100, " + steps + ", 0.1)");
+      m.put("schedule", "cosine(" + warmup() + ", " + steps + ", 0.1)");
       return m;
     }
   }
@@ -126,7 +131,7 @@ public final class PretrainClip {
     sd.setLossVariables(loss);
 
     AdamW opt = AdamW.lr(s.lr()).weightDecay(0.1).clipNorm(1.0)
-        .schedule(LearningRateSchedule.cosine(100, s.steps(), 0.1), "cosine(100, steps, 0.1)");
+        .schedule(LearningRateSchedule.cosine(s.warmup(), s.steps(), 0.1), "cosine");
     OptimizerState state = opt.init(trainable);
     Map<String, Object> config = s.config(tc, vc);
     Path ckpt = s.out().resolve("checkpoint.safetensors");

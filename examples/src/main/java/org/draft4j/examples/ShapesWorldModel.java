@@ -22,7 +22,42 @@ public final class ShapesWorldModel {
       throw new IllegalStateException("the ShapesWorld weights are not on the classpath (" + f.location("unet")
           + "); build the examples module, or create them with: launcher pretrain-shapes --export DIR");
     }
-    return TextToImageModel.load(f, "shapesworld-v0");
+    return TextToImageModel.load(f, "shapesworld-v1");
+  }
+
+  /** Classpath folder of the world's CLIP (Hugging Face CLIPModel layout). */
+  public static final String CLIP_RESOURCE = "shapesworld-clip";
+  /** Classpath file of the world's aesthetic head. */
+  public static final String AESTHETIC_RESOURCE = "shapesworld-aesthetic/aesthetic.safetensors";
+
+  /** The world's CLIP, shipped in this jar: the PickScore-style alignment reward's model. */
+  public static org.draft4j.rewards.ClipModel clip() {
+    ModelFolder f = ModelFolder.classpath(ShapesWorldModel.class.getClassLoader(), CLIP_RESOURCE);
+    if (!f.exists("config.json")) {
+      throw new IllegalStateException("the ShapesWorld CLIP is not on the classpath (" + f.location("config.json")
+          + "); build the examples module, or create it with: launcher pretrain-shapes --export DIR");
+    }
+    return org.draft4j.rewards.ClipModel.load(f);
+  }
+
+  /** The world's aesthetic head (LAION MLP layout) over {@link #clip()}'s image features. */
+  public static org.draft4j.rewards.AestheticHead aestheticHead() {
+    ModelFolder f = ModelFolder.classpath(ShapesWorldModel.class.getClassLoader(), "shapesworld-aesthetic");
+    try (org.draft4j.io.SafetensorsFile sf = org.draft4j.io.SafetensorsFile.fromBytes(f.read("aesthetic.safetensors"),
+        f.location("aesthetic.safetensors"))) {
+      org.draft4j.nn.Parameters p = org.draft4j.nn.Parameters.of(sf.readAll(), f.location("aesthetic.safetensors"));
+      return new org.draft4j.rewards.AestheticHead(p, (int) p.get("layers.0.weight").size(1));
+    }
+  }
+
+  /**
+   * The world's default reward: PickScore-style prompt alignment with the world's CLIP plus
+   * {@code aestheticWeight} times the aesthetic head's score, {@code exp(s)·cos(img, txt) + w·aesthetic}.
+   */
+  public static org.draft4j.spi.Reward alignmentAndAesthetic(double aestheticWeight) {
+    org.draft4j.rewards.ClipModel c = clip();
+    return org.draft4j.rewards.Rewards.pickScore(c).plus(aestheticWeight,
+        org.draft4j.rewards.Rewards.aesthetic(c, aestheticHead()));
   }
 
   /** Loads a model folder written by {@code pretrain-shapes --export DIR}. */

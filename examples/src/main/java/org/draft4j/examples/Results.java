@@ -1,0 +1,284 @@
+package org.draft4j.examples;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.draft4j.io.Json;
+import org.draft4j.models.TextToImageModel;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+
+/**
+ * The results report (docs/results.md): reproduces the DRaFT paper's qualitative findings on
+ * ShapesWorld. Every method fine-tunes the same rank-4 LoRA of the shipped model on the world's
+ * reward (alignment + 0.5·aesthetic) with the same budget (steps × 4 prompts, AdamW 1e-3, DDIM 10
+ * steps, guidance 5), for several seeds; each run is an ordinary {@code train} run in
+ * {@code RUNS/<method>-s<seed>/}. Runs that already have a summary are not repeated, so the command
+ * can be split across processes with {@code --only} and rerun to assemble the report.
+ *
+ * <p>Flags: {@code --runs DIR} (results-runs), {@code --seeds N} (2), {@code --steps N} (30),
+ * {@code --only LIST} (comma-separated run names or methods), {@code --report FILE} (docs/results.md),
+ * {@code --no-report true}.
+ */
+public final class Results {
+  /** Method name → settings (besides the shared ones). */
+  static final Map<String, Map<String, String>> METHODS = new LinkedHashMap<>();
+
+  static {
+    METHODS.put("draft-full", Map.of("objective", "draft"));
+    METHODS.put("draft-k1", Map.of("objective", "draft-k", "k", "1"));
+    METHODS.put("draft-k2", Map.of("objective", "draft-k", "k", "2"));
+    METHODS.put("draft-k5", Map.of("objective", "draft-k", "k", "5"));
+    METHODS.put("draft-lv", Map.of("objective", "draft-lv", "lv-n", "2"));
+    METHODS.put("draft-plus", Map.of("objective", "draft-plus", "k", "1", "kl", "10"));
+    METHODS.put("refl", Map.of("objective", "refl"));
+  }
+
+  private Results() {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> f = Flags.parse(args, "runs", "seeds", "steps", "only", "report", "no-report");
+    Path runs = Path.of(f.getOrDefault("runs", "results-runs"));
+    int seeds = Integer.parseInt(f.getOrDefault("seeds", "2"));
+    String steps = f.getOrDefault("steps", "30");
+    List<String> only = f.containsKey("only") ? List.of(f.get("only").split(",")) : null;
+    TextToImageModel model = null;
+    List<String> plan = new ArrayList<>();
+    for (String m : METHODS.keySet()) {
+      for (int s = 0; s < seeds; s++) {
+        plan.add(m + "-s" + s);
+      }
+    }
+    plan.add("hacking-s0");
+    for (String run : plan) {
+      String method = run.substring(0, run.lastIndexOf("-s"));
+      if (only != null && !only.contains(run) && !only.contains(method)) {
+        continue;
+      }
+      Path dir = runs.resolve(run);
+      if (Files.exists(dir.resolve("summary.json"))) {
+        continue;
+      }
+      if (model == null) {
+        model = ShapesWorldModel.pretrained();
+      }
+      Map<String, String> s = new LinkedHashMap<>();
+      if (method.equals("hacking")) {
+        // over-optimization: the aesthetic head alone, 3x the learning rate, 3x the steps
+        s.put("objective", "draft-k");
+        s.put("k", "1");
+        s.put("reward", "aesthetic");
+        s.put("lr", "3e-3");
+        s.put("steps", String.valueOf(3 * Integer.parseInt(steps)));
+      } else {
+        s.putAll(METHODS.get(method));
+        s.put("reward", "world");
+        s.put("lr", "1e-3");
+        s.put("steps", steps);
+      }
+      s.put("seed", run.substring(run.lastIndexOf("-s") + 2));
+      s.put("sampler-steps", "10");
+      s.put("guidance", "5");
+      s.put("micro", "4");
+      s.put("out", dir.toString());
+      s.put("quiet", "true");
+      System.err.println("== run " + run + " " + s);
+      TrainRun.run(s, model);
+    }
+    if (!Boolean.parseBoolean(f.getOrDefault("no-report", "false"))) {
+      report(runs, seeds, Path.of(f.getOrDefault("report", "docs/results.md")), String.join(" ", args));
+    }
+  }
+
+  /** One finished run: its summary and training-reward curve. */
+  record Run(String name, Map<String, Object> summary, double[] reward, double secondsPerStep) {}
+
+  static Run load(Path dir) throws IOException {
+    Map<String, Object> s = Json.parseObject(Files.readString(dir.resolve("summary.json")));
+    List<String> lines = Files.readAllLines(dir.resolve("metrics.jsonl")).stream().filter(l -> !l.isBlank()).toList();
+    double[] r = new double[lines.size()];
+    double sec = 0;
+    for (int i = 0; i < r.length; i++) {
+      Map<String, Object> m = Json.parseObject(lines.get(i));
+      r[i] = ((Number) m.get("reward_mean")).doubleValue();
+      sec += i == 0 ? 0 : ((Number) m.get("seconds")).doubleValue();
+    }
+    return new Run(dir.getFileName().toString(), s, r, r.length > 1 ? sec / (r.length - 1) : Double.NaN);
+  }
+
+  /** Trailing moving average over {@code w} steps. */
+  static double[] smooth(double[] x, int w) {
+    double[] y = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      double s = 0;
+      int n = 0;
+      for (int j = Math.max(0, i - w + 1); j <= i; j++) {
+        s += x[j];
+        n++;
+      }
+      y[i] = s / n;
+    }
+    return y;
+  }
+
+  static double[] mean(List<double[]> xs) {
+    int n = xs.stream().mapToInt(a -> a.length).min().orElse(0);
+    double[] m = new double[n];
+    for (double[] x : xs) {
+      for (int i = 0; i < n; i++) {
+        m[i] += x[i] / xs.size();
+      }
+    }
+    return m;
+  }
+
+  static double num(Map<String, Object> m, String k) {
+    return ((Number) m.get(k)).doubleValue();
+  }
+
+  @SuppressWarnings("unchecked")
+  static void report(Path runs, int seeds, Path report, String args) throws IOException {
+    Map<String, List<Run>> byMethod = new LinkedHashMap<>();
+    for (String m : METHODS.keySet()) {
+      for (int s = 0; s < seeds; s++) {
+        Path d = runs.resolve(m + "-s" + s);
+        if (Files.exists(d.resolve("summary.json"))) {
+          byMethod.computeIfAbsent(m, k -> new ArrayList<>()).add(load(d));
+        }
+      }
+    }
+    Path docs = report.toAbsolutePath().getParent();
+    Files.createDirectories(docs);
+    // 1. reward curves
+    XYChart chart = new XYChartBuilder().width(800).height(480)
+        .title("Training reward (alignment + 0.5 aesthetic), 5-step moving average, mean over seeds")
+        .xAxisTitle("optimizer step (4 prompts each)").yAxisTitle("reward").build();
+    Map<String, double[]> curves = new LinkedHashMap<>();
+    byMethod.forEach((m, rs) -> {
+      double[] c = mean(rs.stream().map(r -> smooth(r.reward(), 5)).toList());
+      curves.put(m, c);
+      double[] x = new double[c.length];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = i + 1;
+      }
+      chart.addSeries(m, x, c);
+    });
+    BitmapEncoder.saveBitmap(chart, docs.resolve("results_reward_curves.png").toString(),
+        BitmapEncoder.BitmapFormat.PNG);
+
+    StringBuilder md = new StringBuilder();
+    md.append("# Results: DRaFT on ShapesWorld\n\n");
+    md.append("Generated by `launcher results ").append(args).append("` (examples module; runs in `")
+        .append(runs).append("`). Every method fine-tunes a rank-4 LoRA (attention projections) of the shipped"
+            + " ShapesWorld model on the world's reward, prompt alignment with the world's CLIP + 0.5 × its"
+            + " aesthetic head, with the same budget: AdamW 1e-3, 4 prompts per step (captions of world seed 1),"
+            + " DDIM 10 steps, guidance 5, eta 0; ")
+        .append(seeds).append(" seeds per method. Held-out evaluation: 4 captions of world seed 2 × sampling seeds"
+            + " 101–104, the same for every run. Machine: 2-core AVX2 CPU, OMP_NUM_THREADS=1, ND4J"
+            + " onednn-avx2.\n\n");
+    md.append("![reward curves](results_reward_curves.png)\n\n");
+    md.append("| method | objective | held-out reward before → after (mean over seeds; per seed) | oracle fidelity"
+        + " after (bg / colour / kind / size) | diversity before → after | s / step |\n|---|---|---|---|---|---|\n");
+    Map<String, double[]> after = new TreeMap<>();
+    byMethod.forEach((m, rs) -> {
+      double b = rs.stream().mapToDouble(r -> num(r.summary(), "reward_before")).average().orElse(Double.NaN);
+      double a = rs.stream().mapToDouble(r -> num(r.summary(), "reward_after")).average().orElse(Double.NaN);
+      String per = String.join(", ", rs.stream().map(r -> String.format(Locale.ROOT, "%.2f",
+          num(r.summary(), "reward_after"))).toList());
+      double[] fid = new double[4];
+      String[] keys = {"background", "shape_color", "shape_kind", "size"};
+      for (Run r : rs) {
+        Map<String, Object> o = (Map<String, Object>) r.summary().get("oracle_fidelity_after");
+        for (int i = 0; i < 4; i++) {
+          fid[i] += ((Number) o.get(keys[i])).doubleValue() / rs.size();
+        }
+      }
+      double db = rs.stream().mapToDouble(r -> num(r.summary(), "diversity_before")).average().orElse(Double.NaN);
+      double da = rs.stream().mapToDouble(r -> num(r.summary(), "diversity_after")).average().orElse(Double.NaN);
+      double sps = rs.stream().mapToDouble(Run::secondsPerStep).average().orElse(Double.NaN);
+      after.put(m, new double[] {a, da});
+      md.append(String.format(Locale.ROOT, "| %s | `%s` | %.2f → **%.2f** (%s) | %.2f / %.2f / %.2f / %.2f | %.3f → %.3f |"
+          + " %.1f |%n", m, rs.get(0).summary().get("objective"), b, a, per, fid[0], fid[1], fid[2], fid[3], db, da,
+          sps));
+    });
+    md.append("\n");
+    // findings
+    md.append("## Findings\n\n");
+    if (curves.containsKey("draft-k1") && curves.containsKey("draft-full")) {
+      double[] k1 = curves.get("draft-k1");
+      double[] full = curves.get("draft-full");
+      md.append(String.format(Locale.ROOT, "**K = 1 versus full backpropagation.** Final smoothed training reward:"
+          + " DRaFT-1 %.3f, full DRaFT %.3f; held-out after training: DRaFT-1 %.3f, full %.3f. Time per step:"
+          + " DRaFT-1 %.1f s, full %.1f s. ", k1[k1.length - 1], full[full.length - 1], after.get("draft-k1")[0],
+          after.get("draft-full")[0], avg(byMethod.get("draft-k1")), avg(byMethod.get("draft-full"))));
+      md.append(after.get("draft-k1")[0] >= after.get("draft-full")[0]
+          ? "As in the paper, truncating to the last step is at least as good as backpropagating through all of"
+              + " them, at a fraction of the cost.\n\n"
+          : "Here full backpropagation ends higher than K = 1 (the paper found K = 1 better on its rewards); the"
+              + " gap is within what the seeds spread suggest only if the per-seed values overlap (table).\n\n");
+    }
+    if (curves.containsKey("draft-lv") && curves.containsKey("refl")) {
+      double[] lv = curves.get("draft-lv");
+      double[] refl = curves.get("refl");
+      double target = refl[refl.length - 1];
+      int reach = -1;
+      for (int i = 0; i < lv.length; i++) {
+        if (lv[i] >= target) {
+          reach = i + 1;
+          break;
+        }
+      }
+      md.append(String.format(Locale.ROOT, "**DRaFT-LV versus ReFL.** ReFL's final smoothed training reward is %.3f"
+          + " after %d steps; DRaFT-LV (n = 2) %s.%n%n", target, refl.length,
+          reach > 0 ? "first reaches it at step " + reach + " (" + String.format(Locale.ROOT, "%.1f",
+              (double) refl.length / reach) + "x fewer steps)" : "does not reach it within " + lv.length + " steps"));
+    }
+    if (after.containsKey("draft-k1") && after.containsKey("draft-plus")) {
+      md.append(String.format(Locale.ROOT, "**Diversity, DRaFT versus DRaFT+.** Mean pairwise RMS distance between"
+          + " the 4 samples of a prompt after training: DRaFT-1 %.3f at held-out reward %.3f; DRaFT+ (K = 1,"
+          + " kl_coeff 10) %.3f at reward %.3f. ", after.get("draft-k1")[1], after.get("draft-k1")[0],
+          after.get("draft-plus")[1], after.get("draft-plus")[0]));
+      md.append(after.get("draft-plus")[1] > after.get("draft-k1")[1]
+          ? "DRaFT+ keeps more diversity; compare at equal reward with the curves above (DRaFT+ also trades some"
+              + " reward for it).\n\n"
+          : "In this budget the KL term did not preserve more diversity than plain DRaFT-1.\n\n");
+    }
+    Path hack = runs.resolve("hacking-s0");
+    if (Files.exists(hack.resolve("summary.json"))) {
+      Run h = load(hack);
+      Files.copy(hack.resolve("before_after.png"), docs.resolve("results_hacking.png"),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Map<String, Object> fb = (Map<String, Object>) h.summary().get("oracle_fidelity_before");
+      Map<String, Object> fa = (Map<String, Object>) h.summary().get("oracle_fidelity_after");
+      md.append(String.format(Locale.ROOT, "**Reward hacking.** Over-optimizing the aesthetic head alone (lr 3e-3,"
+          + " %d steps, DRaFT-1) raises it from %.2f to %.2f on the held-out seeds while the oracle's prompt"
+          + " fidelity moves from %s to %s and diversity from %.3f to %.3f: the images drift to what the head likes"
+          + " (large, centred, high-contrast shapes) whatever the caption asked for.%n%n"
+          + "![hacking](results_hacking.png)%n%n", h.reward().length, num(h.summary(), "reward_before"),
+          num(h.summary(), "reward_after"), fb, fa, num(h.summary(), "diversity_before"),
+          num(h.summary(), "diversity_after")));
+    }
+    Path mix = docs.resolve("results_lora_scale.png");
+    if (Files.exists(mix)) {
+      md.append("**LoRA scale interpolation.** The DRaFT-1 adapter (seed 0) at scales 0, 0.25, 0.5, 0.75, 1 on the"
+          + " same prompts and seeds (`launcher mix --a " + runs.resolve("draft-k1-s0/pytorch_lora_weights.safetensors")
+          + " --out docs/results_lora_scale.png`): the change grows smoothly with the scale, as in the paper's"
+          + " interpolation figure.\n\n![lora scale](results_lora_scale.png)\n\n");
+    }
+    md.append("Per-run details (settings, terms, oracle before/after, wall time) are in each run's `summary.json`;"
+        + " the curves come from its `metrics.jsonl`.\n");
+    Files.writeString(report, md.toString());
+    System.err.println("wrote " + report.toAbsolutePath());
+  }
+
+  private static double avg(List<Run> rs) {
+    return rs.stream().mapToDouble(Run::secondsPerStep).average().orElse(Double.NaN);
+  }
+}
