@@ -37,10 +37,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * with random weights) and {@code chain} (one DRaFT-K training step on the ShapesWorld model at
  * K = 1, 5, 20, 50 with 50 DDIM steps: wall time and peak resident memory, heap + native).
  *
+ * {@code throughput}: the same machine's float32 matrix-multiply GFLOP/s, UNet forward and VJP
+ * GFLOP/s (MACs counted by {@link UNetFlops}), sampling images/s, and the step time and peak memory
+ * of every objective at K = 1 for batch sizes 1, 4 and 8 (ShapesWorld model, DDIM 10 steps).
+ *
  * {@code soak} (not part of "all"): {@code --steps N} DRaFT-1 training steps on a tiny model, resident
  * memory sampled every 100 steps, to show that memory stays flat over long runs.
  *
- * <p>Flags: {@code --only sd15-unet|chain|soak}, {@code --steps N} (soak), {@code --out FILE} (default
+ * <p>Flags: {@code --only sd15-unet|chain|throughput|soak}, {@code --steps N} (soak), {@code --out FILE} (default
  * docs/benchmarks.md).
  */
 public final class Bench {
@@ -60,6 +64,9 @@ public final class Bench {
     }
     if (only.equals("all") || only.equals("chain")) {
       md.append(chain());
+    }
+    if (only.equals("all") || only.equals("throughput")) {
+      md.append(throughput());
     }
     if (only.equals("soak")) {
       md.append(soak(Integer.parseInt(f.getOrDefault("steps", "2000"))));
@@ -182,6 +189,109 @@ public final class Bench {
             List.of("CrossAttnDownBlock2D", "DownBlock2D"), List.of("UpBlock2D", "CrossAttnUpBlock2D"),
             new int[] {2, 2}, 8, 4, 1e-5, true, 0), 0))
         .decoder(org.draft4j.spi.ImageDecoder.pixelSpace()).build();
+  }
+
+  /** Best-of-3 GFLOP/s of an n×n×n float32 matrix product. */
+  static double matmulGflops(int n) {
+    INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
+    INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
+    a.mmul(b);
+    double best = Double.MAX_VALUE;
+    for (int i = 0; i < 3; i++) {
+      long t0 = System.nanoTime();
+      a.mmul(b);
+      best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+    }
+    return 2.0 * n * n * n / best / 1e9;
+  }
+
+  static String throughput() {
+    TextToImageModel model;
+    try {
+      model = ShapesWorldModel.pretrained();
+    } catch (IllegalStateException e) {
+      model = DemoModel.random(0);
+    }
+    StringBuilder sb = new StringBuilder();
+    double mm = matmulGflops(1024);
+    int ctxLen = model.tokenizer().maxLength();
+    double flops = 2 * UNetFlops.macs(model.unet().config(), ctxLen);
+    sb.append(String.format(Locale.ROOT, "### Throughput (ShapesWorld model: %,d UNet parameters, %.3f GFLOP per"
+        + " sample per UNet forward by `UNetFlops`)%n%nMatrix multiply 1024³ float32 on this machine: **%.1f GFLOP/s**"
+        + " (best of 3).%n%n", model.unet().parameterCount(), flops / 1e9, mm));
+    UNetDenoiser den = model.newDenoiser();
+    den.attach(Lora.rank(4).create(0));
+    den.adaptedLayers();
+    long[] sh = model.sampleShape();
+    sb.append("| batch | UNet forward | forward GFLOP/s (% of matmul) | UNet VJP (recompute + backward) | VJP GFLOP/s |"
+        + " sampling, DDIM 10 + CFG | images/s |\n|---|---|---|---|---|---|---|\n");
+    DdimSampler sampler = Ddim.steps(10).guidance(5.0);
+    for (int b : new int[] {1, 4, 8}) {
+      long[] seeds = new long[b];
+      for (int i = 0; i < b; i++) {
+        seeds[i] = i;
+      }
+      INDArray x = NoiseSource.batch(seeds, 0, sh[0], sh[1], sh[2]);
+      List<String> prompts = ShapesWorld.captions(3, b);
+      INDArray ctx = model.encode(prompts);
+      INDArray t = Nd4j.valueArrayOf(new long[] {b}, 500f);
+      den.predict(x, t, ctx);
+      den.vjp(x, t, ctx, x);
+      long t0 = System.nanoTime();
+      for (int i = 0; i < 3; i++) {
+        den.predict(x, t, ctx);
+      }
+      double fwd = (System.nanoTime() - t0) / 3e9;
+      t0 = System.nanoTime();
+      for (int i = 0; i < 3; i++) {
+        den.vjp(x, t, ctx, x);
+      }
+      double vjp = (System.nanoTime() - t0) / 3e9;
+      Conditioning cond = new Conditioning(ctx, model.encode(Collections.nCopies(b, "")));
+      t0 = System.nanoTime();
+      sampler.sample(den, cond, x, seeds, null);
+      double samp = (System.nanoTime() - t0) / 1e9;
+      double gf = flops * b / fwd / 1e9;
+      String row = String.format(Locale.ROOT, "| %d | %.3f s | %.2f (%.0f%%) | %.3f s | %.2f | %.2f s | %.2f |%n", b, fwd,
+          gf, 100 * gf / mm, vjp, 2 * flops * b / vjp / 1e9, samp, b / samp);
+      System.err.print(row);
+      sb.append(row);
+    }
+    sb.append("\nVJP FLOPs are counted as 2 × forward (the recomputed forward plus the input-gradient pass; base"
+        + " weights are constants, so no weight gradients are formed except the LoRA's).\n\n");
+    sb.append("| objective (K = 1 where it applies) | batch | step time | images/s | peak RSS |\n|---|---|---|---|---|\n");
+    RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(), model.decoder());
+    Map<String, org.draft4j.objectives.Objective> objectives = new LinkedHashMap<>();
+    objectives.put("draftK(1)", Objectives.draftK(1));
+    objectives.put("draft() (all 10 steps)", Objectives.draft());
+    objectives.put("draftLv(2)", Objectives.draftLv(2));
+    objectives.put("draftPlus(1, 1.0)", Objectives.draftPlus(1, 1.0));
+    objectives.put("refl(7, 9)", Objectives.refl(7, 9));
+    objectives.put("alignProp(1, 10)", Objectives.alignProp(1, 10));
+    for (var e : objectives.entrySet()) {
+      for (int b : new int[] {1, 4, 8}) {
+        long[] seeds = new long[b];
+        for (int i = 0; i < b; i++) {
+          seeds[i] = 10 + i;
+        }
+        List<String> prompts = ShapesWorld.captions(3, b);
+        Conditioning cond = new Conditioning(model.encode(prompts), model.encode(Collections.nCopies(b, "")));
+        Map<String, INDArray> g = new LinkedHashMap<>();
+        den.trainableParameters().forEach((n, v) -> g.put(n, Nd4j.zerosLike(v)));
+        ObjectiveContext ctx = new ObjectiveContext(den, sampler, cond, ev, prompts,
+            NoiseSource.batch(seeds, 0, sh[0], sh[1], sh[2]), seeds, new SplittableRandom(0), g);
+        e.getValue().compute(ctx);
+        resetPeak();
+        long t0 = System.nanoTime();
+        e.getValue().compute(ctx);
+        double sec = (System.nanoTime() - t0) / 1e9;
+        String row = String.format(Locale.ROOT, "| %s | %d | %.2f s | %.2f | %.2f GB |%n", e.getKey(), b, sec, b / sec,
+            Memory.peakResidentBytes() / 1e9);
+        System.err.print(row);
+        sb.append(row);
+      }
+    }
+    return sb.append('\n').toString();
   }
 
   static String chain() {
