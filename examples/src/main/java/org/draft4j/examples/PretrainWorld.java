@@ -105,8 +105,21 @@ public final class PretrainWorld {
       Files.createDirectories(dst.resolve("shapesworld-aesthetic"));
       Files.copy(aesDir.resolve("aesthetic.safetensors"), dst.resolve("shapesworld-aesthetic/aesthetic.safetensors"),
           StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(aesDir.resolve("report.json"), dst.resolve("shapesworld-aesthetic/PROVENANCE.json"),
+          StandardCopyOption.REPLACE_EXISTING);
       Files.copy(out.resolve("report.json"), dst.resolve("shapesworld/REPORT.json"),
           StandardCopyOption.REPLACE_EXISTING);
+      Map<String, Object> clipProv = new LinkedHashMap<>();
+      clipProv.put("command", "launcher pretrain-shapes " + String.join(" ", args) + " (stage 2/4)");
+      try (org.draft4j.io.SafetensorsFile cf = org.draft4j.io.SafetensorsFile.open(
+          out.resolve("clip/checkpoint.safetensors"))) {
+        clipProv.put("config", Json.parseObject(cf.metadata().get("config")));
+      }
+      clipProv.put("clip_retrieval_500_heldout", rep.get("clip_retrieval_500_heldout"));
+      Files.writeString(dst.resolve("shapesworld-clip/PROVENANCE.json"), Json.writePretty(clipProv));
+      for (String d : List.of("shapesworld", "shapesworld-clip", "shapesworld-aesthetic")) {
+        writeChecksums(dst.resolve(d));
+      }
       System.err.println("exported to " + dst.toAbsolutePath());
     }
   }
@@ -147,6 +160,27 @@ public final class PretrainWorld {
     }
     List<String> lines = Files.readAllLines(log);
     return ((Number) Json.parseObject(lines.get(lines.size() - 1)).get(key)).doubleValue();
+  }
+
+  /** {@code CHECKSUMS.sha256} in {@code sha256sum} format over every other file of the folder. */
+  static void writeChecksums(Path dir) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.filter(Files::isRegularFile).sorted().toList()) {
+        String rel = dir.relativize(p).toString();
+        if (rel.equals("CHECKSUMS.sha256")) {
+          continue;
+        }
+        try {
+          java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+          sb.append(java.util.HexFormat.of().formatHex(md.digest(Files.readAllBytes(p)))).append("  ./").append(rel)
+              .append('\n');
+        } catch (java.security.NoSuchAlgorithmException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+    Files.writeString(dir.resolve("CHECKSUMS.sha256"), sb.toString());
   }
 
   private static void copyTree(Path from, Path to) throws IOException {

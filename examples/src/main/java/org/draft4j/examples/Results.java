@@ -88,7 +88,6 @@ public final class Results {
       s.put("guidance", "5");
       s.put("micro", "4");
       s.put("out", dir.toString());
-      s.put("quiet", "true");
       System.err.println("== run " + run + " " + s);
       TrainRun.run(s, model);
     }

@@ -1,0 +1,61 @@
+package org.draft4j.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import org.draft4j.models.TextToImageModel;
+import org.draft4j.rewards.AestheticHead;
+import org.draft4j.rewards.ClipModel;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** The weights shipped in the examples jar are intact and load through the public loaders. */
+class ShippedWeightsTest {
+  private static byte[] resource(String path) throws IOException {
+    try (InputStream in = ShippedWeightsTest.class.getClassLoader().getResourceAsStream(path)) {
+      assertNotNull(in, "missing classpath resource " + path);
+      return in.readAllBytes();
+    }
+  }
+
+  @Test
+  void everyShippedFileMatchesItsChecksum() throws Exception {
+    for (String dir : List.of("shapesworld", "shapesworld-clip", "shapesworld-aesthetic")) {
+      String sums = new String(resource(dir + "/CHECKSUMS.sha256"), StandardCharsets.UTF_8);
+      int n = 0;
+      for (String line : sums.split("\n")) {
+        if (line.isBlank()) {
+          continue;
+        }
+        String want = line.substring(0, 64);
+        String file = line.substring(line.indexOf("./") + 2);
+        String got = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(resource(dir + "/" + file)));
+        assertEquals(want, got, dir + "/" + file);
+        n++;
+      }
+      assertTrue(n >= 3, dir + " lists only " + n + " files");
+    }
+  }
+
+  @Test
+  void modelClipAndHeadLoadAndAgreeOnTheTokenizer() {
+    TextToImageModel m = ShapesWorldModel.pretrained();
+    ClipModel clip = ShapesWorldModel.clip();
+    AestheticHead head = ShapesWorldModel.aestheticHead();
+    assertEquals(clip.projectionDim(), head.inputDim());
+    // the diffusion model's text encoder is the CLIP's text tower: same tokens, same hidden states
+    String caption = "a small red star on a blue background";
+    assertEquals(java.util.Arrays.toString(clip.tokenizer().encodePadded(caption)),
+        java.util.Arrays.toString(m.tokenizer().encodePadded(caption)));
+    INDArray w1 = clip.parameters().get("text_model.encoder.layers.0.self_attn.q_proj.weight");
+    INDArray w2 = m.textEncoder().parameters().get("text_model.encoder.layers.0.self_attn.q_proj.weight");
+    assertEquals(w1, w2);
+  }
+}
