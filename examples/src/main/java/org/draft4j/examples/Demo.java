@@ -54,7 +54,7 @@ public final class Demo {
     s.put("out", flags.getOrDefault("out", "demo-output"));
     s.put("sampler-steps", "10");
     s.put("guidance", "5");
-    s.put("lr", "1e-3");
+    s.put("lr", "2e-3");
     s.put("micro", "4");
     TrainRun.Result r = TrainRun.run(s, model);
     TrainRun.print(r.summary());

@@ -71,12 +71,12 @@ public final class Results {
       }
       Map<String, String> s = new LinkedHashMap<>();
       if (method.equals("hacking")) {
-        // over-optimization: the aesthetic head alone, 3x the learning rate, 3x the steps
+        // over-optimization: the aesthetic head alone, 5x the learning rate, 2x the steps
         s.put("objective", "draft-k");
         s.put("k", "1");
         s.put("reward", "aesthetic");
-        s.put("lr", "3e-3");
-        s.put("steps", String.valueOf(3 * Integer.parseInt(steps)));
+        s.put("lr", "5e-3");
+        s.put("steps", String.valueOf(2 * Integer.parseInt(steps)));
       } else {
         s.putAll(METHODS.get(method));
         s.put("reward", "world");
@@ -261,7 +261,7 @@ public final class Results {
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       Map<String, Object> fb = (Map<String, Object>) h.summary().get("oracle_fidelity_before");
       Map<String, Object> fa = (Map<String, Object>) h.summary().get("oracle_fidelity_after");
-      md.append(String.format(Locale.ROOT, "**Reward hacking.** Over-optimizing the aesthetic head alone (lr 3e-3,"
+      md.append(String.format(Locale.ROOT, "**Reward hacking.** Over-optimizing the aesthetic head alone (lr 5e-3,"
           + " %d steps, DRaFT-1) raises it from %.2f to %.2f on the held-out seeds while the oracle's prompt"
           + " fidelity moves from %s to %s and diversity from %.3f to %.3f: the images drift to what the head likes"
           + " (large, centred, high-contrast shapes) whatever the caption asked for.%n%n"
