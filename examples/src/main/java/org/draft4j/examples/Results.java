@@ -57,6 +57,8 @@ public final class Results {
       }
     }
     plan.add("hacking-s0");
+    plan.add("diversity-draft-s0");
+    plan.add("diversity-plus-s0");
     for (String run : plan) {
       String method = run.substring(0, run.lastIndexOf("-s"));
       if (only != null && !only.contains(run) && !only.contains(method)) {
@@ -77,6 +79,14 @@ public final class Results {
         s.put("reward", "aesthetic");
         s.put("lr", "5e-3");
         s.put("steps", String.valueOf(2 * Integer.parseInt(steps)));
+      } else if (method.startsWith("diversity-")) {
+        // DRaFT-1 and DRaFT+ pushed further (3x the learning rate, 2x the steps), evaluated every 5 steps,
+        // so that diversity can be compared at equal held-out reward
+        s.putAll(METHODS.get(method.equals("diversity-draft") ? "draft-k1" : "draft-plus"));
+        s.put("reward", "world");
+        s.put("lr", "3e-3");
+        s.put("steps", String.valueOf(2 * Integer.parseInt(steps)));
+        s.put("eval-every", "5");
       } else {
         s.putAll(METHODS.get(method));
         s.put("reward", "world");
@@ -222,11 +232,22 @@ public final class Results {
           + " DRaFT-1 %.3f, full DRaFT %.3f; held-out after training: DRaFT-1 %.3f, full %.3f. Time per step:"
           + " DRaFT-1 %.1f s, full %.1f s. ", k1[k1.length - 1], full[full.length - 1], after.get("draft-k1")[0],
           after.get("draft-full")[0], avg(byMethod.get("draft-k1")), avg(byMethod.get("draft-full"))));
-      md.append(after.get("draft-k1")[0] >= after.get("draft-full")[0]
-          ? "As in the paper, truncating to the last step is at least as good as backpropagating through all of"
-              + " them, at a fraction of the cost.\n\n"
-          : "Here full backpropagation ends higher than K = 1 (the paper found K = 1 better on its rewards); the"
-              + " gap is within what the seeds spread suggest only if the per-seed values overlap (table).\n\n");
+      double spread = Math.max(range(byMethod.get("draft-k1")), range(byMethod.get("draft-full")));
+      double gap = after.get("draft-k1")[0] - after.get("draft-full")[0];
+      if (Math.abs(gap) <= spread) {
+        md.append(String.format(Locale.ROOT, "The held-out gap (%+.3f) is within the spread between seeds of one"
+            + " method (up to %.3f), so here K = 1 matches full backpropagation rather than beating it, at %.1fx"
+            + " less time per step; the paper found K = 1 at least as good, which this agrees with.%n%n", gap,
+            spread, avg(byMethod.get("draft-full")) / avg(byMethod.get("draft-k1"))));
+      } else if (gap > 0) {
+        md.append(String.format(Locale.ROOT, "K = 1 ends higher by %.3f, more than the spread between seeds"
+            + " (%.3f), at %.1fx less time per step: as in the paper, truncating to the last step beats"
+            + " backpropagating through all of them.%n%n", gap, spread,
+            avg(byMethod.get("draft-full")) / avg(byMethod.get("draft-k1"))));
+      } else {
+        md.append(String.format(Locale.ROOT, "Here full backpropagation ends higher by %.3f, more than the spread"
+            + " between seeds (%.3f); the paper found K = 1 better on its rewards.%n%n", -gap, spread));
+      }
     }
     if (curves.containsKey("draft-lv") && curves.containsKey("refl")) {
       double[] lv = curves.get("draft-lv");
@@ -244,15 +265,33 @@ public final class Results {
           reach > 0 ? "first reaches it at step " + reach + " (" + String.format(Locale.ROOT, "%.1f",
               (double) refl.length / reach) + "x fewer steps)" : "does not reach it within " + lv.length + " steps"));
     }
-    if (after.containsKey("draft-k1") && after.containsKey("draft-plus")) {
-      md.append(String.format(Locale.ROOT, "**Diversity, DRaFT versus DRaFT+.** Mean pairwise RMS distance between"
-          + " the 4 samples of a prompt after training: DRaFT-1 %.3f at held-out reward %.3f; DRaFT+ (K = 1,"
-          + " kl_coeff 10) %.3f at reward %.3f. ", after.get("draft-k1")[1], after.get("draft-k1")[0],
-          after.get("draft-plus")[1], after.get("draft-plus")[0]));
-      md.append(after.get("draft-plus")[1] > after.get("draft-k1")[1]
-          ? "DRaFT+ keeps more diversity; compare at equal reward with the curves above (DRaFT+ also trades some"
-              + " reward for it).\n\n"
-          : "In this budget the KL term did not preserve more diversity than plain DRaFT-1.\n\n");
+    Path divDraft = runs.resolve("diversity-draft-s0");
+    Path divPlus = runs.resolve("diversity-plus-s0");
+    if (Files.exists(divDraft.resolve("summary.json")) && Files.exists(divPlus.resolve("summary.json"))) {
+      double[][] d = evalHistory(divDraft);
+      double[][] p = evalHistory(divPlus);
+      XYChart dc = new XYChartBuilder().width(640).height(420)
+          .title("Diversity versus held-out reward (evaluated every 5 steps)")
+          .xAxisTitle("held-out reward").yAxisTitle("mean pairwise RMS distance, 4 seeds per prompt").build();
+      dc.addSeries("DRaFT-1", d[0], d[1]);
+      dc.addSeries("DRaFT+ (K = 1, kl_coeff 10)", p[0], p[1]);
+      BitmapEncoder.saveBitmap(dc, docs.resolve("results_diversity.png").toString(), BitmapEncoder.BitmapFormat.PNG);
+      // compare at the highest reward both reached: interpolate each trajectory's diversity there
+      double common = Math.min(max(d[0]), max(p[0]));
+      double dd = diversityAt(d, common);
+      double dp = diversityAt(p, common);
+      md.append(String.format(Locale.ROOT, "**Diversity, DRaFT versus DRaFT+, at equal reward.** Both pushed"
+          + " further (lr 3e-3, %d steps, evaluated every 5 steps on the held-out pairs). At held-out reward"
+          + " %.3f, the highest both reach, the mean pairwise RMS distance between the 4 samples of a prompt is"
+          + " %.4f for DRaFT-1 and %.4f for DRaFT+ (diversity of the base model: %.4f). ",
+          (int) d[2][d[2].length - 1], common, dd, dp, d[1][0]));
+      md.append(Math.abs(dp - dd) < 0.005
+          ? "The difference is below 0.005: in this budget neither method lost diversity, so the KL term had"
+              + " nothing to preserve; the paper's collapse of DRaFT's diversity appears only after far longer"
+              + " training than fits here.\n\n"
+          : dp > dd ? "DRaFT+ keeps more diversity at the same reward, as NeMo-Aligner reports.\n\n"
+              : "DRaFT+ does not keep more diversity than DRaFT-1 here.\n\n");
+      md.append("![diversity](results_diversity.png)\n\n");
     }
     Path hack = runs.resolve("hacking-s0");
     if (Files.exists(hack.resolve("summary.json"))) {
@@ -263,11 +302,18 @@ public final class Results {
       Map<String, Object> fa = (Map<String, Object>) h.summary().get("oracle_fidelity_after");
       md.append(String.format(Locale.ROOT, "**Reward hacking.** Over-optimizing the aesthetic head alone (lr 5e-3,"
           + " %d steps, DRaFT-1) raises it from %.2f to %.2f on the held-out seeds while the oracle's prompt"
-          + " fidelity moves from %s to %s and diversity from %.3f to %.3f: the images drift to what the head likes"
-          + " (large, centred, high-contrast shapes) whatever the caption asked for.%n%n"
-          + "![hacking](results_hacking.png)%n%n", h.reward().length, num(h.summary(), "reward_before"),
-          num(h.summary(), "reward_after"), fb, fa, num(h.summary(), "diversity_before"),
-          num(h.summary(), "diversity_after")));
+          + " fidelity moves from %s to %s and diversity from %.3f to %.3f.", h.reward().length,
+          num(h.summary(), "reward_before"), num(h.summary(), "reward_after"), fb, fa,
+          num(h.summary(), "diversity_before"), num(h.summary(), "diversity_after")));
+      Map<String, Object> ab = (Map<String, Object>) h.summary().get("measured_appeal_before");
+      Map<String, Object> aa = (Map<String, Object>) h.summary().get("measured_appeal_after");
+      if (ab != null && aa != null) {
+        md.append(String.format(Locale.ROOT, " Measured from the pixels (the oracle's foreground mask), the"
+            + " components the head was trained on move as follows: foreground area %.3f → %.3f, contrast"
+            + " %.3f → %.3f, centring %.3f → %.3f.", num(ab, "area"), num(aa, "area"), num(ab, "contrast"),
+            num(aa, "contrast"), num(ab, "centring"), num(aa, "centring")));
+      }
+      md.append("\n\n![hacking](results_hacking.png)\n\n");
     }
     Path mix = docs.resolve("results_lora_scale.png");
     if (Files.exists(mix)) {
@@ -280,6 +326,48 @@ public final class Results {
         + " the curves come from its `metrics.jsonl`.\n");
     Files.writeString(report, md.toString());
     System.err.println("wrote " + report.toAbsolutePath());
+  }
+
+  /** Max − min of the held-out reward after training over a method's seeds. */
+  private static double range(List<Run> rs) {
+    double lo = rs.stream().mapToDouble(r -> num(r.summary(), "reward_after")).min().orElse(0);
+    double hi = rs.stream().mapToDouble(r -> num(r.summary(), "reward_after")).max().orElse(0);
+    return hi - lo;
+  }
+
+  /** A run's {@code eval_history}: rows reward, diversity, step. */
+  @SuppressWarnings("unchecked")
+  static double[][] evalHistory(Path dir) throws IOException {
+    Map<String, Object> s = Json.parseObject(Files.readString(dir.resolve("summary.json")));
+    List<Map<String, Object>> h = (List<Map<String, Object>>) s.get("eval_history");
+    double[][] r = new double[3][h.size()];
+    for (int i = 0; i < h.size(); i++) {
+      r[0][i] = num(h.get(i), "reward");
+      r[1][i] = num(h.get(i), "diversity");
+      r[2][i] = num(h.get(i), "step");
+    }
+    return r;
+  }
+
+  private static double max(double[] x) {
+    return java.util.Arrays.stream(x).max().orElse(Double.NaN);
+  }
+
+  /**
+   * Diversity where a trajectory first reaches {@code reward}, linearly interpolated between the two
+   * evaluations around that point.
+   */
+  static double diversityAt(double[][] h, double reward) {
+    if (h[0][0] >= reward) {
+      return h[1][0];
+    }
+    for (int i = 1; i < h[0].length; i++) {
+      if (h[0][i] >= reward) {
+        double f = (reward - h[0][i - 1]) / (h[0][i] - h[0][i - 1]);
+        return h[1][i - 1] + f * (h[1][i] - h[1][i - 1]);
+      }
+    }
+    return h[1][h[1].length - 1];
   }
 
   private static double avg(List<Run> rs) {

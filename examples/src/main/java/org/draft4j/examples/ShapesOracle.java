@@ -106,26 +106,8 @@ public final class ShapesOracle {
   /** Judges image {@code b} of a batch {@code [B,3,32,32]} in [0,1] against a target. */
   public static Verdict judge(INDArray images, int b, Target t) {
     int n = ShapesWorld.SIZE;
-    double[][][] px = new double[3][n][n];
-    for (int c = 0; c < 3; c++) {
-      for (int y = 0; y < n; y++) {
-        for (int x = 0; x < n; x++) {
-          px[c][y][x] = images.getDouble(b, c, y, x);
-        }
-      }
-    }
-    double[] bgc = new double[3];
-    for (int c = 0; c < 3; c++) {
-      List<Double> border = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        border.add(px[c][0][i]);
-        border.add(px[c][n - 1][i]);
-        border.add(px[c][i][0]);
-        border.add(px[c][i][n - 1]);
-      }
-      border.sort(Double::compare);
-      bgc[c] = border.get(border.size() / 2);
-    }
+    double[][][] px = pixels(images, b);
+    double[] bgc = borderMedian(px);
     int bg = nearest(bgc[0], bgc[1], bgc[2]);
     boolean[][] fg = new boolean[n][n];
     double[] sum = new double[3];
@@ -138,11 +120,7 @@ public final class ShapesOracle {
     int maxY = -1;
     for (int y = 0; y < n; y++) {
       for (int x = 0; x < n; x++) {
-        double d = 0;
-        for (int c = 0; c < 3; c++) {
-          d += (px[c][y][x] - bgc[c]) * (px[c][y][x] - bgc[c]);
-        }
-        if (Math.sqrt(d) > 0.25) {
+        if (distance(px, y, x, bgc) > 0.25) {
           fg[y][x] = true;
           count++;
           minX = Math.min(minX, x);
@@ -189,7 +167,99 @@ public final class ShapesOracle {
     return new Verdict(bgOk, color == t.color(), kind == t.kind(), size == t.size());
   }
 
-  /** Accuracy per attribute over a batch (single-shape captions for colour, kind and size). */
+  /**
+   * The visual-appeal components of {@link ShapesAppeal}, measured from pixels (mean over a batch):
+   * {@code contrast} = |mean foreground rgb − background rgb| / √3, {@code area} = foreground
+   * fraction of the image, {@code centring} = 1 − distance of the foreground centroid from the image
+   * centre / half the diagonal; background and foreground as in {@link #judge}.
+   */
+  public static Map<String, Double> measuredAppeal(INDArray images) {
+    int n = ShapesWorld.SIZE;
+    long batch = images.size(0);
+    double contrast = 0;
+    double area = 0;
+    double centring = 0;
+    for (int b = 0; b < batch; b++) {
+      double[][][] px = pixels(images, b);
+      double[] bgc = borderMedian(px);
+      double[] sum = new double[3];
+      int count = 0;
+      double cy = 0;
+      double cx = 0;
+      for (int y = 0; y < n; y++) {
+        for (int x = 0; x < n; x++) {
+          if (distance(px, y, x, bgc) > 0.25) {
+            count++;
+            cy += y;
+            cx += x;
+            for (int c = 0; c < 3; c++) {
+              sum[c] += px[c][y][x];
+            }
+          }
+        }
+      }
+      if (count == 0) {
+        continue; // no foreground: contributes 0 to every component
+      }
+      double d2 = 0;
+      for (int c = 0; c < 3; c++) {
+        d2 += (sum[c] / count - bgc[c]) * (sum[c] / count - bgc[c]);
+      }
+      contrast += Math.sqrt(d2 / 3);
+      area += (double) count / (n * n);
+      double half = (n - 1) / 2.0;
+      centring += 1 - Math.hypot(cy / count - half, cx / count - half) / (half * Math.sqrt(2));
+    }
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("contrast", contrast / batch);
+    m.put("area", area / batch);
+    m.put("centring", centring / batch);
+    return m;
+  }
+
+  private static double[][][] pixels(INDArray images, int b) {
+    int n = ShapesWorld.SIZE;
+    double[][][] px = new double[3][n][n];
+    for (int c = 0; c < 3; c++) {
+      for (int y = 0; y < n; y++) {
+        for (int x = 0; x < n; x++) {
+          px[c][y][x] = images.getDouble(b, c, y, x);
+        }
+      }
+    }
+    return px;
+  }
+
+  private static double[] borderMedian(double[][][] px) {
+    int n = px[0].length;
+    double[] bgc = new double[3];
+    for (int c = 0; c < 3; c++) {
+      List<Double> border = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        border.add(px[c][0][i]);
+        border.add(px[c][n - 1][i]);
+        border.add(px[c][i][0]);
+        border.add(px[c][i][n - 1]);
+      }
+      border.sort(Double::compare);
+      bgc[c] = border.get(border.size() / 2);
+    }
+    return bgc;
+  }
+
+  private static double distance(double[][][] px, int y, int x, double[] bgc) {
+    double d = 0;
+    for (int c = 0; c < 3; c++) {
+      d += (px[c][y][x] - bgc[c]) * (px[c][y][x] - bgc[c]);
+    }
+    return Math.sqrt(d);
+  }
+
+  /**
+   * Accuracy per attribute over a batch (single-shape captions for colour, kind and size), and
+   * {@code mean}: the fraction of all judged attributes that are right (each image's background,
+   * plus colour, kind and size of single-shape images).
+   */
   public static Map<String, Double> accuracy(INDArray images, List<String> captions) {
     double bg = 0;
     double col = 0;
@@ -212,6 +282,7 @@ public final class ShapesOracle {
     m.put("shape_color", single == 0 ? Double.NaN : col / single);
     m.put("shape_kind", single == 0 ? Double.NaN : kind / single);
     m.put("size", single == 0 ? Double.NaN : size / single);
+    m.put("mean", (bg + col + kind + size) / (captions.size() + 3.0 * single));
     return m;
   }
 }

@@ -24,6 +24,9 @@ import org.draft4j.train.DraftTrainer;
 import org.draft4j.train.JsonlMetrics;
 import org.draft4j.train.StepMetrics;
 import org.draft4j.train.TrainingListener;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * One fine-tuning run on ShapesWorld from named settings (flags or a config file), as {@code train},
@@ -38,14 +41,15 @@ import org.draft4j.train.TrainingListener;
  * {@code aesthetic-weight} [0.5]; {@code rank} [4], {@code alpha} [= rank], {@code dropout} [0],
  * {@code targets} attention | attention+ff | all [attention]; {@code lr} [1e-3], {@code steps} [40],
  * {@code micro} [4], {@code global} [= micro], {@code sampler-steps} [10], {@code guidance} [5],
- * {@code eta} [0]; {@code seed} [0]; {@code eval-prompts} [4] × {@code eval-seeds} [4] held-out pairs;
+ * {@code eta} [0]; {@code seed} [0]; {@code eval-prompts} [4] × {@code eval-seeds} [4] held-out pairs,
+ * {@code eval-every} [0 = before and after only; N = also every N steps, into {@code eval_history}];
  * {@code out} [train-output]; {@code model} [the shipped ShapesWorld model]; {@code quiet} [false].
  */
 public final class TrainRun {
   /** Every setting name {@link #run} reads. */
   public static final List<String> KEYS = List.of("objective", "k", "lv-n", "kl", "refl-min", "refl-max",
       "alignprop-min", "alignprop-max", "reward", "aesthetic-weight", "rank", "alpha", "dropout", "targets", "lr",
-      "steps", "micro", "global", "sampler-steps", "guidance", "eta", "seed", "eval-prompts", "eval-seeds", "out",
+      "steps", "micro", "global", "sampler-steps", "guidance", "eta", "seed", "eval-prompts", "eval-seeds", "eval-every", "out",
       "model", "quiet");
 
   private TrainRun() {}
@@ -195,15 +199,35 @@ public final class TrainRun {
       b = quiet ? b.listener(jsonl, keep) : b.listener(ConsoleProgress.stderr(), jsonl, keep);
       try (DraftTrainer trainer = b.build()) {
         DraftTrainer.Evaluation before = trainer.evaluate(evalPrompts, evalSeeds);
-        trainer.fit(steps);
+        int every = integer(s, "eval-every", 0);
+        List<Map<String, Object>> evalHistory = new ArrayList<>();
+        evalHistory.add(evalPoint(0, before, evalPrompts, nSeeds));
+        if (every > 0) {
+          while (trainer.step() + every < steps) {
+            trainer.fit(every);
+            evalHistory.add(evalPoint(trainer.step(), trainer.evaluate(evalPrompts, evalSeeds), evalPrompts, nSeeds));
+          }
+        }
+        trainer.fitTo(steps);
         DraftTrainer.Evaluation after = trainer.evaluate(evalPrompts, evalSeeds);
+        evalHistory.add(evalPoint(trainer.step(), after, evalPrompts, nSeeds));
         trainer.saveAdapter(out.resolve("pytorch_lora_weights.safetensors"), LoraFormat.DIFFUSERS);
         trainer.writeConfig(out.resolve("training_config.json"));
         double rb = before.rewards().meanNumber().doubleValue();
         double ra = after.rewards().meanNumber().doubleValue();
-        Images.grid(out.resolve("before_after.png"), List.of(before.images(), after.images()),
-            List.of(String.format(Locale.ROOT, "base  %.3f", rb),
-                String.format(Locale.ROOT, "%s  %.3f", objective.name(), ra)), 3);
+        // before and after rows, 16 images a row pair
+        List<INDArray> rows = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
+        long total = before.images().size(0);
+        for (long from = 0; from < total; from += 16) {
+          INDArrayIndex range =
+              NDArrayIndex.interval(from, Math.min(total, from + 16));
+          rows.add(before.images().get(range));
+          rows.add(after.images().get(range));
+          labels.add(from == 0 ? String.format(Locale.ROOT, "base  %.3f", rb) : "base");
+          labels.add(from == 0 ? String.format(Locale.ROOT, "%s  %.3f", objective.name(), ra) : objective.name());
+        }
+        Images.grid(out.resolve("before_after.png"), rows, labels, 3);
         Demo.rewardCurve(out.resolve("reward_curve.png"), history, objective.name() + " on " + reward.name());
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("objective", objective.name());
@@ -219,6 +243,11 @@ public final class TrainRun {
         summary.put("oracle_fidelity_after", ShapesOracle.accuracy(after.images(), evalPrompts));
         summary.put("diversity_before", Demo.diversity(before.images(), nSeeds));
         summary.put("diversity_after", Demo.diversity(after.images(), nSeeds));
+        summary.put("measured_appeal_before", ShapesOracle.measuredAppeal(before.images()));
+        summary.put("measured_appeal_after", ShapesOracle.measuredAppeal(after.images()));
+        if (every > 0) {
+          summary.put("eval_history", evalHistory);
+        }
         summary.put("steps", steps);
         summary.put("wall_seconds", (System.nanoTime() - t0) / 1e9);
         summary.put("settings", s);
@@ -226,6 +255,16 @@ public final class TrainRun {
         return new Result(summary, history, before, after, evalPrompts);
       }
     }
+  }
+
+  /** Held-out reward, diversity and oracle fidelity after {@code step} optimizer steps. */
+  static Map<String, Object> evalPoint(long step, DraftTrainer.Evaluation e, List<String> prompts, int seedsPerPrompt) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("step", step);
+    m.put("reward", e.rewards().meanNumber().doubleValue());
+    m.put("diversity", Demo.diversity(e.images(), seedsPerPrompt));
+    m.put("oracle_mean", ShapesOracle.accuracy(e.images(), prompts).get("mean"));
+    return m;
   }
 
   /** The {@code train} subcommand: settings from {@code --config FILE} and flags (flags win). */
@@ -244,6 +283,12 @@ public final class TrainRun {
     print(r.summary());
   }
 
+  /** The {@code mean} entry of an oracle-fidelity map in a summary. */
+  @SuppressWarnings("unchecked")
+  static double fidelity(Map<String, Object> summary, String key) {
+    return ((Number) ((Map<String, Object>) summary.get(key)).get("mean")).doubleValue();
+  }
+
   static void print(Map<String, Object> m) {
     System.out.printf(Locale.ROOT, "reward before (base model, held-out prompts and seeds): %.4f%n",
         (Double) m.get("reward_before"));
@@ -252,6 +297,8 @@ public final class TrainRun {
     System.out.println("reward terms (before, after): " + m.get("terms_before_after"));
     System.out.println("oracle prompt fidelity before: " + m.get("oracle_fidelity_before"));
     System.out.println("oracle prompt fidelity after:  " + m.get("oracle_fidelity_after"));
+    System.out.printf(Locale.ROOT, "oracle prompt fidelity, all judged attributes: before %.4f, after %.4f%n",
+        fidelity(m, "oracle_fidelity_before"), fidelity(m, "oracle_fidelity_after"));
     System.out.printf(Locale.ROOT, "sample diversity (mean pairwise RMS distance per prompt) before %.4f, after %.4f%n",
         m.get("diversity_before"), m.get("diversity_after"));
   }

@@ -47,4 +47,50 @@ class ShapesOracleTest {
         t.shapes());
     assertTrue(!ShapesOracle.judge(img, 0, wrong).background());
   }
+
+  @Test
+  void measuredAppealTracksTheScenesAppealComponents() {
+    double bigArea = 0;
+    double smallArea = 0;
+    int big = 0;
+    int small = 0;
+    List<double[]> contrast = new ArrayList<>();
+    for (int i = 0; i < 400 && contrast.size() < 120; i++) {
+      ShapesWorld.Scene s = ShapesWorld.scene(13, i);
+      if (s.shapes().size() != 1) {
+        continue;
+      }
+      INDArray img = ShapesWorld.images(List.of(s)).add(1).muli(0.5);
+      Map<String, Double> m = ShapesOracle.measuredAppeal(img);
+      if (s.shapes().get(0).size() == 1) {
+        bigArea += m.get("area");
+        big++;
+      } else {
+        smallArea += m.get("area");
+        small++;
+      }
+      int[] fg = ShapesWorld.RGB[s.shapes().get(0).color()];
+      int[] bg = ShapesWorld.RGB[s.background()];
+      double d2 = 0;
+      for (int c = 0; c < 3; c++) {
+        d2 += Math.pow((fg[c] - bg[c]) / 255.0, 2);
+      }
+      contrast.add(new double[] {Math.sqrt(d2 / 3), m.get("contrast")});
+      assertTrue(m.get("centring") > 0 && m.get("centring") <= 1, m.toString());
+    }
+    assertTrue(big > 10 && small > 10, big + " big, " + small + " small");
+    assertTrue(bigArea / big > 2 * smallArea / small, "area big " + bigArea / big + ", small " + smallArea / small);
+    double mx = contrast.stream().mapToDouble(p -> p[0]).average().orElseThrow();
+    double my = contrast.stream().mapToDouble(p -> p[1]).average().orElseThrow();
+    double sxy = 0;
+    double sxx = 0;
+    double syy = 0;
+    for (double[] p : contrast) {
+      sxy += (p[0] - mx) * (p[1] - my);
+      sxx += (p[0] - mx) * (p[0] - mx);
+      syy += (p[1] - my) * (p[1] - my);
+    }
+    double r = sxy / Math.sqrt(sxx * syy);
+    assertTrue(r > 0.9, "Pearson(true contrast, measured contrast) = " + r);
+  }
 }
