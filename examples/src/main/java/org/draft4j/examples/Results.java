@@ -312,6 +312,14 @@ public final class Results {
             + " components the head was trained on move as follows: foreground area %.3f → %.3f, contrast"
             + " %.3f → %.3f, centring %.3f → %.3f.", num(ab, "area"), num(aa, "area"), num(ab, "contrast"),
             num(aa, "contrast"), num(ab, "centring"), num(aa, "centring")));
+        if (ab.containsKey("roughness")) {
+          md.append(String.format(Locale.ROOT, " Pixel roughness (mean |difference| of adjacent pixels; ground-truth"
+              + " renders are flat) goes from %.3f to %.3f: %s", num(ab, "roughness"), num(aa, "roughness"),
+              num(aa, "roughness") > 1.5 * num(ab, "roughness")
+                  ? "the head is also satisfied by speckle the world never contains, a failure no aesthetic"
+                      + " target asked for, which is what reward hacking looks like."
+                  : "no speckle was added."));
+        }
       }
       md.append("\n\n![hacking](results_hacking.png)\n\n");
     }

@@ -171,7 +171,9 @@ public final class ShapesOracle {
    * The visual-appeal components of {@link ShapesAppeal}, measured from pixels (mean over a batch):
    * {@code contrast} = |mean foreground rgb − background rgb| / √3, {@code area} = foreground
    * fraction of the image, {@code centring} = 1 − distance of the foreground centroid from the image
-   * centre / half the diagonal; background and foreground as in {@link #judge}.
+   * centre / half the diagonal; background and foreground as in {@link #judge}. Also {@code roughness}
+   * = mean |difference| between horizontally and vertically adjacent pixel values (pixel noise and
+   * speckle raise it; the shipped world renders flat colours).
    */
   public static Map<String, Double> measuredAppeal(INDArray images) {
     int n = ShapesWorld.SIZE;
@@ -179,8 +181,19 @@ public final class ShapesOracle {
     double contrast = 0;
     double area = 0;
     double centring = 0;
+    double roughness = 0;
     for (int b = 0; b < batch; b++) {
       double[][][] px = pixels(images, b);
+      double r = 0;
+      for (int c = 0; c < 3; c++) {
+        for (int y = 0; y < n; y++) {
+          for (int x = 0; x < n; x++) {
+            r += x + 1 < n ? Math.abs(px[c][y][x + 1] - px[c][y][x]) : 0;
+            r += y + 1 < n ? Math.abs(px[c][y + 1][x] - px[c][y][x]) : 0;
+          }
+        }
+      }
+      roughness += r / (3.0 * 2 * n * (n - 1));
       double[] bgc = borderMedian(px);
       double[] sum = new double[3];
       int count = 0;
@@ -214,6 +227,7 @@ public final class ShapesOracle {
     m.put("contrast", contrast / batch);
     m.put("area", area / batch);
     m.put("centring", centring / batch);
+    m.put("roughness", roughness / batch);
     return m;
   }
 

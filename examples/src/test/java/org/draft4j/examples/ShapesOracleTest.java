@@ -77,6 +77,11 @@ class ShapesOracleTest {
       }
       contrast.add(new double[] {Math.sqrt(d2 / 3), m.get("contrast")});
       assertTrue(m.get("centring") > 0 && m.get("centring") <= 1, m.toString());
+      // flat renders are smooth; the same image with pixel noise is rough
+      org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(i);
+      INDArray noisy = img.add(org.nd4j.linalg.factory.Nd4j.rand(img.shape()).subi(0.5).muli(0.4));
+      assertTrue(ShapesOracle.measuredAppeal(noisy).get("roughness") > 3 * m.get("roughness"),
+          m + " vs noisy " + ShapesOracle.measuredAppeal(noisy));
     }
     assertTrue(big > 10 && small > 10, big + " big, " + small + " small");
     assertTrue(bigArea / big > 2 * smallArea / small, "area big " + bigArea / big + ", small " + smallArea / small);
