@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import org.draft4j.io.Json;
+import org.draft4j.text.ClipTokenizer;
 
 /**
  * Hugging Face {@code CLIPTextConfig} fields used by Stable Diffusion's text encoder (SD 1.x:
@@ -51,6 +52,21 @@ public record ClipTextConfig(int vocabSize, int hiddenSize, int intermediateSize
     m.put("max_position_embeddings", maxPositionEmbeddings);
     m.put("hidden_act", hiddenAct);
     m.put("layer_norm_eps", layerNormEps);
+    return m;
+  }
+
+  /**
+   * {@link #toJson()} plus the tokenizer's special-token ids. Hugging Face transformers pools CLIP's
+   * text output at the first {@code eos_token_id}; its default (49407) is only right for OpenAI's
+   * vocabulary, so a folder with any other vocabulary must state it (found by
+   * examples/scripts/hf_crosscheck.py: without it transformers' text features of the ShapesWorld
+   * CLIP differed by 0.6).
+   */
+  public Map<String, Object> toJson(ClipTokenizer tokenizer) {
+    Map<String, Object> m = toJson();
+    m.put("bos_token_id", tokenizer.bosId());
+    m.put("eos_token_id", tokenizer.eosId());
+    m.put("pad_token_id", tokenizer.eosId());
     return m;
   }
 }

@@ -54,9 +54,14 @@ public final class ClipTextModel {
     return of(ClipTextConfig.load(dir.resolve("config.json")), ModelFiles.readWeights(dir.resolve(WEIGHTS_FILE)));
   }
 
-  /** Writes a Hugging Face folder. */
+  /** Writes a Hugging Face folder (the config without special-token ids; prefer {@link #save(Path, ClipTokenizer)}). */
   public void save(Path dir) throws IOException {
     ModelFiles.write(dir, config.toJson(), WEIGHTS_FILE, params);
+  }
+
+  /** Writes a Hugging Face folder whose config names the tokenizer's bos/eos/pad ids. */
+  public void save(Path dir, org.draft4j.text.ClipTokenizer tokenizer) throws IOException {
+    ModelFiles.write(dir, config.toJson(tokenizer), WEIGHTS_FILE, params);
   }
 
   public ClipTextConfig config() {

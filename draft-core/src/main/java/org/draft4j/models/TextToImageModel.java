@@ -105,7 +105,7 @@ public final class TextToImageModel {
     java.nio.file.Files.createDirectories(dir.resolve("tokenizer"));
     java.nio.file.Files.createDirectories(dir.resolve("scheduler"));
     unet.save(dir.resolve("unet"));
-    textEncoder.save(dir.resolve("text_encoder"));
+    textEncoder.save(dir.resolve("text_encoder"), tokenizer);
     java.nio.file.Files.writeString(dir.resolve("tokenizer/vocab.json"), vocabJson);
     java.nio.file.Files.writeString(dir.resolve("tokenizer/merges.txt"), mergesTxt);
     Map<String, Object> tc = new LinkedHashMap<>();

@@ -36,6 +36,10 @@ class ModelFolderTest {
         "tokenizer/vocab.json", "tokenizer/merges.txt", "scheduler/scheduler_config.json")) {
       assertTrue(Files.exists(dir.resolve(f)), f);
     }
+    // transformers pools CLIP text at eos_token_id: the text encoder's config names the tokenizer's ids
+    Map<String, Object> te = org.draft4j.io.Json.parseObject(Files.readString(dir.resolve("text_encoder/config.json")));
+    assertEquals(m.tokenizer().eosId(), ((Number) te.get("eos_token_id")).intValue());
+    assertEquals(m.tokenizer().bosId(), ((Number) te.get("bos_token_id")).intValue());
     TextToImageModel back = TextToImageModel.load(ModelFolder.of(dir), "tiny-sd");
     assertEquals(m.unet().config(), back.unet().config());
     assertArrayEquals(new long[] {4, 8, 8}, back.sampleShape());

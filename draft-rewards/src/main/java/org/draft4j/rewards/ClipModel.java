@@ -91,7 +91,7 @@ public final class ClipModel {
     cfg.put("model_type", "clip");
     cfg.put("projection_dim", projectionDim);
     cfg.put("logit_scale_init_value", 2.6592);
-    cfg.put("text_config", textConfig.toJson());
+    cfg.put("text_config", textConfig.toJson(tokenizer));
     cfg.put("vision_config", visionConfig.toJson());
     Files.writeString(dir.resolve("config.json"), Json.writePretty(cfg));
     org.draft4j.io.Safetensors.write(dir.resolve("model.safetensors"), params.asMap(), Map.of("format", "pt"));

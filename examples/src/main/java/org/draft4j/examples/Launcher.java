@@ -37,6 +37,8 @@ public final class Launcher {
         + " [--prompts N] [--steps N] [--guidance G] [--out FILE] [--model DIR]", Mix::main);
     add("results", "run the DRaFT-family comparison on ShapesWorld and write docs/results.md [--runs DIR] [--seeds N]"
         + " [--steps N] [--only LIST] [--report FILE] [--no-report true]", Results::main);
+    add("hf-crosscheck-data", "write the shipped models' token ids, text-encoder states and CLIP features for"
+        + " examples/scripts/hf_crosscheck.py [--out FILE] [--count N]", HfCrossCheckData::main);
     add("bench", "benchmarks appended to docs/benchmarks.md [--only sd15-unet|chain|soak] [--steps N] [--out FILE]",
         Bench::main);
   }

@@ -58,4 +58,23 @@ class ShippedWeightsTest {
     INDArray w2 = m.textEncoder().parameters().get("text_model.encoder.layers.0.self_attn.q_proj.weight");
     assertEquals(w1, w2);
   }
+
+  /**
+   * Hugging Face transformers pools CLIP text at the config's {@code eos_token_id} (default 49407);
+   * the shipped configs must name the world tokenizer's ids (examples/scripts/hf_crosscheck.py
+   * showed 0.6 off in the CLIP's text features without them, and 1e-7 with them).
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void shippedClipConfigsNameTheTokenizersSpecialTokens() throws IOException {
+    ClipModel clip = ShapesWorldModel.clip();
+    java.util.Map<String, Object> te = org.draft4j.io.Json.parseObject(
+        new String(resource("shapesworld/text_encoder/config.json"), StandardCharsets.UTF_8));
+    java.util.Map<String, Object> cc = (java.util.Map<String, Object>) org.draft4j.io.Json.parseObject(
+        new String(resource("shapesworld-clip/config.json"), StandardCharsets.UTF_8)).get("text_config");
+    for (java.util.Map<String, Object> c : List.of(te, cc)) {
+      assertEquals(clip.tokenizer().eosId(), ((Number) c.get("eos_token_id")).intValue(), c.toString());
+      assertEquals(clip.tokenizer().bosId(), ((Number) c.get("bos_token_id")).intValue(), c.toString());
+    }
+  }
 }
