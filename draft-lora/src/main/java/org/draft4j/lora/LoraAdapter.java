@@ -3,8 +3,10 @@ package org.draft4j.lora;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.draft4j.io.Safetensors;
@@ -36,18 +38,30 @@ public final class LoraAdapter implements Adapter {
   /** The training step's dropout seed, or NaN outside training (no dropout). */
   private double dropoutSeed = Double.NaN;
 
+  private final List<String> skippedTextEncoderKeys;
+
   LoraAdapter(Lora spec, long seed) {
     this.spec = spec;
     this.seed = seed;
     this.frozenSet = false;
+    this.skippedTextEncoderKeys = List.of();
   }
 
-  private LoraAdapter(Lora spec, Map<String, INDArray> a, Map<String, INDArray> b) {
+  private LoraAdapter(Lora spec, Map<String, INDArray> a, Map<String, INDArray> b, List<String> skipped) {
     this.spec = spec;
     this.seed = 0;
     this.a.putAll(a);
     this.b.putAll(b);
     this.frozenSet = true;
+    this.skippedTextEncoderKeys = List.copyOf(skipped);
+  }
+
+  /**
+   * The text-encoder tensors that {@link #loadUnetPart} left out of this adapter (empty for adapters
+   * created or loaded strictly).
+   */
+  public List<String> skippedTextEncoderKeys() {
+    return skippedTextEncoderKeys;
   }
 
   public Lora spec() {
@@ -306,15 +320,44 @@ public final class LoraAdapter implements Adapter {
 
   /**
    * Loads a LoRA file in either layout (detected from its keys). Rank comes from the matrices,
-   * alpha from the metadata or kohya's {@code .alpha} tensors (default: rank).
+   * alpha from the metadata or kohya's {@code .alpha} tensors (default: rank). A file that also
+   * holds text-encoder tensors ({@code text_encoder.…}, {@code lora_te_…}, as most kohya LoRAs do) is
+   * refused with a message naming the first such key: draft4j applies LoRA to the UNet only, and
+   * {@link #loadUnetPart} loads the UNet part when that is what the caller wants.
    */
   public static LoraAdapter load(Path path, String name) {
+    return read(path, name, false);
+  }
+
+  /**
+   * Loads the UNet tensors of a LoRA file and leaves out its text-encoder tensors, listed by
+   * {@link #skippedTextEncoderKeys()} (sampling with such an adapter differs from the original
+   * tool's, which also adapts the text encoder).
+   */
+  public static LoraAdapter loadUnetPart(Path path, String name) {
+    return read(path, name, true);
+  }
+
+  /** Key prefixes of text-encoder LoRA tensors in the diffusers/PEFT and kohya layouts (SD 1.x and SDXL). */
+  static final List<String> TEXT_ENCODER_PREFIXES = List.of("text_encoder.", "text_encoder_2.", "lora_te_",
+      "lora_te1_", "lora_te2_");
+
+  private static LoraAdapter read(Path path, String name, boolean skipTextEncoder) {
     try (SafetensorsFile f = SafetensorsFile.open(path)) {
       Map<String, INDArray> a = new LinkedHashMap<>();
       Map<String, INDArray> b = new LinkedHashMap<>();
       Double alpha = f.metadata().containsKey("lora_alpha") ? Double.valueOf(f.metadata().get("lora_alpha")) : null;
+      String alphaKey = null;
       Integer rank = null;
+      List<String> skipped = new ArrayList<>();
       for (String k : f.keys()) {
+        if (TEXT_ENCODER_PREFIXES.stream().anyMatch(k::startsWith)) {
+          checkArgument(skipTextEncoder, "%s: key \"%s\" is a text-encoder LoRA tensor; draft4j applies LoRA to the"
+              + " UNet only. LoraAdapter.loadUnetPart(path, name) loads the UNet tensors and leaves out the"
+              + " text encoder's", path, k);
+          skipped.add(k);
+          continue;
+        }
         String module;
         boolean down;
         if (k.startsWith("unet.") && (k.endsWith(".lora_A.weight") || k.endsWith(".lora_B.weight"))) {
@@ -325,7 +368,13 @@ public final class LoraAdapter implements Adapter {
           String flat = k.substring(10, k.length() - (down ? ".lora_down.weight" : ".lora_up.weight").length());
           module = KohyaNames.toModule(flat, path + ": key \"" + k + "\"");
         } else if (k.startsWith("lora_unet_") && k.endsWith(".alpha")) {
-          alpha = (double) f.get(k).getFloat(0);
+          double v = f.get(k).getFloat(0);
+          // one adapter has one alpha: kohya files repeat it per module, and a file whose modules
+          // disagree cannot be represented faithfully
+          checkArgument(alphaKey == null || alpha == v, "%s: key \"%s\" has alpha %s but \"%s\" has %s; draft4j"
+              + " adapters have one alpha for all modules", path, k, v, alphaKey, alpha);
+          alpha = v;
+          alphaKey = k;
           continue;
         } else {
           throw new IllegalArgumentException(path + ": key \"" + k + "\" is neither diffusers/PEFT "
@@ -341,7 +390,8 @@ public final class LoraAdapter implements Adapter {
         checkArgument(rank == r, "%s: key \"%s\" has rank %s but earlier keys have rank %s", path, k, r, rank);
         (down ? a : b).put(module, arr);
       }
-      checkArgument(rank != null, "%s: no LoRA tensors found", path);
+      checkArgument(rank != null, "%s: no UNet LoRA tensors found%s", path,
+          skipped.isEmpty() ? "" : " (" + skipped.size() + " text-encoder tensors only)");
       for (String m : a.keySet()) {
         checkArgument(b.containsKey(m), "%s: module %s has a down/A matrix but no up/B matrix", path, m);
       }
@@ -349,7 +399,7 @@ public final class LoraAdapter implements Adapter {
         checkArgument(a.containsKey(m), "%s: module %s has an up/B matrix but no down/A matrix", path, m);
       }
       Lora spec = Lora.rank(rank).alpha(alpha != null ? alpha : rank).named(name);
-      return new LoraAdapter(spec, a, b);
+      return new LoraAdapter(spec, a, b, skipped);
     }
   }
 }

@@ -132,4 +132,45 @@ class LoraAdapterTest {
     assertTrue(e.getMessage().contains("down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q"), e.getMessage());
     assertNotEquals(null, e.getMessage());
   }
+
+  /** Most kohya LoRAs also adapt the text encoder: strict load refuses, loadUnetPart keeps the UNet part. */
+  @Test
+  void textEncoderTensorsAreRefusedOrLeftOutOnRequest() {
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    LoraAdapter a = Lora.rank(2).alpha(3).create(1);
+    d.attach(a);
+    d.adaptedLayers();
+    randomizeB(a, 5);
+    INDArray want = d.predict(x, t, ctx);
+    Path p = dir.resolve("kohya.safetensors");
+    a.save(p, LoraFormat.KOHYA, null);
+    java.util.Map<String, INDArray> all = new java.util.LinkedHashMap<>();
+    try (SafetensorsFile sf = SafetensorsFile.open(p)) {
+      for (String k : sf.keys()) {
+        all.put(k, sf.get(k).dup());
+      }
+    }
+    String te = "lora_te_text_model_encoder_layers_0_self_attn_q_proj";
+    all.put(te + ".lora_down.weight", Nd4j.ones(DataType.FLOAT, 2, 8));
+    all.put(te + ".lora_up.weight", Nd4j.ones(DataType.FLOAT, 8, 2));
+    all.put(te + ".alpha", Nd4j.scalar(3f));
+    Path mixed = dir.resolve("kohya_with_te.safetensors");
+    org.draft4j.io.Safetensors.write(mixed, all, java.util.Map.of());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoraAdapter.load(mixed, "m"));
+    assertTrue(e.getMessage().contains(te) && e.getMessage().contains("loadUnetPart"), e.getMessage());
+    LoraAdapter unetPart = LoraAdapter.loadUnetPart(mixed, "m");
+    assertEquals(3, unetPart.skippedTextEncoderKeys().size(), unetPart.skippedTextEncoderKeys().toString());
+    assertEquals(3.0, unetPart.spec().alpha());
+    UNetDenoiser d2 = new UNetDenoiser(unet, 8, 8, 4);
+    d2.attach(unetPart);
+    assertTrue(Transforms.abs(d2.predict(x, t, ctx).sub(want)).maxNumber().doubleValue() < 1e-6);
+    // modules that disagree on alpha cannot be one adapter: refused, naming both keys
+    String q = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.alpha";
+    all.put(q, Nd4j.scalar(1f));
+    Path split = dir.resolve("kohya_split_alpha.safetensors");
+    org.draft4j.io.Safetensors.write(split, all, java.util.Map.of());
+    IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
+        () -> LoraAdapter.loadUnetPart(split, "s"));
+    assertTrue(e2.getMessage().contains("alpha") && e2.getMessage().contains("to_q.alpha"), e2.getMessage());
+  }
 }

@@ -17,7 +17,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * LoRA interpolation, as in the DRaFT paper's figure: with two adapters A and B attached at once,
  * row w of the grid samples the model with scales {@code (1−w)·A + w·B} for w in {@code --weights};
  * with only A, row w samples the model with A at scale w (w = 0 is the base model). Every row uses
- * the same prompts and seeds.
+ * the same prompts and seeds. Beside the PNG, {@code <out>.json} records each row's RMS pixel
+ * distance from the first row.
  *
  * <p>Flags: {@code --a FILE} (required), {@code --b FILE}, {@code --weights LIST} (0,0.25,0.5,0.75,1),
  * {@code --prompts N} (4 ShapesWorld captions of seed 2), {@code --steps N} (25), {@code --guidance G} (5),
@@ -64,6 +65,19 @@ public final class Mix {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }
     Images.grid(out, rows, labels, 3);
+    // how far each row moved from the first: RMS pixel distance, mean over the images of a row
+    List<Double> dist = new ArrayList<>();
+    for (INDArray r : rows) {
+      dist.add(r.distance2(rows.get(0)) / Math.sqrt(r.length()));
+    }
+    Map<String, Object> side = new java.util.LinkedHashMap<>();
+    side.put("adapters", b == null ? List.of(f.get("a")) : List.of(f.get("a"), f.get("b")));
+    side.put("weights", java.util.Arrays.stream(weights).boxed().toList());
+    side.put("rms_distance_from_first_row", dist);
+    side.put("prompts", prompts);
+    Path json = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.png$", "") + ".json");
+    Files.writeString(json, org.draft4j.io.Json.writePretty(side));
+    System.out.println("RMS distance of each row from the first: " + dist + " (" + json + ")");
     System.out.println("wrote " + out.toAbsolutePath() + " (" + weights.length + " rows x " + prompts.size()
         + " prompts x 2 seeds; prompts: " + String.join(" | ", prompts) + ")");
   }

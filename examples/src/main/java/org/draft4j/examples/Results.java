@@ -280,17 +280,33 @@ public final class Results {
       double common = Math.min(max(d[0]), max(p[0]));
       double dd = diversityAt(d, common);
       double dp = diversityAt(p, common);
-      md.append(String.format(Locale.ROOT, "**Diversity, DRaFT versus DRaFT+, at equal reward.** Both pushed"
-          + " further (lr 3e-3, %d steps, evaluated every 5 steps on the held-out pairs). At held-out reward"
-          + " %.3f, the highest both reach, the mean pairwise RMS distance between the 4 samples of a prompt is"
-          + " %.4f for DRaFT-1 and %.4f for DRaFT+ (diversity of the base model: %.4f). ",
-          (int) d[2][d[2].length - 1], common, dd, dp, d[1][0]));
-      md.append(Math.abs(dp - dd) < 0.005
-          ? "The difference is below 0.005: in this budget neither method lost diversity, so the KL term had"
-              + " nothing to preserve; the paper's collapse of DRaFT's diversity appears only after far longer"
-              + " training than fits here.\n\n"
-          : dp > dd ? "DRaFT+ keeps more diversity at the same reward, as NeMo-Aligner reports.\n\n"
-              : "DRaFT+ does not keep more diversity than DRaFT-1 here.\n\n");
+      int last = d[1].length - 1;
+      int lastP = p[1].length - 1;
+      md.append(String.format(Locale.ROOT, "**Diversity, DRaFT versus DRaFT+.** Both pushed further (lr 3e-3, %d"
+          + " steps, evaluated every 5 steps on the held-out pairs; diversity = mean pairwise RMS distance between"
+          + " the 4 samples of a prompt, base model %.4f). At equal held-out reward, %.3f (the highest both"
+          + " reach), diversity is %.4f for DRaFT-1 and %.4f for DRaFT+. Over the whole run DRaFT-1's held-out"
+          + " reward ranges %.2f–%.2f and its diversity ends at %.4f (%+.1f%%, lowest %.4f); DRaFT+'s reward"
+          + " ranges %.2f–%.2f and its diversity ends at %.4f (%+.1f%%). ", (int) d[2][last], d[1][0], common, dd,
+          dp, min(d[0]), max(d[0]), d[1][last], 100 * (d[1][last] / d[1][0] - 1), min(d[1]), min(p[0]), max(p[0]),
+          p[1][lastP], 100 * (p[1][lastP] / p[1][0] - 1)));
+      boolean draftLost = d[1][last] < 0.97 * d[1][0];
+      boolean plusKept = p[1][lastP] >= 0.99 * p[1][0];
+      md.append(draftLost && plusKept
+          ? "DRaFT-1 keeps losing diversity after its reward stops rising, and the KL term prevents that drift;"
+              + " at the same reward the two are alike here, because the KL term also keeps DRaFT+ from reaching"
+              + " DRaFT-1's higher rewards in this budget.\n\n"
+          : Math.abs(dp - dd) < 0.005 && !draftLost
+              ? "Neither method lost diversity within this budget.\n\n"
+              : dp > dd ? "DRaFT+ keeps more diversity at the same reward.\n\n"
+                  : "DRaFT+ does not keep more diversity than DRaFT-1 here.\n\n");
+      XYChart ds = new XYChartBuilder().width(640).height(420).title("Held-out diversity during training")
+          .xAxisTitle("optimizer step").yAxisTitle("mean pairwise RMS distance, 4 seeds per prompt").build();
+      ds.addSeries("DRaFT-1", d[2], d[1]);
+      ds.addSeries("DRaFT+ (K = 1, kl_coeff 10)", p[2], p[1]);
+      BitmapEncoder.saveBitmap(ds, docs.resolve("results_diversity_steps.png").toString(),
+          BitmapEncoder.BitmapFormat.PNG);
+      md.append("![diversity versus steps](results_diversity_steps.png)\n");
       md.append("![diversity](results_diversity.png)\n\n");
     }
     Path hack = runs.resolve("hacking-s0");
@@ -302,8 +318,11 @@ public final class Results {
       Map<String, Object> fa = (Map<String, Object>) h.summary().get("oracle_fidelity_after");
       md.append(String.format(Locale.ROOT, "**Reward hacking.** Over-optimizing the aesthetic head alone (lr 5e-3,"
           + " %d steps, DRaFT-1) raises it from %.2f to %.2f on the held-out seeds while the oracle's prompt"
-          + " fidelity moves from %s to %s and diversity from %.3f to %.3f.", h.reward().length,
-          num(h.summary(), "reward_before"), num(h.summary(), "reward_after"), fb, fa,
+          + " fidelity (all judged attributes) falls from %.3f to %.3f (background %.2f → %.2f, colour %.2f → %.2f,"
+          + " kind %.2f → %.2f, size %.2f → %.2f) and diversity moves from %.3f to %.3f.", h.reward().length,
+          num(h.summary(), "reward_before"), num(h.summary(), "reward_after"), num(fb, "mean"), num(fa, "mean"),
+          num(fb, "background"), num(fa, "background"), num(fb, "shape_color"), num(fa, "shape_color"),
+          num(fb, "shape_kind"), num(fa, "shape_kind"), num(fb, "size"), num(fa, "size"),
           num(h.summary(), "diversity_before"), num(h.summary(), "diversity_after")));
       Map<String, Object> ab = (Map<String, Object>) h.summary().get("measured_appeal_before");
       Map<String, Object> aa = (Map<String, Object>) h.summary().get("measured_appeal_after");
@@ -324,11 +343,26 @@ public final class Results {
       md.append("\n\n![hacking](results_hacking.png)\n\n");
     }
     Path mix = docs.resolve("results_lora_scale.png");
-    if (Files.exists(mix)) {
-      md.append("**LoRA scale interpolation.** The DRaFT-1 adapter (seed 0) at scales 0, 0.25, 0.5, 0.75, 1 on the"
-          + " same prompts and seeds (`launcher mix --a " + runs.resolve("draft-k1-s0/pytorch_lora_weights.safetensors")
-          + " --out docs/results_lora_scale.png`): the change grows smoothly with the scale, as in the paper's"
-          + " interpolation figure.\n\n![lora scale](results_lora_scale.png)\n\n");
+    Path mixJson = docs.resolve("results_lora_scale.json");
+    if (Files.exists(mix) && Files.exists(mixJson)) {
+      Map<String, Object> mj = Json.parseObject(Files.readString(mixJson));
+      List<Number> w = (List<Number>) mj.get("weights");
+      List<Number> dist = (List<Number>) mj.get("rms_distance_from_first_row");
+      boolean monotone = true;
+      for (int i = 1; i < dist.size(); i++) {
+        monotone &= dist.get(i).doubleValue() >= dist.get(i - 1).doubleValue();
+      }
+      StringBuilder pairs = new StringBuilder();
+      for (int i = 0; i < w.size(); i++) {
+        pairs.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f → %.4f", w.get(i).doubleValue(),
+            dist.get(i).doubleValue()));
+      }
+      md.append(String.format(Locale.ROOT, "**LoRA scale interpolation.** One adapter (`%s`) at scales %s on the"
+          + " same prompts and seeds (`launcher mix --a <adapter> --out docs/results_lora_scale.png`). RMS pixel"
+          + " distance of each row from the base row (scale → distance): %s; %s%n%n"
+          + "![lora scale](results_lora_scale.png)%n%n", ((List<Object>) mj.get("adapters")).get(0), w, pairs,
+          monotone ? "the images move away from the base model steadily as the scale grows, as in the paper's"
+              + " interpolation figure." : "the distance is not monotone in the scale."));
     }
     md.append("Per-run details (settings, terms, oracle before/after, wall time) are in each run's `summary.json`;"
         + " the curves come from its `metrics.jsonl`.\n");
@@ -355,6 +389,10 @@ public final class Results {
       r[2][i] = num(h.get(i), "step");
     }
     return r;
+  }
+
+  private static double min(double[] x) {
+    return java.util.Arrays.stream(x).min().orElse(Double.NaN);
   }
 
   private static double max(double[] x) {
