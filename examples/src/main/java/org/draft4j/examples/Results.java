@@ -189,8 +189,7 @@ public final class Results {
             + " ShapesWorld model on the world's reward, prompt alignment with the world's CLIP + 0.5 × its"
             + " aesthetic head, with the same budget: AdamW 1e-3, 4 prompts per step (captions of world seed 1),"
             + " DDIM 10 steps, guidance 5, eta 0; ")
-        .append("seeds per method as listed in the table (the budget of one session allowed a second seed only"
-            + " for some). Held-out evaluation: 4 captions of world seed 2 × sampling seeds"
+        .append("seeds per method as listed in the table. Held-out evaluation: 4 captions of world seed 2 × sampling seeds"
             + " 101–104, the same for every run. Machine: 2-core AVX2 CPU, OMP_NUM_THREADS=1, ND4J"
             + " onednn-avx2.\n\n");
     md.append("![reward curves](results_reward_curves.png)\n\n");
@@ -293,7 +292,7 @@ public final class Results {
       boolean draftLost = d[1][last] < 0.97 * d[1][0];
       boolean plusKept = p[1][lastP] >= 0.99 * p[1][0];
       md.append(draftLost && plusKept
-          ? "DRaFT-1 keeps losing diversity after its reward stops rising, and the KL term prevents that drift;"
+          ? "DRaFT-1's diversity falls over the run and DRaFT+'s does not: the KL term prevents that drift;"
               + " at the same reward the two are alike here, because the KL term also keeps DRaFT+ from reaching"
               + " DRaFT-1's higher rewards in this budget.\n\n"
           : Math.abs(dp - dd) < 0.005 && !draftLost
