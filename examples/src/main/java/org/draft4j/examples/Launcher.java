@@ -39,8 +39,8 @@ public final class Launcher {
         + " [--steps N] [--only LIST] [--report FILE] [--no-report true]", Results::main);
     add("hf-crosscheck-data", "write the shipped models' token ids, text-encoder states and CLIP features for"
         + " examples/scripts/hf_crosscheck.py [--out FILE] [--count N]", HfCrossCheckData::main);
-    add("bench", "benchmarks appended to docs/benchmarks.md [--only sd15-unet|chain|soak] [--steps N] [--out FILE]",
-        Bench::main);
+    add("bench", "benchmarks appended to docs/benchmarks.md [--only sd15-unet|chain|throughput|soak] [--steps N]"
+        + " [--out FILE]", Bench::main);
   }
 
   private static void add(String name, String help, Command c) {
@@ -51,7 +51,7 @@ public final class Launcher {
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
       System.out.println("usage: launcher <command> [flags]\ncommands:");
-      HELP.forEach((k, v) -> System.out.printf("  %-16s %s%n", k, v));
+      HELP.forEach((k, v) -> System.out.printf("  %-19s %s%n", k, v));
       return;
     }
     Command c = COMMANDS.get(args[0]);
