@@ -32,7 +32,7 @@ public final class Launcher {
     add("pretrain-aesthetic", "train the ShapesWorld aesthetic head on a CLIP's features [--clip DIR] [--out DIR]"
         + " [--images N] [--steps N] [--seed S]", PretrainAesthetic::main);
     add("sample", "prompts x seeds -> PNG grid [--out FILE] [--prompts FILE] [--count N] [--seeds N] [--steps N]"
-        + " [--guidance G] [--lora FILE] [--scale S] [--model DIR] [--oracle true]", Sample::main);
+        + " [--guidance G] [--lora FILE,...] [--scale S,...] [--model DIR] [--oracle true]", Sample::main);
     add("mix", "interpolate LoRA adapters: rows (1-w)A + wB, or A at scale w [--a FILE] [--b FILE] [--weights LIST]"
         + " [--prompts N] [--steps N] [--guidance G] [--out FILE] [--model DIR]", Mix::main);
     add("results", "run the DRaFT-family comparison on ShapesWorld and write docs/results.md [--runs DIR] [--seeds N]"

@@ -18,12 +18,12 @@ import org.draft4j.train.ProgressBar;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Prompts × seeds → PNG grid (one row per prompt, one column per seed), with an optional LoRA at a
- * chosen scale.
+ * Prompts × seeds → PNG grid (one row per prompt, one column per seed), with optional LoRAs, each
+ * at its own scale (several at once mix, as in the DRaFT paper).
  *
  * <p>Flags: {@code --out FILE} (default samples.png), {@code --prompts FILE} (one a line; default: 16
  * ShapesWorld captions of seed 7), {@code --seeds N} (4), {@code --steps N} (25), {@code --guidance G}
- * (7.5), {@code --lora FILE}, {@code --scale S} (1), {@code --model DIR} (default: the shipped model),
+ * (7.5), {@code --lora FILE[,FILE...]}, {@code --scale S[,S...]} (1 each), {@code --model DIR} (default: the shipped model),
  * {@code --count N} (ShapesWorld captions when no prompt file, 16), {@code --oracle true} (print the
  * oracle's per-attribute prompt fidelity over the grid).
  */
@@ -76,9 +76,17 @@ public final class Sample {
         .guidance(Double.parseDouble(f.getOrDefault("guidance", "7.5")));
     UNetDenoiser den = model.newDenoiser();
     if (f.containsKey("lora")) {
-      LoraAdapter a = LoraAdapter.load(Path.of(f.get("lora")), "lora");
-      a.setScale(Double.parseDouble(f.getOrDefault("scale", "1")));
-      den.attach(a);
+      String[] files = f.get("lora").split(",");
+      double[] scales = f.containsKey("scale") ? Mix.parseWeights(f.get("scale")) : null;
+      if (scales != null && scales.length != files.length) {
+        throw new IllegalArgumentException("--scale \"" + f.get("scale") + "\" has " + scales.length
+            + " values for " + files.length + " --lora files; give one scale per file");
+      }
+      for (int i = 0; i < files.length; i++) {
+        LoraAdapter a = LoraAdapter.load(Path.of(files[i].strip()), "lora" + i);
+        a.setScale(scales == null ? 1 : scales[i]);
+        den.attach(a);
+      }
     }
     List<INDArray> rows = generate(model, den, prompts, nSeeds, sampler);
     Path out = Path.of(f.getOrDefault("out", "samples.png"));
