@@ -36,9 +36,10 @@ public final class Results {
     METHODS.put("draft-k1", Map.of("objective", "draft-k", "k", "1"));
     METHODS.put("draft-k2", Map.of("objective", "draft-k", "k", "2"));
     METHODS.put("draft-k5", Map.of("objective", "draft-k", "k", "5"));
-    METHODS.put("draft-lv", Map.of("objective", "draft-lv", "lv-n", "2"));
+    // held-out evaluations every 5 steps (they do not change training): how soon LV reaches ReFL
+    METHODS.put("draft-lv", Map.of("objective", "draft-lv", "lv-n", "2", "eval-every", "5"));
     METHODS.put("draft-plus", Map.of("objective", "draft-plus", "k", "1", "kl", "10"));
-    METHODS.put("refl", Map.of("objective", "refl"));
+    METHODS.put("refl", Map.of("objective", "refl", "eval-every", "5"));
   }
 
   private Results() {}
@@ -189,10 +190,13 @@ public final class Results {
             + " ShapesWorld model on the world's reward, prompt alignment with the world's CLIP + 0.5 × its"
             + " aesthetic head, with the same budget: AdamW 1e-3, 4 prompts per step (captions of world seed 1),"
             + " DDIM 10 steps, guidance 5, eta 0; ")
-        .append("seeds per method as listed in the table. Held-out evaluation: 4 captions of world seed 2 × sampling seeds"
-            + " 101–104, the same for every run. Machine: 2-core AVX2 CPU, OMP_NUM_THREADS=1, ND4J"
+        .append("seeds per method as listed in the table. Held-out evaluation: 4 captions of world seed 2 ×"
+            + " sampling seeds 101–104, the same for every run. Machine: 2-core AVX2 CPU, OMP_NUM_THREADS=1, ND4J"
             + " onednn-avx2.\n\n");
     md.append("![reward curves](results_reward_curves.png)\n\n");
+    md.append("Every method draws the same prompts at the same step for a given seed, so the shared rises and"
+        + " falls of the training curves are prompt difficulty; compare methods at equal steps, and use the"
+        + " held-out columns below for the effect of training.\n\n");
     md.append("| method | objective | seeds | held-out reward before → after (mean over seeds; per seed) | oracle"
         + " fidelity before → after (bg / colour / kind / size) | diversity before → after | s / step |\n"
         + "|---|---|---|---|---|---|---|\n");
@@ -221,7 +225,8 @@ public final class Results {
           + " %.2f / %.2f / %.2f | %.3f → %.3f | %.1f |%n", m, rs.get(0).summary().get("objective"), rs.size(), b, a,
           per, fid0[0], fid0[1], fid0[2], fid0[3], fid[0], fid[1], fid[2], fid[3], db, da, sps));
     });
-    md.append("\n");
+    md.append("\n`s / step` is the wall time per optimizer step as the runs went, some of them beside other jobs on"
+        + " the same 2 cores; [benchmarks.md](benchmarks.md) has uncontended step times per objective.\n\n");
     // findings
     md.append("## Findings\n\n");
     if (curves.containsKey("draft-k1") && curves.containsKey("draft-full")) {
@@ -248,21 +253,48 @@ public final class Results {
             + " between seeds (%.3f); the paper found K = 1 better on its rewards.%n%n", -gap, spread));
       }
     }
-    if (curves.containsKey("draft-lv") && curves.containsKey("refl")) {
-      double[] lv = curves.get("draft-lv");
-      double[] refl = curves.get("refl");
-      double target = refl[refl.length - 1];
-      int reach = -1;
-      for (int i = 0; i < lv.length; i++) {
-        if (lv[i] >= target) {
-          reach = i + 1;
-          break;
+    if (byMethod.containsKey("draft-lv") && byMethod.containsKey("refl")) {
+      List<double[][]> lvH = new ArrayList<>();
+      List<double[][]> reflH = new ArrayList<>();
+      for (int seed = 0; seed < seeds; seed++) {
+        Path lvDir = runs.resolve("draft-lv-s" + seed);
+        Path reflDir = runs.resolve("refl-s" + seed);
+        if (hasEvalHistory(lvDir) && hasEvalHistory(reflDir)) {
+          lvH.add(evalHistory(lvDir));
+          reflH.add(evalHistory(reflDir));
         }
       }
-      md.append(String.format(Locale.ROOT, "**DRaFT-LV versus ReFL.** ReFL's final smoothed training reward is %.3f"
-          + " after %d steps; DRaFT-LV (n = 2) %s.%n%n", target, refl.length,
-          reach > 0 ? "first reaches it at step " + reach + " (" + String.format(Locale.ROOT, "%.1f",
-              (double) refl.length / reach) + "x fewer steps)" : "does not reach it within " + lv.length + " steps"));
+      if (!lvH.isEmpty()) {
+        // held-out reward after each evaluation, mean over the seeds that have both trajectories
+        double[] lv = mean(lvH.stream().map(h -> h[0]).toList());
+        double[] refl = mean(reflH.stream().map(h -> h[0]).toList());
+        double[] steps = lvH.get(0)[2];
+        double target = refl[refl.length - 1];
+        int reach = -1;
+        for (int i = 0; i < lv.length; i++) {
+          if (lv[i] >= target) {
+            reach = i;
+            break;
+          }
+        }
+        XYChart lc = new XYChartBuilder().width(640).height(400).title("Held-out reward during training (mean of "
+            + lvH.size() + " seeds)").xAxisTitle("optimizer step").yAxisTitle("held-out reward").build();
+        lc.addSeries("DRaFT-LV (n = 2)", steps, lv);
+        lc.addSeries("ReFL", reflH.get(0)[2], refl);
+        BitmapEncoder.saveBitmap(lc, docs.resolve("results_lv_refl.png").toString(), BitmapEncoder.BitmapFormat.PNG);
+        StringBuilder tr = new StringBuilder();
+        for (int i = 0; i < lv.length; i++) {
+          tr.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%d: %.2f / %.2f", (int) steps[i], lv[i],
+              i < refl.length ? refl[i] : Double.NaN));
+        }
+        md.append(String.format(Locale.ROOT, "**DRaFT-LV versus ReFL.** Held-out reward every 5 steps (mean of %d"
+            + " seeds; step: DRaFT-LV / ReFL): %s. ReFL ends at %.3f after %d steps; DRaFT-LV (n = 2) %s.%n%n"
+            + "![LV vs ReFL](results_lv_refl.png)%n%n", lvH.size(), tr, target, (int) reflH.get(0)[2][refl.length - 1],
+            reach < 0 ? "does not reach it within " + (int) steps[steps.length - 1] + " steps"
+                : reach == 0 ? "is there before training (ReFL did not improve on the base model)"
+                    : "first reaches it at step " + (int) steps[reach] + " (" + String.format(Locale.ROOT, "%.1f",
+                        reflH.get(0)[2][refl.length - 1] / steps[reach]) + "x fewer steps)"));
+      }
     }
     Path divDraft = runs.resolve("diversity-draft-s0");
     Path divPlus = runs.resolve("diversity-plus-s0");
@@ -374,6 +406,11 @@ public final class Results {
     double lo = rs.stream().mapToDouble(r -> num(r.summary(), "reward_after")).min().orElse(0);
     double hi = rs.stream().mapToDouble(r -> num(r.summary(), "reward_after")).max().orElse(0);
     return hi - lo;
+  }
+
+  static boolean hasEvalHistory(Path dir) throws IOException {
+    return Files.exists(dir.resolve("summary.json"))
+        && Json.parseObject(Files.readString(dir.resolve("summary.json"))).containsKey("eval_history");
   }
 
   /** A run's {@code eval_history}: rows reward, diversity, step. */
