@@ -44,14 +44,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code soak} (not part of "all"): {@code --steps N} DRaFT-1 training steps on a tiny model, resident
  * memory sampled every 100 steps, to show that memory stays flat over long runs.
  *
- * <p>Flags: {@code --only sd15-unet|chain|throughput|soak}, {@code --steps N} (soak), {@code --out FILE} (default
+ * <p>Flags: {@code --only sd15-unet|chain|throughput|soak}, {@code --steps N} (soak), {@code --batch LIST}
+ * (chain: batch sizes, default 1), {@code --out FILE} (default
  * docs/benchmarks.md).
  */
 public final class Bench {
   private Bench() {}
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> f = Flags.parse(args, "only", "out", "steps");
+    Map<String, String> f = Flags.parse(args, "only", "out", "steps", "batch");
     Path out = Path.of(f.getOrDefault("out", "docs/benchmarks.md"));
     String only = f.getOrDefault("only", "all");
     StringBuilder md = new StringBuilder();
@@ -63,7 +64,9 @@ public final class Bench {
       md.append(sd15Unet());
     }
     if (only.equals("all") || only.equals("chain")) {
-      md.append(chain());
+      for (double b : Mix.parseWeights(f.getOrDefault("batch", "1"))) {
+        md.append(chain((int) b));
+      }
     }
     if (only.equals("all") || only.equals("throughput")) {
       md.append(throughput());
@@ -294,7 +297,7 @@ public final class Bench {
     return sb.append('\n').toString();
   }
 
-  static String chain() {
+  static String chain(int batch) {
     TextToImageModel model;
     String which;
     try {
@@ -305,24 +308,28 @@ public final class Bench {
       which = "ShapesWorld architecture, random weights";
     }
     StringBuilder sb = new StringBuilder();
-    sb.append("### DRaFT-K training step vs K (").append(which).append(", 50 DDIM steps, guidance 7.5, batch 1,"
-        + " LoRA rank 4 on attention, compressibility reward)\n\n");
-    sb.append("| K | step time | peak RSS (heap + native) | peak / peak at K=1 |\n|---|---|---|---|\n");
+    sb.append("### DRaFT-K training step vs K (").append(which).append(", 50 DDIM steps, guidance 7.5, batch ")
+        .append(batch).append(", LoRA rank 4 on attention, compressibility reward)\n\n");
+    sb.append("| K | step time | images/s | peak RSS (heap + native) | peak / peak at K=1 |\n|---|---|---|---|---|\n");
     UNetDenoiser den = model.newDenoiser();
     den.attach(Lora.rank(4).create(0));
     den.adaptedLayers();
     DdimSampler sampler = Ddim.steps(50).guidance(7.5);
     RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(), model.decoder());
-    List<String> prompts = List.of("a small red star on a blue background");
-    Conditioning cond = new Conditioning(model.encode(prompts), model.encode(Collections.nCopies(1, "")));
+    List<String> prompts = Collections.nCopies(batch, "a small red star on a blue background");
+    Conditioning cond = new Conditioning(model.encode(prompts), model.encode(Collections.nCopies(batch, "")));
     long[] sh = model.sampleShape();
+    long[] seeds = new long[batch];
+    for (int i = 0; i < batch; i++) {
+      seeds[i] = 1 + i;
+    }
     long base = -1;
     List<String> rows = new ArrayList<>();
     for (int k : new int[] {1, 5, 20, 50}) {
       Map<String, INDArray> g = new LinkedHashMap<>();
       den.trainableParameters().forEach((n, v) -> g.put(n, Nd4j.zerosLike(v)));
       ObjectiveContext ctx = new ObjectiveContext(den, sampler, cond, ev, prompts,
-          NoiseSource.batch(new long[] {1}, 0, sh[0], sh[1], sh[2]), new long[] {1}, new SplittableRandom(0), g);
+          NoiseSource.batch(seeds, 0, sh[0], sh[1], sh[2]), seeds, new SplittableRandom(0), g);
       Objectives.draftK(k).compute(ctx); // warm-up (graph compilation)
       resetPeak();
       long t0 = System.nanoTime();
@@ -332,7 +339,8 @@ public final class Bench {
       if (base < 0) {
         base = peak;
       }
-      rows.add(String.format(Locale.ROOT, "| %d | %.1f s | %.2f GB | %.2f× |%n", k, sec, peak / 1e9, (double) peak / base));
+      rows.add(String.format(Locale.ROOT, "| %d | %.1f s | %.3f | %.2f GB | %.2f× |%n", k, sec, batch / sec,
+          peak / 1e9, (double) peak / base));
       System.err.print(rows.get(rows.size() - 1));
     }
     rows.forEach(sb::append);

@@ -40,7 +40,7 @@ public final class Launcher {
     add("hf-crosscheck-data", "write the shipped models' token ids, text-encoder states and CLIP features for"
         + " examples/scripts/hf_crosscheck.py [--out FILE] [--count N]", HfCrossCheckData::main);
     add("bench", "benchmarks appended to docs/benchmarks.md [--only sd15-unet|chain|throughput|soak] [--steps N]"
-        + " [--out FILE]", Bench::main);
+        + " [--batch LIST] [--out FILE]", Bench::main);
   }
 
   private static void add(String name, String help, Command c) {
