@@ -109,41 +109,16 @@ public final class ShapesOracle {
     double[][][] px = pixels(images, b);
     double[] bgc = borderMedian(px);
     int bg = nearest(bgc[0], bgc[1], bgc[2]);
-    boolean[][] fg = new boolean[n][n];
-    double[] sum = new double[3];
-    int count = 0;
-    double cy = 0;
-    double cx = 0;
-    int minX = n;
-    int maxX = -1;
-    int minY = n;
-    int maxY = -1;
-    for (int y = 0; y < n; y++) {
-      for (int x = 0; x < n; x++) {
-        if (distance(px, y, x, bgc) > 0.25) {
-          fg[y][x] = true;
-          count++;
-          minX = Math.min(minX, x);
-          maxX = Math.max(maxX, x);
-          minY = Math.min(minY, y);
-          maxY = Math.max(maxY, y);
-          cy += y;
-          cx += x;
-          for (int c = 0; c < 3; c++) {
-            sum[c] += px[c][y][x];
-          }
-        }
-      }
-    }
+    Foreground f = foreground(px, bgc);
     boolean bgOk = bg == t.background();
-    if (t.shapes() != 1 || count == 0) {
+    if (t.shapes() != 1 || f.count() == 0) {
       return new Verdict(bgOk, false, false, false);
     }
-    int color = nearest(sum[0] / count, sum[1] / count, sum[2] / count);
-    int extent = Math.max(maxX - minX, maxY - minY) + 1;
-    int size = extent >= 15 ? 1 : 0;
-    cy /= count;
-    cx /= count;
+    int color = nearest(f.mean(0), f.mean(1), f.mean(2));
+    int size = f.extent() >= 15 ? 1 : 0;
+    double cx = f.cx();
+    double cy = f.cy();
+    boolean[][] fg = f.mask();
     int kind = -1;
     double bestIou = -1;
     for (int k = 0; k < ShapesWorld.SHAPES.length; k++) {
@@ -195,33 +170,18 @@ public final class ShapesOracle {
       }
       roughness += r / (3.0 * 2 * n * (n - 1));
       double[] bgc = borderMedian(px);
-      double[] sum = new double[3];
-      int count = 0;
-      double cy = 0;
-      double cx = 0;
-      for (int y = 0; y < n; y++) {
-        for (int x = 0; x < n; x++) {
-          if (distance(px, y, x, bgc) > 0.25) {
-            count++;
-            cy += y;
-            cx += x;
-            for (int c = 0; c < 3; c++) {
-              sum[c] += px[c][y][x];
-            }
-          }
-        }
-      }
-      if (count == 0) {
-        continue; // no foreground: contributes 0 to every component
+      Foreground f = foreground(px, bgc);
+      if (f.count() == 0) {
+        continue; // no foreground: contributes 0 to contrast, area and centring
       }
       double d2 = 0;
       for (int c = 0; c < 3; c++) {
-        d2 += (sum[c] / count - bgc[c]) * (sum[c] / count - bgc[c]);
+        d2 += (f.mean(c) - bgc[c]) * (f.mean(c) - bgc[c]);
       }
       contrast += Math.sqrt(d2 / 3);
-      area += (double) count / (n * n);
+      area += (double) f.count() / (n * n);
       double half = (n - 1) / 2.0;
-      centring += 1 - Math.hypot(cy / count - half, cx / count - half) / (half * Math.sqrt(2));
+      centring += 1 - Math.hypot(f.cy() - half, f.cx() - half) / (half * Math.sqrt(2));
     }
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("contrast", contrast / batch);
@@ -259,6 +219,48 @@ public final class ShapesOracle {
       bgc[c] = border.get(border.size() / 2);
     }
     return bgc;
+  }
+
+  /**
+   * The pixels farther than 0.25 (RGB distance) from the background colour: mask, count, colour sum,
+   * centroid and bounding box.
+   */
+  private record Foreground(boolean[][] mask, int count, double[] sum, double cx, double cy, int extent) {
+    double mean(int channel) {
+      return sum[channel] / count;
+    }
+  }
+
+  private static Foreground foreground(double[][][] px, double[] bgc) {
+    int n = px[0].length;
+    boolean[][] fg = new boolean[n][n];
+    double[] sum = new double[3];
+    int count = 0;
+    double cy = 0;
+    double cx = 0;
+    int minX = n;
+    int maxX = -1;
+    int minY = n;
+    int maxY = -1;
+    for (int y = 0; y < n; y++) {
+      for (int x = 0; x < n; x++) {
+        if (distance(px, y, x, bgc) > 0.25) {
+          fg[y][x] = true;
+          count++;
+          minX = Math.min(minX, x);
+          maxX = Math.max(maxX, x);
+          minY = Math.min(minY, y);
+          maxY = Math.max(maxY, y);
+          cy += y;
+          cx += x;
+          for (int c = 0; c < 3; c++) {
+            sum[c] += px[c][y][x];
+          }
+        }
+      }
+    }
+    return new Foreground(fg, count, sum, count == 0 ? 0 : cx / count, count == 0 ? 0 : cy / count,
+        Math.max(maxX - minX, maxY - minY) + 1);
   }
 
   private static double distance(double[][][] px, int y, int x, double[] bgc) {
