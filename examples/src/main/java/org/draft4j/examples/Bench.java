@@ -64,8 +64,18 @@ public final class Bench {
       md.append(sd15Unet());
     }
     if (only.equals("all") || only.equals("chain")) {
-      for (double b : Mix.parseWeights(f.getOrDefault("batch", "1"))) {
-        md.append(chain((int) b));
+      for (String b : f.getOrDefault("batch", "1").split(",")) {
+        int batch;
+        try {
+          batch = Integer.parseInt(b.strip());
+        } catch (NumberFormatException e) {
+          batch = 0;
+        }
+        if (batch < 1) {
+          throw new IllegalArgumentException("--batch \"" + f.get("batch") + "\": \"" + b
+              + "\" is not a positive integer");
+        }
+        md.append(chain(batch));
       }
     }
     if (only.equals("all") || only.equals("throughput")) {

@@ -259,9 +259,11 @@ public final class Results {
       for (int seed = 0; seed < seeds; seed++) {
         Path lvDir = runs.resolve("draft-lv-s" + seed);
         Path reflDir = runs.resolve("refl-s" + seed);
-        if (hasEvalHistory(lvDir) && hasEvalHistory(reflDir)) {
-          lvH.add(evalHistory(lvDir));
-          reflH.add(evalHistory(reflDir));
+        double[][] lvRun = evalHistory(lvDir);
+        double[][] reflRun = evalHistory(reflDir);
+        if (lvRun != null && reflRun != null) {
+          lvH.add(lvRun);
+          reflH.add(reflRun);
         }
       }
       if (!lvH.isEmpty()) {
@@ -296,11 +298,9 @@ public final class Results {
                         reflH.get(0)[2][refl.length - 1] / steps[reach]) + "x fewer steps)"));
       }
     }
-    Path divDraft = runs.resolve("diversity-draft-s0");
-    Path divPlus = runs.resolve("diversity-plus-s0");
-    if (Files.exists(divDraft.resolve("summary.json")) && Files.exists(divPlus.resolve("summary.json"))) {
-      double[][] d = evalHistory(divDraft);
-      double[][] p = evalHistory(divPlus);
+    double[][] d = evalHistory(runs.resolve("diversity-draft-s0"));
+    double[][] p = evalHistory(runs.resolve("diversity-plus-s0"));
+    if (d != null && p != null) {
       XYChart dc = new XYChartBuilder().width(640).height(420)
           .title("Diversity versus held-out reward (evaluated every 5 steps)")
           .xAxisTitle("held-out reward").yAxisTitle("mean pairwise RMS distance, 4 seeds per prompt").build();
@@ -408,16 +408,18 @@ public final class Results {
     return hi - lo;
   }
 
-  static boolean hasEvalHistory(Path dir) throws IOException {
-    return Files.exists(dir.resolve("summary.json"))
-        && Json.parseObject(Files.readString(dir.resolve("summary.json"))).containsKey("eval_history");
-  }
-
-  /** A run's {@code eval_history}: rows reward, diversity, step. */
+  /** A run's {@code eval_history} as rows reward, diversity, step; null when the run has none. */
   @SuppressWarnings("unchecked")
   static double[][] evalHistory(Path dir) throws IOException {
-    Map<String, Object> s = Json.parseObject(Files.readString(dir.resolve("summary.json")));
-    List<Map<String, Object>> h = (List<Map<String, Object>>) s.get("eval_history");
+    Path summary = dir.resolve("summary.json");
+    if (!Files.exists(summary)) {
+      return null;
+    }
+    List<Map<String, Object>> h = (List<Map<String, Object>>) Json.parseObject(Files.readString(summary))
+        .get("eval_history");
+    if (h == null) {
+      return null;
+    }
     double[][] r = new double[3][h.size()];
     for (int i = 0; i < h.size(); i++) {
       r[0][i] = num(h.get(i), "reward");

@@ -49,8 +49,8 @@ public final class TrainRun {
   /** Every setting name {@link #run} reads. */
   public static final List<String> KEYS = List.of("objective", "k", "lv-n", "kl", "refl-min", "refl-max",
       "alignprop-min", "alignprop-max", "reward", "aesthetic-weight", "rank", "alpha", "dropout", "targets", "lr",
-      "steps", "micro", "global", "sampler-steps", "guidance", "eta", "seed", "eval-prompts", "eval-seeds", "eval-every", "out",
-      "model", "quiet");
+      "steps", "micro", "global", "sampler-steps", "guidance", "eta", "seed", "eval-prompts", "eval-seeds",
+      "eval-every", "out", "model", "quiet");
 
   private TrainRun() {}
 
@@ -200,28 +200,27 @@ public final class TrainRun {
       try (DraftTrainer trainer = b.build()) {
         DraftTrainer.Evaluation before = trainer.evaluate(evalPrompts, evalSeeds);
         int every = integer(s, "eval-every", 0);
-        List<Map<String, Object>> evalHistory = new ArrayList<>();
-        evalHistory.add(evalPoint(0, before, evalPrompts, nSeeds));
+        List<EvalPoint> between = new ArrayList<>();
         if (every > 0) {
           while (trainer.step() + every < steps) {
             trainer.fit(every);
-            evalHistory.add(evalPoint(trainer.step(), trainer.evaluate(evalPrompts, evalSeeds), evalPrompts, nSeeds));
+            between.add(EvalPoint.of(trainer.step(), trainer.evaluate(evalPrompts, evalSeeds), evalPrompts, nSeeds));
           }
         }
         trainer.fitTo(steps);
         DraftTrainer.Evaluation after = trainer.evaluate(evalPrompts, evalSeeds);
-        evalHistory.add(evalPoint(trainer.step(), after, evalPrompts, nSeeds));
+        EvalPoint first = EvalPoint.of(0, before, evalPrompts, nSeeds);
+        EvalPoint last = EvalPoint.of(trainer.step(), after, evalPrompts, nSeeds);
         trainer.saveAdapter(out.resolve("pytorch_lora_weights.safetensors"), LoraFormat.DIFFUSERS);
         trainer.writeConfig(out.resolve("training_config.json"));
-        double rb = before.rewards().meanNumber().doubleValue();
-        double ra = after.rewards().meanNumber().doubleValue();
+        double rb = first.reward();
+        double ra = last.reward();
         // before and after rows, 16 images a row pair
         List<INDArray> rows = new ArrayList<>();
         List<String> labels = new ArrayList<>();
         long total = before.images().size(0);
         for (long from = 0; from < total; from += 16) {
-          INDArrayIndex range =
-              NDArrayIndex.interval(from, Math.min(total, from + 16));
+          INDArrayIndex range = NDArrayIndex.interval(from, Math.min(total, from + 16));
           rows.add(before.images().get(range));
           rows.add(after.images().get(range));
           labels.add(from == 0 ? String.format(Locale.ROOT, "base  %.3f", rb) : "base");
@@ -239,13 +238,17 @@ public final class TrainRun {
         before.terms().forEach((k, v) -> terms.put(k, List.of(v.meanNumber().doubleValue(),
             after.terms().get(k).meanNumber().doubleValue())));
         summary.put("terms_before_after", terms);
-        summary.put("oracle_fidelity_before", ShapesOracle.accuracy(before.images(), evalPrompts));
-        summary.put("oracle_fidelity_after", ShapesOracle.accuracy(after.images(), evalPrompts));
-        summary.put("diversity_before", Demo.diversity(before.images(), nSeeds));
-        summary.put("diversity_after", Demo.diversity(after.images(), nSeeds));
+        summary.put("oracle_fidelity_before", first.oracle());
+        summary.put("oracle_fidelity_after", last.oracle());
+        summary.put("diversity_before", first.diversity());
+        summary.put("diversity_after", last.diversity());
         summary.put("measured_appeal_before", ShapesOracle.measuredAppeal(before.images()));
         summary.put("measured_appeal_after", ShapesOracle.measuredAppeal(after.images()));
         if (every > 0) {
+          List<Map<String, Object>> evalHistory = new ArrayList<>();
+          evalHistory.add(first.toJson());
+          between.forEach(e -> evalHistory.add(e.toJson()));
+          evalHistory.add(last.toJson());
           summary.put("eval_history", evalHistory);
         }
         summary.put("steps", steps);
@@ -257,14 +260,22 @@ public final class TrainRun {
     }
   }
 
-  /** Held-out reward, diversity and oracle fidelity after {@code step} optimizer steps. */
-  static Map<String, Object> evalPoint(long step, DraftTrainer.Evaluation e, List<String> prompts, int seedsPerPrompt) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("step", step);
-    m.put("reward", e.rewards().meanNumber().doubleValue());
-    m.put("diversity", Demo.diversity(e.images(), seedsPerPrompt));
-    m.put("oracle_mean", ShapesOracle.accuracy(e.images(), prompts).get("mean"));
-    return m;
+  /** Held-out mean reward, diversity and oracle fidelity after {@code step} optimizer steps. */
+  record EvalPoint(long step, double reward, double diversity, Map<String, Double> oracle) {
+    static EvalPoint of(long step, DraftTrainer.Evaluation e, List<String> prompts, int seedsPerPrompt) {
+      return new EvalPoint(step, e.rewards().meanNumber().doubleValue(), Demo.diversity(e.images(), seedsPerPrompt),
+          ShapesOracle.accuracy(e.images(), prompts));
+    }
+
+    /** An {@code eval_history} entry. */
+    Map<String, Object> toJson() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("step", step);
+      m.put("reward", reward);
+      m.put("diversity", diversity);
+      m.put("oracle_mean", oracle.get("mean"));
+      return m;
+    }
   }
 
   /** The {@code train} subcommand: settings from {@code --config FILE} and flags (flags win). */

@@ -85,17 +85,8 @@ class ShapesOracleTest {
     }
     assertTrue(big > 10 && small > 10, big + " big, " + small + " small");
     assertTrue(bigArea / big > 2 * smallArea / small, "area big " + bigArea / big + ", small " + smallArea / small);
-    double mx = contrast.stream().mapToDouble(p -> p[0]).average().orElseThrow();
-    double my = contrast.stream().mapToDouble(p -> p[1]).average().orElseThrow();
-    double sxy = 0;
-    double sxx = 0;
-    double syy = 0;
-    for (double[] p : contrast) {
-      sxy += (p[0] - mx) * (p[1] - my);
-      sxx += (p[0] - mx) * (p[0] - mx);
-      syy += (p[1] - my) * (p[1] - my);
-    }
-    double r = sxy / Math.sqrt(sxx * syy);
+    double r = PretrainAesthetic.pearson(contrast.stream().mapToDouble(p -> p[0]).toArray(),
+        contrast.stream().mapToDouble(p -> p[1]).toArray());
     assertTrue(r > 0.9, "Pearson(true contrast, measured contrast) = " + r);
   }
 }
