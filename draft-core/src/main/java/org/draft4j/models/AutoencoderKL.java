@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.draft4j.nn.GraphBuilder;
 import org.draft4j.nn.Parameters;
+import org.draft4j.nn.ops.Activation;
 import org.draft4j.spi.ImageDecoder;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -55,7 +56,7 @@ public final class AutoencoderKL {
   }
 
   private void validate() {
-    SameDiff sd = SameDiff.create();
+    SameDiff sd = org.draft4j.exec.Graphs.create();
     GraphBuilder g = new GraphBuilder(sd, params, List.of());
     int s = config.sampleSize();
     int l = s / config.downFactor();
@@ -93,7 +94,8 @@ public final class AutoencoderKL {
       }
     }
     x = mid(g, b, "encoder.mid_block", x, ch, h, w);
-    x = g.silu(g.groupNorm("encoder.conv_norm_out", x, ch, h, w, config.normNumGroups(), EPS));
+    g.segment("encoder.conv_norm_out");
+    x = g.groupNorm("encoder.conv_norm_out", x, ch, h, w, config.normNumGroups(), EPS, Activation.SILU);
     x = g.conv("encoder.conv_out", x, ch, 2L * config.latentChannels(), 3, 1, 1);
     return g.conv("quant_conv", x, 2L * config.latentChannels(), 2L * config.latentChannels(), 1, 1, 0);
   }
@@ -134,7 +136,8 @@ public final class AutoencoderKL {
         x = g.conv("decoder.up_blocks." + i + ".upsamplers.0.conv", x, ch, ch, 3, 1, 1);
       }
     }
-    x = g.silu(g.groupNorm("decoder.conv_norm_out", x, ch, h, w, config.normNumGroups(), EPS));
+    g.segment("decoder.conv_norm_out");
+    x = g.groupNorm("decoder.conv_norm_out", x, ch, h, w, config.normNumGroups(), EPS, Activation.SILU);
     return g.conv("decoder.conv_out", x, ch, config.outChannels(), 3, 1, 1);
   }
 
@@ -144,10 +147,18 @@ public final class AutoencoderKL {
     return new ImageDecoder() {
       @Override
       public SDVariable decode(SameDiff sd, SDVariable sample) {
+        return decodeImages(new GraphBuilder(sd, params, List.of()), sample);
+      }
+
+      @Override
+      public SDVariable decode(org.draft4j.spi.RewardGraph graph, SDVariable sample) {
+        return decodeImages(graph.builder(params), sample);
+      }
+
+      private SDVariable decodeImages(GraphBuilder g, SDVariable sample) {
         long[] s = sample.getShape();
-        GraphBuilder g = new GraphBuilder(sd, params, List.of());
         SDVariable img = self.decode(g, sample.mul(1.0 / config.scalingFactor()), (int) s[2], (int) s[3]);
-        return sd.math.clipByValue(img.add(1.0).mul(0.5), 0.0, 1.0);
+        return g.sd().math.clipByValue(img.add(1.0).mul(0.5), 0.0, 1.0);
       }
 
       @Override
@@ -159,19 +170,30 @@ public final class AutoencoderKL {
 
   /** Runs the decoder without gradient on an array (convenience for inference and tests). */
   public INDArray decode(INDArray latents) {
-    return runOnce(latents, (g, z) -> decode(g, z, (int) latents.size(2), (int) latents.size(3)));
+    return runOnce(latents, (g, z) -> decode(g, z, (int) latents.size(2), (int) latents.size(3)), "decode");
   }
 
   /** Runs the encoder without gradient: moments {@code [B, 2·latent, h, w]}. */
   public INDArray encode(INDArray image) {
-    return runOnce(image, (g, x) -> encode(g, x, (int) image.size(2), (int) image.size(3)));
+    return runOnce(image, (g, x) -> encode(g, x, (int) image.size(2), (int) image.size(3)), "encode");
   }
 
-  /** Builds a throwaway graph {@code f(input)} and evaluates it once. */
-  private INDArray runOnce(INDArray input, java.util.function.BiFunction<GraphBuilder, SDVariable, SDVariable> f) {
-    SameDiff sd = SameDiff.create();
-    SDVariable in = sd.placeHolder("in", DataType.FLOAT, input.shape());
-    SDVariable out = f.apply(new GraphBuilder(sd, params, List.of()), in);
-    return sd.output(Map.of("in", input.castTo(DataType.FLOAT)), out.name()).get(out.name());
+  /** Builds {@code f(input)} once per input shape (engine, shared context) and evaluates it. */
+  private synchronized INDArray runOnce(INDArray input, java.util.function.BiFunction<GraphBuilder, SDVariable, SDVariable> f,
+      String kind) {
+    String key = kind + java.util.Arrays.toString(input.shape());
+    org.draft4j.exec.GraphRunner r = runners.get(key);
+    if (r == null) {
+      org.draft4j.exec.ExecutionContext ctx = org.draft4j.exec.ExecutionContext.shared();
+      SameDiff sd = org.draft4j.exec.Graphs.create();
+      SDVariable in = sd.placeHolder("in", DataType.FLOAT, input.shape());
+      SDVariable out = f.apply(new GraphBuilder(sd, params, List.of(), false, ctx.fusedOps()), in).rename("out");
+      r = org.draft4j.exec.GraphRunner.builder(sd).context(ctx).label("vae " + kind).input("in", true).output(out.name())
+          .build();
+      runners.put(key, r);
+    }
+    return r.run(Map.of("in", input.castTo(DataType.FLOAT))).outputs().get("out");
   }
+
+  private final Map<String, org.draft4j.exec.GraphRunner> runners = new java.util.HashMap<>();
 }

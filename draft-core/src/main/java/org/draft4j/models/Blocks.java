@@ -1,6 +1,7 @@
 package org.draft4j.models;
 
 import org.draft4j.nn.GraphBuilder;
+import org.draft4j.nn.ops.Activation;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.factory.Nd4j;
@@ -49,13 +50,14 @@ final class Blocks {
    * a time embedding (the VAE) the projection term is absent.
    */
   SDVariable resnet(String p, SDVariable x, int in, int out, int h, int w) {
-    SDVariable y = g.silu(g.groupNorm(p + ".norm1", x, in, h, w, groups, eps));
+    g.segment(p);
+    SDVariable y = g.groupNorm(p + ".norm1", x, in, h, w, groups, eps, Activation.SILU);
     y = g.conv(p + ".conv1", y, in, out, 3, 1, 1);
     if (embAct != null) {
       SDVariable t = g.linear(p + ".time_emb_proj", embAct, embDim, out, true);
       y = y.add(t.reshape(-1, out, 1, 1));
     }
-    y = g.silu(g.groupNorm(p + ".norm2", y, out, h, w, groups, eps));
+    y = g.groupNorm(p + ".norm2", y, out, h, w, groups, eps, Activation.SILU);
     y = g.conv(p + ".conv2", y, out, out, 3, 1, 1);
     SDVariable sc = in != out ? g.conv(p + ".conv_shortcut", x, in, out, 1, 1, 0) : x;
     return sc.add(y);
@@ -66,6 +68,7 @@ final class Blocks {
    * GroupNorm, single-head self-attention over all positions with biased q/k/v/out projections, residual.
    */
   SDVariable vaeAttention(String p, SDVariable x, int ch, int h, int w) {
+    g.segment(p);
     SDVariable y = g.groupNorm(p + ".group_norm", x, ch, h, w, groups, eps);
     SDVariable tok = y.permute(0, 2, 3, 1).reshape(-1, ch);
     SDVariable a = g.attention(p, tok, (long) h * w, ch, tok, (long) h * w, ch, 1, ch, true, null);
@@ -80,6 +83,7 @@ final class Blocks {
   SDVariable transformer(String p, SDVariable x, int ch, int heads, int h, int w) {
     int hw = h * w;
     int dh = ch / heads;
+    g.segment(p);
     SDVariable y = g.groupNorm(p + ".norm", x, ch, h, w, groups, 1e-6);
     y = g.conv(p + ".proj_in", y, ch, ch, 1, 1, 0);
     SDVariable tok = y.permute(0, 2, 3, 1).reshape(-1, ch);
@@ -88,11 +92,13 @@ final class Blocks {
     tok = tok.add(g.attention(b + ".attn1", n1, hw, ch, n1, hw, ch, heads, dh, false, null));
     SDVariable n2 = g.layerNorm(b + ".norm2", tok, ch, 1e-5);
     tok = tok.add(g.attention(b + ".attn2", n2, hw, ch, context, contextLen, contextDim, heads, dh, false, null));
+    g.segment(b + ".ff");
     SDVariable n3 = g.layerNorm(b + ".norm3", tok, ch, 1e-5);
     int ff = ch * 4;
     SDVariable proj = g.linear(b + ".ff.net.0.proj", n3, ch, 2L * ff, true);
-    SDVariable geglu = g.columns(proj, 0, ff).mul(g.gelu(g.columns(proj, ff, 2L * ff)));
+    SDVariable geglu = g.geglu(proj, ff);
     tok = tok.add(g.linear(b + ".ff.net.2", geglu, ff, ch, true));
+    g.segment(p + ".proj_out");
     y = tok.reshape(-1, h, w, ch).permute(0, 3, 1, 2);
     y = g.conv(p + ".proj_out", y, ch, ch, 1, 1, 0);
     return y.add(x);

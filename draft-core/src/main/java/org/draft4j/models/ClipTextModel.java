@@ -26,7 +26,7 @@ public final class ClipTextModel {
   public static final String WEIGHTS_FILE = "model.safetensors";
   private final ClipTextConfig config;
   private final Parameters params;
-  private SameDiff graph;
+  private org.draft4j.exec.GraphRunner runner;
   private int graphLen = -1;
 
   private ClipTextModel(ClipTextConfig config, Parameters params) {
@@ -104,16 +104,22 @@ public final class ClipTextModel {
     return g.layerNorm("text_model.final_layer_norm", x, d, c.layerNormEps());
   }
 
-  private synchronized SameDiff compile(int len) {
-    if (graph == null || graphLen != len) {
-      SameDiff sd = SameDiff.create();
-      GraphBuilder g = new GraphBuilder(sd, params, List.of());
+  /** Builds (once per sequence length) the encoder graph; the engine compiles it per batch size. */
+  private synchronized org.draft4j.exec.GraphRunner compile(int len) {
+    if (runner == null || graphLen != len) {
+      if (runner != null) {
+        runner.close();
+      }
+      org.draft4j.exec.ExecutionContext ctx = org.draft4j.exec.ExecutionContext.shared();
+      SameDiff sd = org.draft4j.exec.Graphs.create();
+      GraphBuilder g = new GraphBuilder(sd, params, List.of(), false, ctx.fusedOps());
       SDVariable ids = sd.placeHolder("input_ids", DataType.INT, -1, len);
       forward(g, ids, len).rename("last_hidden_state");
-      graph = sd;
+      runner = org.draft4j.exec.GraphRunner.builder(sd).context(ctx).label("clip text encoder").input("input_ids", true)
+          .output("last_hidden_state").build();
       graphLen = len;
     }
-    return graph;
+    return runner;
   }
 
   /** Encodes token ids {@code [B, L]} to {@code last_hidden_state [B, L, hidden]} (no gradient). */
@@ -128,10 +134,8 @@ public final class ClipTextModel {
         checkArgument(id >= 0 && id < config.vocabSize(), "token id %s outside [0, %s)", id, config.vocabSize());
       }
     }
-    SameDiff sd = compile(len);
     INDArray in = Nd4j.createFromArray(ids).castTo(DataType.INT);
-    INDArray out = sd.output(Map.of("input_ids", in), "last_hidden_state").get("last_hidden_state");
-    org.draft4j.nn.NativeMemory.releaseSessions(sd);
+    INDArray out = compile(len).run(Map.of("input_ids", in)).outputs().get("last_hidden_state");
     return out.reshape(ids.length, len, config.hiddenSize());
   }
 }

@@ -164,10 +164,15 @@ public final class TextToImageModel {
     return new long[] {c.inChannels(), c.sampleSize(), c.sampleSize()};
   }
 
-  /** A fresh denoiser (graph runner) over this model's UNet at its sample size. */
+  /** A fresh denoiser over this model's UNet at its sample size, run in the shared execution context. */
   public UNetDenoiser newDenoiser() {
+    return newDenoiser(org.draft4j.exec.ExecutionContext.shared());
+  }
+
+  /** A fresh denoiser over this model's UNet at its sample size whose graphs run in {@code context}. */
+  public UNetDenoiser newDenoiser(org.draft4j.exec.ExecutionContext context) {
     int s = unet.config().sampleSize();
-    return new UNetDenoiser(unet, s, s, tokenizer.maxLength());
+    return new UNetDenoiser(unet, s, s, tokenizer.maxLength(), context);
   }
 
   /** Text embeddings {@code [B, L, D]} of the prompts (cached per prompt). */

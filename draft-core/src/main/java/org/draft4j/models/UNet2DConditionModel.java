@@ -7,6 +7,7 @@ import java.util.Deque;
 import java.util.List;
 import org.draft4j.nn.GraphBuilder;
 import org.draft4j.nn.Parameters;
+import org.draft4j.nn.ops.Activation;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -61,7 +62,7 @@ public final class UNet2DConditionModel {
   }
 
   private void validateWeights() {
-    SameDiff sd = SameDiff.create();
+    SameDiff sd = org.draft4j.exec.Graphs.create();
     GraphBuilder g = new GraphBuilder(sd, params, List.of());
     int hw = config.sampleSize();
     SDVariable x = sd.placeHolder("sample", DataType.FLOAT, -1, config.inChannels(), hw, hw);
@@ -93,6 +94,7 @@ public final class UNet2DConditionModel {
     int n = c.levels();
     int c0 = c.channels(0);
     int ted = c.timeEmbedDim();
+    g.segment("time_embedding");
     SDVariable ctx = context.reshape(-1, c.crossAttentionDim());
 
     SDVariable temb = Blocks.timestepEmbedding(g.sd(), timestep, c0, c.flipSinToCos(), c.freqShift());
@@ -156,8 +158,8 @@ public final class UNet2DConditionModel {
         x = g.conv(p + ".upsamplers.0.conv", x, ch, ch, 3, 1, 1);
       }
     }
-    x = g.groupNorm("conv_norm_out", x, c0, h, w, c.normNumGroups(), c.normEps());
-    x = g.silu(x);
+    g.segment("conv_norm_out");
+    x = g.groupNorm("conv_norm_out", x, c0, h, w, c.normNumGroups(), c.normEps(), Activation.SILU);
     return g.conv("conv_out", x, c0, c.outChannels(), 3, 1, 1);
   }
 

@@ -9,9 +9,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.draft4j.exec.ExecutionContext;
+import org.draft4j.exec.GraphRunner;
 import org.draft4j.nn.GraphBuilder;
 import org.draft4j.nn.LayerAdapter;
-import org.draft4j.nn.NativeMemory;
 import org.draft4j.spi.Denoiser;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -21,12 +22,17 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Runs a {@link UNet2DConditionModel} with attached {@link LayerAdapter}s as a {@link Denoiser}.
- * One SameDiff graph is compiled per adapter set and resolution and reused for every call; the
- * input sample is a graph variable (SameDiff drops gradients of placeholders that reach an op
- * before any variable), the output is contracted with a cotangent placeholder so one
- * {@code calculateGradients} call yields the VJP.
+ * The graph is built once per adapter set and resolution, with the output contracted with a
+ * cotangent placeholder so SameDiff's differentiation of {@code Σ out·u} gives the VJP; draft4j's
+ * engine then plans both the forward and the VJP graph once per input shape (per-block
+ * checkpointing in the VJP when it would not fit the context's activation budget). The input
+ * sample is a graph variable (SameDiff drops gradients of placeholders that reach an op before any
+ * variable).
+ *
+ * <p>Owns its compiled graphs: {@link #close()} frees them (the context's arenas stay with the
+ * context).
  */
-public final class UNetDenoiser implements Denoiser {
+public final class UNetDenoiser implements Denoiser, AutoCloseable {
   private static final String SAMPLE = "sample";
   private static final String TIMESTEP = "timestep";
   private static final String CONTEXT = "encoder_hidden_states";
@@ -37,11 +43,14 @@ public final class UNetDenoiser implements Denoiser {
   private final int height;
   private final int width;
   private final int contextLen;
+  private final ExecutionContext context;
   private final List<LayerAdapter> adapters = new ArrayList<>();
   private boolean adaptersEnabled = true;
   private boolean baseTrainable;
-  private SameDiff graph;
-  private List<String> adaptedLayers = List.of();
+  private Built built;
+
+  private record Built(SameDiff sd, GraphBuilder builder, GraphRunner forward, GraphRunner[] vjp,
+      List<String> adaptedLayers, List<String> feedNames) {}
 
   /**
    * @param height sample height (latent or pixel rows)
@@ -49,32 +58,44 @@ public final class UNetDenoiser implements Denoiser {
    * @param contextLen text sequence length (77 for CLIP)
    */
   public UNetDenoiser(UNet2DConditionModel unet, int height, int width, int contextLen) {
+    this(unet, height, width, contextLen, ExecutionContext.shared());
+  }
+
+  /** A denoiser whose graphs run in {@code context}. */
+  public UNetDenoiser(UNet2DConditionModel unet, int height, int width, int contextLen, ExecutionContext context) {
     int f = 1 << (unet.config().levels() - 1);
     checkArgument(height > 0 && height % f == 0 && width > 0 && width % f == 0,
         "sample size %sx%s must be positive multiples of %s for %s resolution levels", height, width, f,
         unet.config().levels());
     checkArgument(contextLen > 0, "contextLen = %s must be positive", contextLen);
+    checkArgument(context != null, "execution context must not be null");
     this.unet = unet;
     this.height = height;
     this.width = width;
     this.contextLen = contextLen;
+    this.context = context;
   }
 
   public UNet2DConditionModel unet() {
     return unet;
   }
 
-  /** Attaches an adapter; the graph is recompiled on the next call. */
+  /** The context the graphs run in. */
+  public ExecutionContext context() {
+    return context;
+  }
+
+  /** Attaches an adapter; the graph is rebuilt on the next call. */
   public synchronized void attach(LayerAdapter adapter) {
     checkArgument(!adapters.contains(adapter), "adapter already attached");
     adapters.add(adapter);
-    graph = null;
+    invalidate();
   }
 
   /** Detaches an adapter. */
   public synchronized void detach(LayerAdapter adapter) {
     checkArgument(adapters.remove(adapter), "adapter is not attached");
-    graph = null;
+    invalidate();
   }
 
   /** The attached adapters, in order. */
@@ -82,10 +103,9 @@ public final class UNetDenoiser implements Denoiser {
     return List.copyOf(adapters);
   }
 
-  /** Module names that the attached adapters modify (compiles the graph). */
+  /** Module names that the attached adapters modify (builds the graph). */
   public synchronized List<String> adaptedLayers() {
-    compiled();
-    return adaptedLayers;
+    return built().adaptedLayers();
   }
 
   @Override
@@ -102,19 +122,39 @@ public final class UNetDenoiser implements Denoiser {
   public synchronized void setBaseTrainable(boolean trainable) {
     if (trainable != baseTrainable) {
       baseTrainable = trainable;
-      graph = null;
+      invalidate();
     }
   }
 
-  /** The compiled graph, for diagnostics (profiling listeners, op counts); do not modify it. */
+  /** The forward graph, for diagnostics (op counts); do not modify it. */
   public synchronized SameDiff graph() {
-    return compiled();
+    return built().sd();
   }
 
-  private SameDiff compiled() {
-    if (graph == null) {
-      SameDiff sd = SameDiff.create();
-      GraphBuilder g = new GraphBuilder(sd, unet.parameters(), adapters, baseTrainable);
+  /** The forward runner, for diagnostics (plan statistics, profiles). */
+  public synchronized GraphRunner forwardRunner() {
+    return built().forward();
+  }
+
+  /** The VJP runner (compiled on first use), for diagnostics. */
+  public synchronized GraphRunner vjpRunner() {
+    return vjp(built());
+  }
+
+  private void invalidate() {
+    if (built != null) {
+      built.forward().close();
+      if (built.vjp()[0] != null) {
+        built.vjp()[0].close();
+      }
+      built = null;
+    }
+  }
+
+  private Built built() {
+    if (built == null) {
+      SameDiff sd = org.draft4j.exec.Graphs.create();
+      GraphBuilder g = new GraphBuilder(sd, unet.parameters(), adapters, baseTrainable, context.fusedOps());
       UNet2DConditionConfig c = unet.config();
       SDVariable x = sd.var(SAMPLE, Nd4j.zeros(DataType.FLOAT, 1, c.inChannels(), height, width));
       SDVariable t = sd.placeHolder(TIMESTEP, DataType.FLOAT, -1);
@@ -123,10 +163,36 @@ public final class UNetDenoiser implements Denoiser {
       SDVariable u = sd.placeHolder(COTANGENT, DataType.FLOAT, -1, c.outChannels(), height, width);
       SDVariable loss = out.mul(u).sum().rename("vjp_loss");
       sd.setLossVariables(loss);
-      adaptedLayers = List.copyOf(g.adaptedLayers());
-      graph = sd;
+      List<String> feeds = new ArrayList<>();
+      for (LayerAdapter a : adapters) {
+        feeds.addAll(a.feeds(true).keySet());
+      }
+      GraphRunner.Builder fb = GraphRunner.builder(sd).label("unet forward").context(context).output(OUT);
+      inputs(fb, feeds);
+      built = new Built(sd, g, fb.build(), new GraphRunner[1], List.copyOf(g.adaptedLayers()), List.copyOf(feeds));
     }
-    return graph;
+    return built;
+  }
+
+  private static void inputs(GraphRunner.Builder b, List<String> feeds) {
+    b.input(SAMPLE, true).input(TIMESTEP, true).input(CONTEXT, true);
+    for (String f : feeds) {
+      b.input(f, false);
+    }
+  }
+
+  private GraphRunner vjp(Built b) {
+    if (b.vjp()[0] == null) {
+      GraphRunner.Builder vb = GraphRunner.builder(b.sd()).label("unet vjp").context(context)
+          .segments(b.builder().segments()).gradient(SAMPLE);
+      inputs(vb, b.feedNames());
+      vb.input(COTANGENT, true);
+      for (String k : trainableParameters().keySet()) {
+        vb.gradient(k);
+      }
+      b.vjp()[0] = vb.build();
+    }
+    return b.vjp()[0];
   }
 
   private Map<String, INDArray> feeds(INDArray sample, INDArray timesteps, INDArray context) {
@@ -139,6 +205,7 @@ public final class UNetDenoiser implements Denoiser {
         "context shape %s, expected [%s, %s, %s]", Arrays.toString(context.shape()), b, contextLen,
         c.crossAttentionDim());
     Map<String, INDArray> ph = new HashMap<>();
+    ph.put(SAMPLE, sample.castTo(DataType.FLOAT));
     ph.put(TIMESTEP, timesteps.castTo(DataType.FLOAT).reshape(b));
     ph.put(CONTEXT, context.castTo(DataType.FLOAT));
     for (LayerAdapter a : adapters) {
@@ -149,37 +216,24 @@ public final class UNetDenoiser implements Denoiser {
 
   @Override
   public synchronized INDArray predict(INDArray sample, INDArray timesteps, INDArray context) {
-    SameDiff sd = compiled();
-    Map<String, INDArray> ph = feeds(sample, timesteps, context);
-    sd.getVariable(SAMPLE).setArray(sample.castTo(DataType.FLOAT).dup());
-    INDArray out = sd.output(ph, OUT).get(OUT);
-    NativeMemory.releaseSessions(sd);
-    NativeMemory.checkpoint();
-    return out;
+    Built b = built();
+    return b.forward().run(feeds(sample, timesteps, context)).outputs().get(OUT);
   }
 
   @Override
   public synchronized Vjp vjp(INDArray sample, INDArray timesteps, INDArray context, INDArray cotangent) {
     checkArgument(Arrays.equals(sample.shape(), cotangent.shape()), "cotangent shape %s differs from sample shape %s",
         Arrays.toString(cotangent.shape()), Arrays.toString(sample.shape()));
-    SameDiff sd = compiled();
+    Built b = built();
     Map<String, INDArray> ph = feeds(sample, timesteps, context);
     ph.put(COTANGENT, cotangent.castTo(DataType.FLOAT));
-    sd.getVariable(SAMPLE).setArray(sample.castTo(DataType.FLOAT).dup());
-    NativeMemory.collect();
-    List<String> names = new ArrayList<>();
-    names.add(SAMPLE);
-    names.addAll(trainableParameters().keySet());
-    Map<String, INDArray> grads = sd.calculateGradients(ph, names);
-    NativeMemory.releaseSessions(sd);
-    INDArray gx = grads.get(SAMPLE);
-    checkState(gx != null, "SameDiff returned no gradient for the sample");
+    GraphRunner.Result r = vjp(b).run(ph);
+    INDArray gx = r.gradients().get(SAMPLE);
+    checkState(gx != null, "no gradient for the sample");
     Map<String, INDArray> pg = new LinkedHashMap<>();
     for (String k : trainableParameters().keySet()) {
-      INDArray gk = grads.get(k);
-      pg.put(k, gk != null ? gk : Nd4j.zerosLike(trainableParameters().get(k)));
+      pg.put(k, r.gradients().get(k));
     }
-    NativeMemory.checkpoint();
     return new Vjp(gx, pg);
   }
 
@@ -193,5 +247,11 @@ public final class UNetDenoiser implements Denoiser {
       m.putAll(a.trainableParameters());
     }
     return m;
+  }
+
+  /** Frees the compiled graphs. */
+  @Override
+  public synchronized void close() {
+    invalidate();
   }
 }

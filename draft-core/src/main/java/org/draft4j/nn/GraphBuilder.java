@@ -2,6 +2,12 @@ package org.draft4j.nn;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.draft4j.exec.Segments;
+import org.draft4j.nn.ops.Activation;
+import org.draft4j.nn.ops.ActivationOp;
+import org.draft4j.nn.ops.GatedOp;
+import org.draft4j.nn.ops.GroupNormOp;
+import org.draft4j.nn.ops.LayerNormOp;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -20,8 +26,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code [out, in, kH, kW]}, images NCHW, token sequences {@code [B, N, C]} handled as
  * {@code [B*N, C]} matrices.
  *
- * <p>Workarounds for SameDiff 1.0.0-M2.1 are applied here once: GroupNorm and LayerNorm are composed
- * by hand (the built-in layer norm has eps 0), GELU is the exact erf form, stride-2 convolutions use
+ * <p>With {@code fused} (graphs run by draft4j's engine) normalizations and activations are single
+ * fused ops ({@link GroupNormOp} with the following SiLU, {@link LayerNormOp}, {@link GatedOp},
+ * {@link ActivationOp}); otherwise (graphs for SameDiff's own executor) they are composed from
+ * SameDiff primitives. Segments marked with {@link #segment} let gradient plans checkpoint per block.
+ *
+ * <p>Workarounds for SameDiff 1.0.0-M2.1 are applied here once: unfused GroupNorm and LayerNorm are
+ * composed by hand (the built-in layer norm has eps 0), GELU is the exact erf form, stride-2 convolutions use
  * explicit padding (SAME padding is TensorFlow's asymmetric kind), and nearest upsampling uses the
  * NCHW overload of {@code upsampling2d}; PyTorch conv weights are permuted to YXIO in the graph
  * because {@code conv2d_bp} ignores {@code weightsFormat(OIYX)}.
@@ -36,20 +47,47 @@ public final class GraphBuilder {
   private final List<String> adaptedLayers = new ArrayList<>();
 
   private final boolean baseTrainable;
+  private final boolean fused;
+  private final Segments segments;
 
+  /** Unfused, constant base weights. */
   public GraphBuilder(SameDiff sd, Parameters params, List<LayerAdapter> adapters) {
-    this(sd, params, adapters, false);
+    this(sd, params, adapters, false, false);
+  }
+
+  /** Unfused. */
+  public GraphBuilder(SameDiff sd, Parameters params, List<LayerAdapter> adapters, boolean baseTrainable) {
+    this(sd, params, adapters, baseTrainable, false);
   }
 
   /**
    * @param baseTrainable base weights enter as variables (for pretraining a model from scratch)
    *     instead of constants (fine-tuning: only adapters train)
+   * @param fused emit draft4j's fused ops (the graph then runs on the engine only)
    */
-  public GraphBuilder(SameDiff sd, Parameters params, List<LayerAdapter> adapters, boolean baseTrainable) {
+  public GraphBuilder(SameDiff sd, Parameters params, List<LayerAdapter> adapters, boolean baseTrainable,
+      boolean fused) {
     this.sd = sd;
     this.params = params;
     this.adapters = List.copyOf(adapters);
     this.baseTrainable = baseTrainable;
+    this.fused = fused;
+    this.segments = new Segments(sd);
+  }
+
+  /** Whether fused ops are emitted. */
+  public boolean fused() {
+    return fused;
+  }
+
+  /** Starts a checkpointing segment at the next op (see {@link Segments}). */
+  public void segment(String label) {
+    segments.begin(label);
+  }
+
+  /** The segments marked so far. */
+  public Segments segments() {
+    return segments;
   }
 
   /** Whether base weights enter the graph as trainable variables. */
@@ -134,38 +172,74 @@ public final class GraphBuilder {
    * biased variance, then an affine per channel: {@code (x-μ)/sqrt(σ²+eps)·γ + β}.
    */
   public SDVariable groupNorm(String name, SDVariable x, long channels, long h, long w, int groups, double eps) {
+    return groupNorm(name, x, channels, h, w, groups, eps, Activation.NONE);
+  }
+
+  /** {@code f(GroupNorm(x))} (ResNet blocks: f = SiLU), one op when fused. */
+  public SDVariable groupNorm(String name, SDVariable x, long channels, long h, long w, int groups, double eps,
+      Activation f) {
+    SDVariable g = weight(name + ".weight", new long[] {channels}, Parameters.Init.ONES, 0);
+    SDVariable b = weight(name + ".bias", new long[] {channels}, Parameters.Init.ZEROS, 0);
+    if (fused) {
+      return GroupNormOp.apply(sd, x, g, b, groups, eps, f);
+    }
     SDVariable xg = x.reshape(-1, groups, (channels / groups) * h * w);
     SDVariable xc = xg.sub(xg.mean(true, 2));
     SDVariable var = xc.mul(xc).mean(true, 2);
     SDVariable y = xc.div(sd.math.sqrt(var.add(eps))).reshape(-1, channels, h, w);
-    SDVariable g = weight(name + ".weight", new long[] {channels}, Parameters.Init.ONES, 0);
-    SDVariable b = weight(name + ".bias", new long[] {channels}, Parameters.Init.ZEROS, 0);
-    return y.mul(g.reshape(1, channels, 1, 1)).add(b.reshape(1, channels, 1, 1));
+    y = y.mul(g.reshape(1, channels, 1, 1)).add(b.reshape(1, channels, 1, 1));
+    return activation(y, f);
+  }
+
+  private SDVariable activation(SDVariable x, Activation f) {
+    return switch (f) {
+      case NONE -> x;
+      case SILU -> silu(x);
+      case GELU -> gelu(x);
+      case QUICK_GELU -> quickGelu(x);
+    };
   }
 
   /** LayerNorm over the last dimension of {@code x: [M, C]}: {@code (x-μ)/sqrt(σ²+eps)·γ + β}. */
   public SDVariable layerNorm(String name, SDVariable x, long channels, double eps) {
+    SDVariable g = weight(name + ".weight", new long[] {channels}, Parameters.Init.ONES, 0);
+    SDVariable b = weight(name + ".bias", new long[] {channels}, Parameters.Init.ZEROS, 0);
+    if (fused) {
+      return LayerNormOp.apply(sd, x, g, b, channels, eps);
+    }
     SDVariable xc = x.sub(x.mean(true, 1));
     SDVariable var = xc.mul(xc).mean(true, 1);
     SDVariable y = xc.div(sd.math.sqrt(var.add(eps)));
-    SDVariable g = weight(name + ".weight", new long[] {channels}, Parameters.Init.ONES, 0);
-    SDVariable b = weight(name + ".bias", new long[] {channels}, Parameters.Init.ZEROS, 0);
     return y.mul(g).add(b);
   }
 
   /** SiLU: {@code x·σ(x)}. */
   public SDVariable silu(SDVariable x) {
-    return sd.nn.swish(x);
+    return fused ? ActivationOp.apply(sd, x, Activation.SILU) : sd.nn.swish(x);
   }
 
   /** Exact GELU: {@code 0.5·x·(1 + erf(x/√2))}. */
   public SDVariable gelu(SDVariable x) {
+    if (fused) {
+      return ActivationOp.apply(sd, x, Activation.GELU);
+    }
     return x.mul(0.5).mul(sd.math.erf(x.mul(1.0 / Math.sqrt(2.0))).add(1.0));
   }
 
   /** CLIP's quick GELU: {@code x·σ(1.702x)}. */
   public SDVariable quickGelu(SDVariable x) {
+    if (fused) {
+      return ActivationOp.apply(sd, x, Activation.QUICK_GELU);
+    }
     return x.mul(sd.nn.sigmoid(x.mul(1.702)));
+  }
+
+  /** diffusers' GEGLU on a projection {@code p = [a | b]} of width 2F: {@code a·GELU(b)}. */
+  public SDVariable geglu(SDVariable p, long half) {
+    if (fused) {
+      return GatedOp.apply(sd, p, half, Activation.GELU);
+    }
+    return columns(p, 0, half).mul(gelu(columns(p, half, 2 * half)));
   }
 
   /** Columns {@code [from, to)} of a matrix {@code [M, C]}. */
@@ -197,6 +271,9 @@ public final class GraphBuilder {
   /** Scaled dot-product attention over projected {@code q [B*Nq, h*d]}, {@code k, v [B*Nk, h*d]}. */
   public SDVariable multiHead(SDVariable q, SDVariable k, SDVariable v, long nq, long nk, int heads, long headDim,
       INDArray additiveMask) {
+    if (fused) {
+      return multiHead4d(q, k, v, nq, nk, heads, headDim, additiveMask);
+    }
     SDVariable qh = toHeads(q, nq, heads, headDim);
     SDVariable kh = toHeads(k, nk, heads, headDim);
     SDVariable vh = toHeads(v, nk, heads, headDim);
@@ -208,6 +285,66 @@ public final class GraphBuilder {
     SDVariable o = sd.mmul(p, vh, false, false, false); // [B*h, Nq, d]
     return o.reshape(-1, heads, nq, headDim).permute(0, 2, 1, 3).reshape(-1, (long) heads * headDim);
   }
+
+  /**
+   * The same attention for the engine: heads are 4-D views {@code [B, h, N, d]} of the projections
+   * (batched matmuls read strided views as fast as dense ones), so only the output is copied back
+   * to token-major order; q is scaled before the product (Nq·d values instead of Nq·Nk scores).
+   */
+  private SDVariable multiHead4d(SDVariable q, SDVariable k, SDVariable v, long nq, long nk, int heads, long headDim,
+      INDArray additiveMask) {
+    SDVariable qh = q.mul(1.0 / Math.sqrt(headDim)).reshape(-1, nq, heads, headDim).permute(0, 2, 1, 3);
+    SDVariable kh = k.reshape(-1, nk, heads, headDim).permute(0, 2, 1, 3);
+    SDVariable vh = v.reshape(-1, nk, heads, headDim).permute(0, 2, 1, 3);
+    SDVariable mask = additiveMask == null ? null
+        : sd.constant(additiveMask.castTo(DataType.FLOAT).reshape(1, 1, nq, nk));
+    long chunk = attentionChunk(nq, nk, heads);
+    SDVariable o;
+    if (chunk >= nq) {
+      o = attend(qh, kh, vh, mask);
+    } else {
+      // sliced attention: query chunks, each its own checkpointing segment, so neither the forward nor
+      // a checkpointed backward ever holds more than one chunk's scores
+      List<SDVariable> parts = new ArrayList<>();
+      String base = "attention@" + sd.getOps().size();
+      for (long from = 0; from < nq; from += chunk) {
+        long to = Math.min(nq, from + chunk);
+        segment(base + ".queries" + from);
+        SDVariable qc = qh.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(from, to), SDIndex.all());
+        SDVariable mc = mask == null ? null : mask.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(from, to),
+            SDIndex.all());
+        parts.add(attend(qc, kh, vh, mc));
+      }
+      segment(base + ".merge");
+      o = sd.concat(2, parts.toArray(new SDVariable[0]));
+    }
+    return o.permute(0, 2, 1, 3).reshape(-1, (long) heads * headDim);
+  }
+
+  /** {@code softmax(q·kᵀ + mask)·v} on head views {@code [B, h, N, d]}. */
+  private SDVariable attend(SDVariable qh, SDVariable kh, SDVariable vh, SDVariable mask) {
+    SDVariable scores = sd.mmul(qh, kh, false, true, false); // [B, h, Nq, Nk]
+    if (mask != null) {
+      scores = scores.add(mask);
+    }
+    SDVariable p = sd.nn.softmax(scores, -1);
+    return sd.mmul(p, vh, false, false, false); // [B, h, Nq, d]
+  }
+
+  /**
+   * Queries per attention slice: all of them unless one sample's scores would exceed
+   * {@value #ATTENTION_SLICE} values (64 MB), as in SD 1.5's 64×64 level (8 heads × 4096²); then
+   * chunks of that size (a divisor-free split; the last chunk may be shorter).
+   */
+  static long attentionChunk(long nq, long nk, int heads) {
+    long perQuery = (long) heads * nk;
+    if (perQuery * nq <= ATTENTION_SLICE) {
+      return nq;
+    }
+    return Math.max(1, ATTENTION_SLICE / perQuery);
+  }
+
+  private static final long ATTENTION_SLICE = 1L << 24;
 
   private static SDVariable toHeads(SDVariable x, long n, int heads, long headDim) {
     return x.reshape(-1, n, heads, headDim).permute(0, 2, 1, 3).reshape(-1, n, headDim);

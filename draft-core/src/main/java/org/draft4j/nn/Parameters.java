@@ -7,7 +7,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -45,6 +44,10 @@ public final class Parameters {
     this.seed = seed;
     this.source = source;
     this.type = type;
+  }
+
+  static {
+    org.draft4j.exec.NativeHeap.configure();
   }
 
   /** A store that creates missing float32 parameters, seeded. */
@@ -99,19 +102,26 @@ public final class Parameters {
       default:
         break;
     }
-    Random r = new Random(seed * 0x9E3779B97F4A7C15L + name.hashCode());
-    float[] v = new float[(int) n];
-    if (init == Init.UNIFORM_FAN_IN) {
-      double bound = 1.0 / Math.sqrt(Math.max(1, fanIn));
-      for (int i = 0; i < v.length; i++) {
-        v[i] = (float) ((r.nextDouble() * 2 - 1) * bound);
+    // values are those of new java.util.Random(seed * φ + hash(name)), generated in chunks straight
+    // into native memory (no heap copy of the whole tensor)
+    JavaRandom r = new JavaRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
+    INDArray a = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+    java.nio.FloatBuffer out = a.data().asNioFloat();
+    float[] chunk = new float[(int) Math.min(n, 1 << 16)];
+    double bound = 1.0 / Math.sqrt(Math.max(1, fanIn));
+    for (int start = 0; start < n; start += chunk.length) {
+      int len = (int) Math.min(chunk.length, n - start);
+      if (init == Init.UNIFORM_FAN_IN) {
+        for (int i = 0; i < len; i++) {
+          chunk[i] = (float) ((r.nextDouble() * 2 - 1) * bound);
+        }
+      } else {
+        for (int i = 0; i < len; i++) {
+          chunk[i] = (float) (r.nextGaussian() * 0.02);
+        }
       }
-    } else {
-      for (int i = 0; i < v.length; i++) {
-        v[i] = (float) (r.nextGaussian() * 0.02);
-      }
+      out.put(start, chunk, 0, len);
     }
-    INDArray a = Nd4j.create(v, shape, 'c');
     return type == DataType.FLOAT ? a : a.castTo(type);
   }
 

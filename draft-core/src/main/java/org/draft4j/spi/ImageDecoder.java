@@ -11,6 +11,14 @@ public interface ImageDecoder {
   /** Adds decoding to a graph. */
   SDVariable decode(SameDiff sd, SDVariable sample);
 
+  /**
+   * Adds decoding to a reward graph; decoders built from model weights override this to use
+   * {@link RewardGraph#builder} (fused ops on the engine). By default {@link #decode(SameDiff, SDVariable)}.
+   */
+  default SDVariable decode(RewardGraph graph, SDVariable sample) {
+    return decode(graph.sd(), sample);
+  }
+
   /** Image height for a sample height. */
   default long imageSize(long sampleSize) {
     return sampleSize;

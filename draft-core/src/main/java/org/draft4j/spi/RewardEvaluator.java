@@ -3,11 +3,13 @@ package org.draft4j.spi;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkState;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.draft4j.exec.ExecutionContext;
+import org.draft4j.exec.GraphRunner;
+import org.draft4j.exec.Graphs;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -16,18 +18,21 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Evaluates {@code r(decode(x₀), prompts)} and its gradient with respect to the sampler output x₀.
- * One graph per input shape is built and reused; x₀ enters as a graph variable so SameDiff
- * differentiates every op that touches it.
+ * One graph per input shape is built and compiled once, with and without gradient; x₀ enters as a
+ * graph variable so SameDiff differentiates every op that touches it. Owns its compiled graphs:
+ * {@link #close()} frees them.
  */
-public final class RewardEvaluator {
+public final class RewardEvaluator implements AutoCloseable {
   private static final String X0 = "x0";
   private static final String TOTAL = "reward_total";
   private static final String IMAGES = "images";
   private final Reward reward;
   private final ImageDecoder decoder;
+  private final ExecutionContext context;
   private final Map<String, Built> graphs = new HashMap<>();
 
-  private record Built(SameDiff sd, RewardGraph graph, String out, Map<String, String> termOutputs) {}
+  private record Built(SameDiff sd, RewardGraph graph, String out, Map<String, String> termOutputs,
+      GraphRunner[] runners) {}
 
   /** Rewards, logged terms, the decoded images and (when asked) {@code d Σ_b r_b / d x₀}. */
   public record Result(INDArray rewards, Map<String, INDArray> terms, INDArray images, INDArray gradient) {
@@ -37,9 +42,19 @@ public final class RewardEvaluator {
     }
   }
 
+  /** An evaluator whose graphs run in the shared context. */
   public RewardEvaluator(Reward reward, ImageDecoder decoder) {
+    this(reward, decoder, ExecutionContext.shared());
+  }
+
+  /** An evaluator whose graphs run in {@code context}. */
+  public RewardEvaluator(Reward reward, ImageDecoder decoder, ExecutionContext context) {
+    checkArgument(reward != null, "reward must not be null");
+    checkArgument(decoder != null, "decoder must not be null");
+    checkArgument(context != null, "execution context must not be null");
     this.reward = reward;
     this.decoder = decoder;
+    this.context = context;
   }
 
   public Reward reward() {
@@ -49,10 +64,14 @@ public final class RewardEvaluator {
   private Built graph(long[] shape) {
     String key = java.util.Arrays.toString(shape);
     return graphs.computeIfAbsent(key, k -> {
-      SameDiff sd = SameDiff.create();
+      SameDiff sd = Graphs.create();
       SDVariable x = sd.var(X0, Nd4j.zeros(DataType.FLOAT, shape));
-      SDVariable images = decoder.decode(sd, x).rename(IMAGES);
-      RewardGraph g = new RewardGraph(sd, shape[0], decoder.imageSize(shape[2]), decoder.imageSize(shape[3]));
+      RewardGraph g = new RewardGraph(sd, shape[0], decoder.imageSize(shape[2]), decoder.imageSize(shape[3]),
+          context.fusedOps());
+      SDVariable decoded = decoder.decode(g, x);
+      // an identity decoder returns x0 itself: name the images separately, never rename the input
+      SDVariable images = decoded == x ? x.mul(1.0) : decoded;
+      images = images.rename(IMAGES);
       SDVariable r = reward.score(g, images);
       checkState(r != null, "reward %s returned no output", reward.name());
       SDVariable rr = r.reshape(shape[0]).rename("reward_per_image");
@@ -64,8 +83,28 @@ public final class RewardEvaluator {
         termOut.put(e.getKey(), e.getValue().name());
       }
       sd.setLossVariables(rr.sum().rename(TOTAL));
-      return new Built(sd, g, rr.name(), termOut);
+      return new Built(sd, g, rr.name(), termOut, new GraphRunner[2]);
     });
+  }
+
+  private GraphRunner runner(Built b, boolean withGradient) {
+    int i = withGradient ? 1 : 0;
+    if (b.runners()[i] == null) {
+      GraphRunner.Builder rb = GraphRunner.builder(b.sd()).context(context)
+          .label("reward " + reward.name() + (withGradient ? " with gradient" : "")).input(X0, true);
+      for (String p : b.graph().promptFeeds().keySet()) {
+        rb.input(p, true);
+      }
+      java.util.Set<String> outs = new java.util.LinkedHashSet<>(b.termOutputs().values());
+      outs.add(b.out());
+      outs.add(IMAGES);
+      outs.forEach(rb::output);
+      if (withGradient) {
+        rb.gradient(X0);
+      }
+      b.runners()[i] = rb.build();
+    }
+    return b.runners()[i];
   }
 
   /**
@@ -88,24 +127,32 @@ public final class RewardEvaluator {
     Built b = graph(x0.shape());
     Map<String, INDArray> feeds = new HashMap<>();
     b.graph().promptFeeds().forEach((name, enc) -> feeds.put(name, enc.apply(prompts)));
-    b.sd().getVariable(X0).setArray(x0.castTo(DataType.FLOAT).dup());
-    List<String> outs = new ArrayList<>(b.termOutputs().values());
-    outs.add(b.out());
-    outs.add(IMAGES);
-    Map<String, INDArray> res = b.sd().output(feeds, outs.toArray(new String[0]));
+    feeds.put(X0, x0.castTo(DataType.FLOAT));
+    GraphRunner.Result res = runner(b, withGradient).run(feeds);
     Map<String, INDArray> terms = new LinkedHashMap<>();
-    b.termOutputs().forEach((n, v) -> terms.put(n, res.get(v).reshape(x0.size(0))));
+    b.termOutputs().forEach((n, v) -> terms.put(n, res.outputs().get(v).reshape(x0.size(0))));
     INDArray grad = null;
     if (withGradient) {
-      grad = b.sd().calculateGradients(feeds, X0).get(X0);
+      grad = res.gradients().get(X0);
       checkState(grad != null, "no gradient of reward %s with respect to the image", reward.name());
     }
-    INDArray r = res.get(b.out()).reshape(x0.size(0));
+    INDArray r = res.outputs().get(b.out()).reshape(x0.size(0));
     if (r.isNaN().any() || r.isInfinite().any()) {
       throw new ArithmeticException("reward " + reward.name() + " is NaN or Inf: " + r);
     }
-    org.draft4j.nn.NativeMemory.releaseSessions(b.sd());
-    org.draft4j.nn.NativeMemory.checkpoint();
-    return new Result(r, terms, res.get(IMAGES), grad);
+    return new Result(r, terms, res.outputs().get(IMAGES), grad);
+  }
+
+  /** Frees the compiled graphs. */
+  @Override
+  public synchronized void close() {
+    for (Built b : graphs.values()) {
+      for (GraphRunner r : b.runners()) {
+        if (r != null) {
+          r.close();
+        }
+      }
+    }
+    graphs.clear();
   }
 }

@@ -6,6 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.draft4j.nn.GraphBuilder;
+import org.draft4j.nn.Parameters;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -24,12 +26,36 @@ public final class RewardGraph {
   private final long width;
   private final Map<String, Function<List<String>, INDArray>> promptFeeds = new LinkedHashMap<>();
   private final Map<String, SDVariable> terms = new LinkedHashMap<>();
+  private final boolean fused;
 
+  /** A graph under construction for SameDiff's own executor (unfused ops). */
   public RewardGraph(SameDiff sd, long batch, long height, long width) {
+    this(sd, batch, height, width, false);
+  }
+
+  /**
+   * @param fused whether the graph runs on draft4j's engine, so model pieces may use its fused ops
+   *     (see {@link #builder})
+   */
+  public RewardGraph(SameDiff sd, long batch, long height, long width, boolean fused) {
     this.sd = sd;
     this.batch = batch;
     this.height = height;
     this.width = width;
+    this.fused = fused;
+  }
+
+  /** Whether fused ops may be used (the graph runs on the engine). */
+  public boolean fusedOps() {
+    return fused;
+  }
+
+  /**
+   * A builder for model pieces over weights {@code params} (constants), fused when the graph runs
+   * on the engine.
+   */
+  public GraphBuilder builder(Parameters params) {
+    return new GraphBuilder(sd, params, List.of(), false, fused);
   }
 
   public SameDiff sd() {

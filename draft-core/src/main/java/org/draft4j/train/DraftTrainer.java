@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.draft4j.Version;
+import org.draft4j.exec.ExecutionContext;
+import org.draft4j.exec.ExecutionOptions;
 import org.draft4j.io.Json;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNetDenoiser;
@@ -68,6 +70,8 @@ public final class DraftTrainer implements AutoCloseable {
   private final Path checkpointDir;
   private final int checkpointEvery;
   private final int maxNonFinite;
+  private final ExecutionContext context;
+  private final boolean ownsContext;
   private long step;
   private long skippedTotal;
   private int skippedInARow;
@@ -87,14 +91,16 @@ public final class DraftTrainer implements AutoCloseable {
     this.checkpointDir = b.checkpointDir;
     this.checkpointEvery = b.checkpointEvery;
     this.maxNonFinite = b.maxNonFinite;
-    this.denoiser = model.newDenoiser();
+    this.ownsContext = b.context == null;
+    this.context = b.context != null ? b.context : ExecutionContext.create(b.execution);
+    this.denoiser = model.newDenoiser(context);
     this.adapter = b.adapterSpec.create(NoiseSource.mix(seed, 0xADA9L));
     denoiser.attach(adapter);
     List<String> adapted = denoiser.adaptedLayers();
     checkArgument(!adapted.isEmpty(), "adapter %s matches no layer of model %s", adapter.name(), model.id());
     this.params = denoiser.trainableParameters();
     this.optState = optimizer.init(params);
-    this.evaluator = new RewardEvaluator(reward, model.decoder());
+    this.evaluator = new RewardEvaluator(reward, model.decoder(), context);
     if (b.evalPrompts != null) {
       extraListeners.add(new EvaluationGrids(this, b.evalPrompts, b.evalSeeds, b.evalEvery, b.evalDir));
     }
@@ -321,11 +327,25 @@ public final class DraftTrainer implements AutoCloseable {
     Files.writeString(file, Json.writePretty(config()));
   }
 
+  /** The execution context the trainer's graphs run in. */
+  public ExecutionContext executionContext() {
+    return context;
+  }
+
+  /**
+   * Frees the trainer's compiled graphs and, unless the context was given to the builder, the
+   * context's scratch memory and worker threads; the trainer (and {@link #denoiser()}) cannot be
+   * used afterwards.
+   */
   @Override
   public void close() {
     if (!closed) {
       closed = true;
-      System.gc();
+      denoiser.close();
+      evaluator.close();
+      if (ownsContext) {
+        context.close();
+      }
     }
   }
 
@@ -344,6 +364,8 @@ public final class DraftTrainer implements AutoCloseable {
     private Path checkpointDir;
     private int checkpointEvery;
     private Integer maxNonFinite;
+    private ExecutionContext context;
+    private ExecutionOptions execution;
     private List<String> evalPrompts;
     private long[] evalSeeds;
     private int evalEvery;
@@ -445,6 +467,29 @@ public final class DraftTrainer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How the trainer's graphs execute (worker threads, checkpointing, activation budget); the
+     * trainer creates and closes its own context with these options (default
+     * {@link ExecutionOptions#defaults()}). Exclusive with {@link #context}.
+     */
+    public Builder execution(ExecutionOptions options) {
+      once(execution, "execution");
+      checkArgument(options != null, "execution options must not be null");
+      execution = options;
+      return this;
+    }
+
+    /**
+     * Runs the trainer's graphs in an existing context (shared with other work; the trainer does not
+     * close it). Exclusive with {@link #execution}.
+     */
+    public Builder context(ExecutionContext c) {
+      once(context, "context");
+      checkArgument(c != null, "execution context must not be null");
+      context = c;
+      return this;
+    }
+
     /** Stops training after this many consecutive non-finite steps (default 5). */
     public Builder maxConsecutiveNonFinite(int n) {
       once(maxNonFinite, "maxConsecutiveNonFinite");
@@ -494,6 +539,11 @@ public final class DraftTrainer implements AutoCloseable {
       micro = mi;
       global = gl;
       objective.validate(sampler);
+      checkArgument(execution == null || context == null,
+          "execution options and an execution context were both given; set one (the context has its own options)");
+      if (execution == null) {
+        execution = ExecutionOptions.defaults();
+      }
       if (seed == null) {
         seed = 0L;
       }

@@ -1,7 +1,5 @@
 package org.draft4j.rewards;
 
-import java.util.List;
-import org.draft4j.nn.GraphBuilder;
 import org.draft4j.spi.Reward;
 import org.draft4j.spi.RewardGraph;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -25,7 +23,7 @@ public final class Aesthetic implements Reward {
   @Override
   public SDVariable score(RewardGraph g, SDVariable images) {
     SDVariable e = ClipModel.normalize(clip.imageEmbeds(g, images, pre));
-    return head.forward(new GraphBuilder(g.sd(), head.parameters(), List.of()), e);
+    return head.forward(g.builder(head.parameters()), e);
   }
 
   @Override

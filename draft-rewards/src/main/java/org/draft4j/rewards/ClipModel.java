@@ -7,6 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.draft4j.exec.ExecutionContext;
+import org.draft4j.exec.GraphRunner;
+import org.draft4j.exec.Graphs;
 import org.draft4j.io.Json;
 import org.draft4j.io.SafetensorsFile;
 import org.draft4j.models.ClipTextConfig;
@@ -33,7 +36,7 @@ public final class ClipModel {
   private final Parameters params;
   private final ClipTokenizer tokenizer;
   private final int projectionDim;
-  private final Map<String, SameDiff> featureGraphs = new java.util.HashMap<>();
+  private final Map<String, GraphRunner> featureGraphs = new java.util.HashMap<>();
 
   /** Wires and validates a model: missing, misshapen or unexpected weights fail naming the key. */
   public ClipModel(ClipTextConfig textConfig, ClipVisionConfig visionConfig, int projectionDim, Parameters params,
@@ -43,7 +46,7 @@ public final class ClipModel {
     this.projectionDim = projectionDim;
     this.params = params;
     this.tokenizer = tokenizer;
-    SameDiff sd = SameDiff.create();
+    SameDiff sd = Graphs.create();
     GraphBuilder g = new GraphBuilder(sd, params, List.of());
     int s = visionConfig.imageSize();
     new ClipVisionModel(visionConfig, params).imageEmbeds(g, sd.placeHolder("px", DataType.FLOAT, -1, 3, s, s));
@@ -145,7 +148,7 @@ public final class ClipModel {
 
   /** Image embeddings {@code [B, P]} of images in the library convention, preprocessed as CLIP does. */
   public SDVariable imageEmbeds(RewardGraph rg, SDVariable images, ClipPreprocess pre) {
-    GraphBuilder g = new GraphBuilder(rg.sd(), params, List.of());
+    GraphBuilder g = rg.builder(params);
     SDVariable px = pre.apply(rg.sd(), images, rg.height(), rg.width());
     return new ClipVisionModel(visionConfig, params).imageEmbeds(g, px);
   }
@@ -156,7 +159,7 @@ public final class ClipModel {
     SDVariable ids = rg.promptInput("clip_input_ids", DataType.INT, ps -> tokenIds(tokenizer, ps), rg.batch(), len);
     SDVariable eos = rg.promptInput("clip_eos_onehot", DataType.FLOAT, ps -> eosOneHot(tokenizer, ps), rg.batch(),
         len);
-    return textEmbeds(new GraphBuilder(rg.sd(), params, List.of()), ids, eos);
+    return textEmbeds(rg.builder(params), ids, eos);
   }
 
   /**
@@ -167,34 +170,35 @@ public final class ClipModel {
     checkArgument(images.rank() == 4 && images.size(1) == 3, "images must be [B,3,H,W], got %s",
         java.util.Arrays.toString(images.shape()));
     String key = "img_" + images.size(2) + "x" + images.size(3);
-    SameDiff sd = featureGraphs.computeIfAbsent(key, k -> {
-      SameDiff g = SameDiff.create();
+    GraphRunner r = featureGraphs.computeIfAbsent(key, k -> {
+      ExecutionContext ctx = ExecutionContext.shared();
+      SameDiff g = Graphs.create();
       SDVariable x = g.placeHolder("images", DataType.FLOAT, -1, 3, images.size(2), images.size(3));
       SDVariable px = new ClipPreprocess(visionConfig.imageSize(), ClipPreprocess.Interpolation.BICUBIC)
           .apply(g, x, images.size(2), images.size(3));
-      normalize(new ClipVisionModel(visionConfig, params).imageEmbeds(new GraphBuilder(g, params, List.of()), px))
-          .rename("features");
-      return g;
+      normalize(new ClipVisionModel(visionConfig, params).imageEmbeds(
+          new GraphBuilder(g, params, List.of(), false, ctx.fusedOps()), px)).rename("features");
+      return GraphRunner.builder(g).context(ctx).label("clip image features").input("images", true)
+          .output("features").build();
     });
-    INDArray out = sd.output(Map.of("images", images.castTo(DataType.FLOAT)), "features").get("features");
-    org.draft4j.nn.NativeMemory.releaseSessions(sd);
-    return out;
+    return r.run(Map.of("images", images.castTo(DataType.FLOAT))).outputs().get("features");
   }
 
   /** L2-normalized text features {@code [B, P]} of prompts (no gradient). */
   public synchronized INDArray textFeatures(List<String> prompts) {
     checkArgument(!prompts.isEmpty(), "no prompts to encode");
-    SameDiff sd = featureGraphs.computeIfAbsent("text", k -> {
-      SameDiff g = SameDiff.create();
+    GraphRunner r = featureGraphs.computeIfAbsent("text", k -> {
+      ExecutionContext ctx = ExecutionContext.shared();
+      SameDiff g = Graphs.create();
       int len = tokenizer.maxLength();
-      normalize(textEmbeds(new GraphBuilder(g, params, List.of()), g.placeHolder("ids", DataType.INT, -1, len),
-          g.placeHolder("eos", DataType.FLOAT, -1, len))).rename("features");
-      return g;
+      normalize(textEmbeds(new GraphBuilder(g, params, List.of(), false, ctx.fusedOps()),
+          g.placeHolder("ids", DataType.INT, -1, len), g.placeHolder("eos", DataType.FLOAT, -1, len)))
+          .rename("features");
+      return GraphRunner.builder(g).context(ctx).label("clip text features").input("ids", true).input("eos", true)
+          .output("features").build();
     });
-    INDArray out = sd.output(Map.of("ids", tokenIds(tokenizer, prompts), "eos", eosOneHot(tokenizer, prompts)),
-        "features").get("features");
-    org.draft4j.nn.NativeMemory.releaseSessions(sd);
-    return out;
+    return r.run(Map.of("ids", tokenIds(tokenizer, prompts), "eos", eosOneHot(tokenizer, prompts))).outputs()
+        .get("features");
   }
 
   /** Token ids {@code [B, L]} (int) of prompts, padded as CLIP pads. */

@@ -17,7 +17,6 @@ import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNet2DConditionConfig;
 import org.draft4j.models.UNet2DConditionModel;
 import org.draft4j.models.UNetDenoiser;
-import org.draft4j.nn.NativeMemory;
 import org.draft4j.objectives.ObjectiveContext;
 import org.draft4j.objectives.Objectives;
 import org.draft4j.rewards.Rewards;
@@ -110,7 +109,7 @@ public final class Bench {
 
   /** Resets the kernel's peak-RSS counter (VmHWM) so the next case's peak is its own. */
   static void resetPeak() {
-    NativeMemory.collect();
+    System.gc();
     try {
       Files.writeString(Path.of("/proc/self/clear_refs"), "5");
     } catch (IOException | RuntimeException ignored) {
@@ -129,7 +128,7 @@ public final class Bench {
     double save = (System.nanoTime() - t0) / 1e9;
     long params = u.parameterCount();
     u = null;
-    NativeMemory.collect();
+    System.gc();
     t0 = System.nanoTime();
     UNet2DConditionModel loaded = UNet2DConditionModel.load(dir);
     double load = (System.nanoTime() - t0) / 1e9;

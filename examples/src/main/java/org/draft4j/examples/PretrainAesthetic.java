@@ -12,7 +12,6 @@ import java.util.SplittableRandom;
 import org.draft4j.io.Json;
 import org.draft4j.io.Safetensors;
 import org.draft4j.nn.GraphBuilder;
-import org.draft4j.nn.NativeMemory;
 import org.draft4j.nn.Parameters;
 import org.draft4j.optim.AdamW;
 import org.draft4j.optim.LearningRateSchedule;
@@ -23,7 +22,6 @@ import org.draft4j.spi.NoiseSource;
 import org.draft4j.train.ProgressBar;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -75,13 +73,21 @@ public final class PretrainAesthetic {
     INDArray yEval = scores(evalSeed, 1000);
     int d = clip.projectionDim();
     AestheticHead head = new AestheticHead(Parameters.random(seed + 3), d);
-    SameDiff sd = SameDiff.create();
+    SameDiff sd = org.draft4j.exec.Graphs.create();
     SDVariable e = sd.placeHolder("e", DataType.FLOAT, -1, d);
     SDVariable y = sd.placeHolder("y", DataType.FLOAT, -1);
-    SDVariable pred = head.forward(new GraphBuilder(sd, head.parameters(), List.of(), true), e);
+    org.draft4j.exec.ExecutionContext ctx = org.draft4j.exec.ExecutionContext.shared();
+    SDVariable pred = head.forward(new GraphBuilder(sd, head.parameters(), List.of(), true, ctx.fusedOps()), e);
     SDVariable diff = pred.sub(y);
     sd.setLossVariables(diff.mul(diff).mean().rename("loss"));
     Map<String, INDArray> w = head.parameters().asMap();
+    // the mean couples the batch: inputs are not batched
+    org.draft4j.exec.GraphRunner.Builder tb = org.draft4j.exec.GraphRunner.builder(sd).context(ctx)
+        .label("aesthetic training").input("e", false).input("y", false).output("loss");
+    w.keySet().forEach(tb::gradient);
+    org.draft4j.exec.GraphRunner train = tb.build();
+    org.draft4j.exec.GraphRunner predict = org.draft4j.exec.GraphRunner.builder(sd).context(ctx)
+        .label("aesthetic prediction").input("e", true).output(pred.name()).build();
     int batch = 256;
     AdamW opt = AdamW.lr(1e-3).schedule(LearningRateSchedule.cosine(100, steps, 0.05), "cosine");
     OptimizerState st = opt.init(w);
@@ -94,15 +100,15 @@ public final class PretrainAesthetic {
       }
       INDArray ii = Nd4j.createFromArray(idx);
       Map<String, INDArray> ph = Map.of("e", Nd4j.pullRows(xTrain, 1, idx), "y", yTrain.get(ii));
-      OutAndGrad og = sd.calculateGradientsAndOutputs(ph, List.of("loss"), w.keySet());
-      NativeMemory.releaseSessions(sd);
-      opt.update(w, og.getGradients(), st);
+      org.draft4j.exec.GraphRunner.Result og = train.run(ph);
+      opt.update(w, og.gradients(), st);
       if ((s + 1) % 100 == 0) {
-        bar.update(s + 1, String.format(Locale.ROOT, "mse %.4f", og.getOutputs().get("loss").getDouble(0)));
+        bar.update(s + 1, String.format(Locale.ROOT, "mse %.4f", og.outputs().get("loss").getDouble(0)));
       }
     }
-    INDArray pe = sd.output(Map.of("e", xEval), pred.name()).get(pred.name());
-    NativeMemory.releaseSessions(sd);
+    INDArray pe = predict.run(Map.of("e", xEval)).outputs().get(pred.name());
+    train.close();
+    predict.close();
     double rmse = Math.sqrt(pe.sub(yEval).mul(pe.sub(yEval)).meanNumber().doubleValue());
     AestheticHead trained = new AestheticHead(Parameters.of(w, "trained ShapesWorld aesthetic head"), d);
     return new Result(trained, pearson(pe.toDoubleVector(), yEval.toDoubleVector()), rmse, n);

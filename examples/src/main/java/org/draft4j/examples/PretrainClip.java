@@ -15,7 +15,6 @@ import org.draft4j.io.Safetensors;
 import org.draft4j.io.SafetensorsFile;
 import org.draft4j.models.ClipTextConfig;
 import org.draft4j.nn.GraphBuilder;
-import org.draft4j.nn.NativeMemory;
 import org.draft4j.nn.Parameters;
 import org.draft4j.optim.AdamW;
 import org.draft4j.optim.LearningRateSchedule;
@@ -30,7 +29,6 @@ import org.draft4j.text.ClipTokenizer;
 import org.draft4j.train.ProgressBar;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -109,8 +107,9 @@ public final class PretrainClip {
     ClipTextConfig tc = textConfig(tok.vocabSize());
     ClipVisionConfig vc = visionConfig();
     Parameters params = Parameters.random(s.seed());
-    SameDiff sd = SameDiff.create();
-    GraphBuilder g = new GraphBuilder(sd, params, List.of(), true);
+    SameDiff sd = org.draft4j.exec.Graphs.create();
+    org.draft4j.exec.ExecutionContext ctx = org.draft4j.exec.ExecutionContext.shared();
+    GraphBuilder g = new GraphBuilder(sd, params, List.of(), true, ctx.fusedOps());
     SDVariable images = sd.placeHolder("images", DataType.FLOAT, -1, 3, ShapesWorld.SIZE, ShapesWorld.SIZE);
     SDVariable ids = sd.placeHolder("ids", DataType.INT, -1, MAX_TOKENS);
     SDVariable eos = sd.placeHolder("eos", DataType.FLOAT, -1, MAX_TOKENS);
@@ -129,6 +128,11 @@ public final class PretrainClip {
     SDVariable loss = crossEntropy(sd, logits, eye).add(crossEntropy(sd, logits.permute(1, 0), eye)).mul(0.5)
         .rename("loss");
     sd.setLossVariables(loss);
+    // the contrastive loss couples the batch: inputs are not batched (never split across workers)
+    org.draft4j.exec.GraphRunner.Builder rb = org.draft4j.exec.GraphRunner.builder(sd).context(ctx).label("clip training")
+        .input("images", false).input("ids", false).input("eos", false).input("eye", false).output("loss");
+    trainable.keySet().forEach(rb::gradient);
+    org.draft4j.exec.GraphRunner runner = rb.build();
 
     AdamW opt = AdamW.lr(s.lr()).weightDecay(0.1).clipNorm(1.0)
         .schedule(LearningRateSchedule.cosine(s.warmup(), s.steps(), 0.1), "cosine");
@@ -149,11 +153,9 @@ public final class PretrainClip {
         scenes.add(ShapesWorld.scene(s.seed(), step * s.batch() + j));
       }
       Map<String, INDArray> ph = feed(tok, scenes, s.seed(), step);
-      NativeMemory.collect();
-      OutAndGrad og = sd.calculateGradientsAndOutputs(ph, List.of("loss"), trainable.keySet());
-      Map<String, INDArray> grads = og.getGradients();
-      double l = og.getOutputs().get("loss").getDouble(0);
-      NativeMemory.releaseSessions(sd);
+      org.draft4j.exec.GraphRunner.Result og = runner.run(ph);
+      Map<String, INDArray> grads = og.gradients();
+      double l = og.outputs().get("loss").getDouble(0);
       double norm = opt.update(trainable, grads, state);
       INDArray lsv = trainable.get(SCALE);
       lsv.assign(Math.min(lsv.getDouble(0), Math.log(100)));
@@ -174,8 +176,8 @@ public final class PretrainClip {
       Files.writeString(log, Json.write(rec) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
       bar.update(state.step(), String.format(Locale.ROOT, "loss %.3f (ema %.3f) scale %.1f", l, ema,
           Math.exp(lsv.getDouble(0))));
-      NativeMemory.checkpoint();
     }
+    runner.close();
     Map<String, INDArray> weights = new LinkedHashMap<>(trainable);
     weights.remove(SCALE);
     weights.put("logit_scale", Nd4j.scalar(scale.getFloat(0)));

@@ -1,0 +1,140 @@
+package org.draft4j.exec;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+
+/**
+ * Cheaper replacements for SameDiff's backward ops when some of their outputs are never read: the
+ * gradient of a frozen weight, or of a bias. SameDiff differentiates every op whose input depends
+ * on a trainable variable and its backward ops always compute the gradients of all inputs; PyTorch
+ * skips those of tensors that need none. Decided while tracing, when shapes are known:
+ *
+ * <ul>
+ *   <li>{@code conv2d_bp} with only dL/dx read: TensorFlow's conv2d-backprop-input
+ *       ({@code deconv2d_tf}, oneDNN's backward-data primitive) instead of data + weights + bias;
+ *   <li>{@code matmul_bp} with one gradient read: that gradient's single matmul
+ *       ({@code Z = op(A)·op(B)}: {@code dA = G·op(B)ᵀ} or {@code op(B)·Gᵀ}, {@code dB = op(A)ᵀ·G}
+ *       or {@code Gᵀ·op(A)});
+ *   <li>{@code add_bp}/{@code subtract_bp}/{@code multiply_bp} whose read gradients need no
+ *       broadcast reduction: {@code dx = G} (a view), {@code dy = −G}, {@code dx = G·y}, {@code dy = G·x}.
+ * </ul>
+ *
+ * With verification on, the tracer checks each replacement against the op it replaces.
+ */
+final class Rewrites {
+  private Rewrites() {}
+
+  /** Replacement nodes for {@code n}, or null to run it as it is. */
+  static List<OpNode> rewrite(OpNode n, INDArray[] in, boolean[] live) {
+    boolean allLive = true;
+    for (boolean l : live) {
+      allLive &= l;
+    }
+    String name = n.opName();
+    if (allLive && !name.equals("add_bp") && !name.equals("multiply_bp") && !name.equals("subtract_bp")) {
+      return null;
+    }
+    try {
+      return switch (name) {
+        case "matmul_bp" -> matmul(n, in, live);
+        case "conv2d_bp" -> conv(n, in, live);
+        case "add_bp", "subtract_bp", "multiply_bp" -> elementwise(n, in, live);
+        default -> null;
+      };
+    } catch (RuntimeException e) {
+      return null; // an op unknown to this backend: keep the original
+    }
+  }
+
+  private static OpNode node(DynamicCustomOp op, List<String> inputs, String output, String note) {
+    return new OpNode(op, inputs, List.of(output), false, -1, note);
+  }
+
+  private static DynamicCustomOp matmulOp(boolean tx, boolean ty) {
+    return DynamicCustomOp.builder("matmul").addIntegerArguments(tx ? 1 : 0, ty ? 1 : 0, 0)
+        .addFloatingPointArguments(1.0, 0.0).build();
+  }
+
+  private static List<OpNode> matmul(OpNode n, INDArray[] in, boolean[] live) {
+    long[] ia = ((DynamicCustomOp) n.op()).iArgs();
+    boolean ta = ia.length > 0 && ia[0] != 0;
+    boolean tb = ia.length > 1 && ia[1] != 0;
+    boolean tz = ia.length > 2 && ia[2] != 0;
+    if (tz || in.length != 3 || live.length != 2 || live[0] == live[1]) {
+      return null;
+    }
+    String a = n.inputs().get(0);
+    String b = n.inputs().get(1);
+    String g = n.inputs().get(2);
+    if (live[0]) {
+      OpNode r = !ta ? node(matmulOp(false, !tb), List.of(g, b), n.outputs().get(0), "matmul_bp -> dA = G·op(B)ᵀ")
+          : node(matmulOp(tb, true), List.of(b, g), n.outputs().get(0), "matmul_bp -> dA = op(B)·Gᵀ");
+      return List.of(r);
+    }
+    OpNode r = !tb ? node(matmulOp(!ta, false), List.of(a, g), n.outputs().get(1), "matmul_bp -> dB = op(A)ᵀ·G")
+        : node(matmulOp(true, ta), List.of(g, a), n.outputs().get(1), "matmul_bp -> dB = Gᵀ·op(A)");
+    return List.of(r);
+  }
+
+  private static List<OpNode> conv(OpNode n, INDArray[] in, boolean[] live) {
+    if (!live[0]) {
+      return null;
+    }
+    for (int k = 1; k < live.length; k++) {
+      if (live[k]) {
+        return null;
+      }
+    }
+    INDArray x = in[0];
+    INDArray grad = in[in.length - 1];
+    long[] ia = ((DynamicCustomOp) n.op()).iArgs();
+    // deconv2d_tf's oneDNN path reads the output width from the height: square inputs only; its
+    // shape function has no output padding: stride 1 only; NCHW data and [kH, kW, iC, oC] weights
+    if (x.rank() != 4 || x.size(2) != x.size(3) || grad.size(2) != grad.size(3) || ia.length < 9 || ia[2] != 1
+        || ia[3] != 1 || ia.length > 9 && ia[9] != 0 || ia.length > 10 && ia[10] != 0) {
+      return null;
+    }
+    String shapeName = n.outputs().get(0) + "#shape";
+    OpNode shape = new OpNode(DynamicCustomOp.builder("shape_of").build(), List.of(n.inputs().get(0)),
+        List.of(shapeName), false, -1, "shape of conv input");
+    int[] args = new int[11];
+    for (int k = 0; k < args.length && k < ia.length; k++) {
+      args[k] = (int) ia[k];
+    }
+    DynamicCustomOp d = DynamicCustomOp.builder("deconv2d_tf").addIntegerArguments(args).build();
+    OpNode back = node(d, List.of(shapeName, n.inputs().get(1), n.inputs().get(n.inputs().size() - 1)),
+        n.outputs().get(0), "conv2d_bp -> backward data only");
+    return List.of(shape, back);
+  }
+
+  private static List<OpNode> elementwise(OpNode n, INDArray[] in, boolean[] live) {
+    if (in.length != 3 || live.length != 2) {
+      return null;
+    }
+    INDArray g = in[2];
+    List<OpNode> out = new ArrayList<>();
+    for (int k = 0; k < 2; k++) {
+      if (!live[k]) {
+        continue;
+      }
+      if (!Arrays.equals(in[k].shape(), g.shape()) || in[k].dataType() != g.dataType()) {
+        return null; // needs a broadcast reduction: keep the op
+      }
+      String gName = n.inputs().get(2);
+      String target = n.outputs().get(k);
+      switch (n.opName()) {
+        case "add_bp" -> out.add(node(DynamicCustomOp.builder("identity").build(), List.of(gName), target,
+            "add_bp -> d = G (view)"));
+        case "subtract_bp" -> out.add(k == 0
+            ? node(DynamicCustomOp.builder("identity").build(), List.of(gName), target, "subtract_bp -> dx = G (view)")
+            : node(DynamicCustomOp.builder("neg").build(), List.of(gName), target, "subtract_bp -> dy = -G"));
+        default -> out.add(node(DynamicCustomOp.builder("multiply").build(), List.of(gName, n.inputs().get(1 - k)),
+            target, "multiply_bp -> d = G·other"));
+      }
+    }
+    return out.isEmpty() ? null : out;
+  }
+}
