@@ -201,8 +201,11 @@ public final class CompiledGraph implements AutoCloseable {
     return m;
   }
 
-  /** Facts about the compiled plans, for benchmarks and diagnostics. */
-  public record Stats(int plans, int ops, int kernels, long arenaBytes) {}
+  /**
+   * Facts about the compiled plans, for benchmarks and diagnostics: how many, and for the largest
+   * one its schedule's ops, the kernels a run executes, its arena bytes and whether it checkpoints.
+   */
+  public record Stats(int plans, int ops, int kernels, long arenaBytes, boolean checkpointed) {}
 
   /** Facts about the plans compiled so far (largest plan's counts). */
   public Stats stats() {
@@ -210,12 +213,14 @@ public final class CompiledGraph implements AutoCloseable {
       int ops = 0;
       int kernels = 0;
       long arena = 0;
+      boolean ck = false;
       for (Plan p : plans.values()) {
         ops = Math.max(ops, p.nodeCount());
         kernels = Math.max(kernels, p.kernelCount());
         arena = Math.max(arena, p.arenaBytes());
+        ck |= p.checkpointed();
       }
-      return new Stats(plans.size(), ops, kernels, arena);
+      return new Stats(plans.size(), ops, kernels, arena, ck);
     });
   }
 

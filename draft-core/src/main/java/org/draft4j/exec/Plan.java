@@ -71,6 +71,11 @@ final class Plan implements AutoCloseable {
     return description;
   }
 
+  /** Whether the schedule recomputes segments (activation checkpointing). */
+  boolean checkpointed() {
+    return description.endsWith("(checkpointed)");
+  }
+
   private void bind(Arena arena) {
     Map<DataType, INDArray> buffers = new HashMap<>();
     for (Map.Entry<DataType, Long> e : arenaElements.entrySet()) {

@@ -14,8 +14,10 @@ import org.slf4j.LoggerFactory;
  */
 final class Planner {
   private static final Logger LOG = LoggerFactory.getLogger(Planner.class);
-  /** {@code -Ddraft4j.rewrites=false} turns the backward-op rewrites off (for measurements). */
-  private static final boolean REWRITE = !"false".equals(System.getProperty("draft4j.rewrites"));
+  /** {@code -Ddraft4j.rewrites=false} turns the backward-op rewrites off (for measurements and tests). */
+  private static boolean rewrites() {
+    return !"false".equals(System.getProperty("draft4j.rewrites"));
+  }
 
   private Planner() {}
 
@@ -32,7 +34,7 @@ final class Planner {
     boolean checkpointed = false;
     if (policy != Checkpointing.ALWAYS) {
       try {
-        trace = Tracer.run(spec.graph(), nodes, feeds, outs, REWRITE, options.verify(),
+        trace = Tracer.run(spec.graph(), nodes, feeds, outs, rewrites(), options.verify(),
             policy == Checkpointing.AUTO ? options.activationBudgetBytes() : Long.MAX_VALUE);
       } catch (Tracer.OverBudget e) {
         LOG.debug("{}: over the activation budget ({} MB) without checkpointing; recomputing per segment", spec.label(),
@@ -42,7 +44,7 @@ final class Planner {
     if (trace == null) {
       nodes = CheckpointSchedule.apply(nodes, outs);
       checkpointed = true;
-      trace = Tracer.run(spec.graph(), nodes, feeds, outs, REWRITE, options.verify());
+      trace = Tracer.run(spec.graph(), nodes, feeds, outs, rewrites(), options.verify());
     }
     Map<DataType, Long> elements = MemoryLayout.assign(trace.tensors());
     Plan plan = new Plan(trace.nodes(), trace.modes(), trace.tensors(), elements, List.copyOf(feeds.keySet()), outs,

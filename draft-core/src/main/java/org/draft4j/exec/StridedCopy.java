@@ -3,7 +3,6 @@ package org.draft4j.exec;
 import java.lang.reflect.Field;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import sun.misc.Unsafe;
 
 /**
@@ -52,7 +51,7 @@ final class StridedCopy implements Kernel {
   /** A copy kernel, or null where this one does not apply (not float, overlapping, too large, negative strides). */
   static Kernel create(String name, INDArray src, INDArray dst) {
     if (src.dataType() != DataType.FLOAT || dst.dataType() != DataType.FLOAT || src.length() != dst.length()
-        || dst.ordering() != 'c' || !Shape.hasDefaultStridesForShape(dst) || src.length() == 0
+        || !Views.denseC(dst) || src.length() == 0
         || src.length() > Integer.MAX_VALUE / 2) {
       return null;
     }

@@ -127,7 +127,7 @@ final class Tracer {
       TensorInfo t = new TensorInfo(e.getKey());
       t.kind = TensorInfo.Kind.INPUT;
       INDArray f = e.getValue();
-      if (f.ordering() != 'c' || !org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(f)) {
+      if (!Views.denseC(f)) {
         f = f.dup('c'); // plans hold inputs in c order; views of them are recorded against that layout
       }
       t.type = f.dataType();

@@ -5,7 +5,6 @@ import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.shape.LongShapeDescriptor;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -48,7 +47,7 @@ final class Views {
             && c.iArgs()[0] == -102) {
           return null; // Fortran-order reshape
         }
-        if (x.ordering() != 'c' || !Shape.hasDefaultStridesForShape(x)) {
+        if (!denseC(x)) {
           return null;
         }
         v = x.reshape('c', shape);
@@ -174,6 +173,22 @@ final class Views {
       idx[d] = s == 1 ? NDArrayIndex.interval(b, e) : NDArrayIndex.interval(b, s, e);
     }
     return x.get(idx);
+  }
+
+  /**
+   * Whether an array's elements lie densely in c order (sizes-1 dimensions may have any stride;
+   * ND4J's own test refuses some such arrays).
+   */
+  static boolean denseC(INDArray a) {
+    long expected = 1;
+    for (int d = a.rank() - 1; d >= 0; d--) {
+      long size = a.size(d);
+      if (size != 1 && a.stride(d) != expected) {
+        return false;
+      }
+      expected *= size;
+    }
+    return true;
   }
 
   /** Whether v lies in x's memory (a view, not a copy). */

@@ -17,18 +17,29 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * SameDiff gradients of the UNet's building blocks against central finite differences in double
- * precision: ResNet block (GroupNorm, SiLU, 3×3 convs, time projection, 1×1 shortcut), transformer
- * block (GroupNorm, proj_in/out, LayerNorm, self- and cross-attention, GEGLU with exact GELU),
- * stride-2 downsampling conv and nearest upsampling, for the input and for weights of each kind.
+ * Gradients of the UNet's building blocks against central finite differences in double precision:
+ * ResNet block (GroupNorm, SiLU, 3×3 convs, time projection, 1×1 shortcut), transformer block
+ * (GroupNorm, proj_in/out, LayerNorm, self- and cross-attention, GEGLU with exact GELU), stride-2
+ * downsampling conv and nearest upsampling, for the input and for weights of each kind: the unfused
+ * graph on SameDiff's executor, and the fused graph (draft4j's GroupNorm+SiLU, LayerNorm, GEGLU and
+ * activation ops, 4-D attention) on the engine.
  */
 class BlockGradientTest {
   @Test
   void blocksMatchFiniteDifferences() {
+    check(false);
+  }
+
+  @Test
+  void fusedBlocksOnTheEngineMatchFiniteDifferences() {
+    check(true);
+  }
+
+  private static void check(boolean fused) {
     Nd4j.getRandom().setSeed(11);
-    SameDiff sd = SameDiff.create();
+    SameDiff sd = fused ? org.draft4j.exec.Graphs.create() : SameDiff.create();
     Parameters p = Parameters.random(5, DataType.DOUBLE);
-    GraphBuilder g = new GraphBuilder(sd, p, List.of(), true);
+    GraphBuilder g = new GraphBuilder(sd, p, List.of(), true, fused);
     SDVariable x = sd.var("x", Nd4j.randn(DataType.DOUBLE, 2, 8, 4, 4));
     SDVariable emb = sd.var("emb", Nd4j.randn(DataType.DOUBLE, 2, 16));
     SDVariable ctx = sd.var("ctx", Nd4j.randn(DataType.DOUBLE, 2 * 3, 8));
@@ -47,7 +58,20 @@ class BlockGradientTest {
         "t.transformer_blocks.0.attn1.to_q.weight", "t.transformer_blocks.0.attn2.to_k.weight",
         "t.transformer_blocks.0.norm2.weight", "t.transformer_blocks.0.ff.net.0.proj.weight",
         "t.transformer_blocks.0.ff.net.2.bias", "down.weight"));
-    Map<String, INDArray> grads = sd.calculateGradients(new HashMap<>(), names);
+    Map<String, INDArray> grads;
+    org.draft4j.exec.GraphRunner loss0 = null;
+    if (fused) {
+      org.draft4j.exec.GraphRunner.Builder gb = org.draft4j.exec.GraphRunner.builder(sd).label("blocks");
+      names.forEach(gb::gradient);
+      grads = gb.build().run(Map.of()).gradients();
+      loss0 = org.draft4j.exec.GraphRunner.builder(sd).output(lossName).label("blocks loss").build();
+    } else {
+      grads = sd.calculateGradients(new HashMap<>(), names);
+    }
+    final org.draft4j.exec.GraphRunner lossRunner = loss0;
+    java.util.function.DoubleSupplier evalLoss = () -> lossRunner != null
+        ? lossRunner.run(Map.of()).outputs().get(lossName).getDouble(0)
+        : sd.output(new HashMap<>(), lossName).get(lossName).getDouble(0);
     for (String n : names) {
       INDArray arr = sd.getVariable(n).getArr();
       INDArray grad = grads.get(n);
@@ -57,13 +81,13 @@ class BlockGradientTest {
         double v = arr.getDouble(idx);
         double h = 1e-6;
         arr.putScalar(idx, v + h);
-        double lp = sd.output(new HashMap<>(), lossName).get(lossName).getDouble(0);
+        double lp = evalLoss.getAsDouble();
         arr.putScalar(idx, v - h);
-        double lm = sd.output(new HashMap<>(), lossName).get(lossName).getDouble(0);
+        double lm = evalLoss.getAsDouble();
         arr.putScalar(idx, v);
         double fd = (lp - lm) / (2 * h);
         double got = grad.getDouble(idx);
-        assertEquals(fd, got, 1e-5 * Math.max(1, Math.abs(fd)), n + "[" + idx + "]");
+        assertEquals(fd, got, 1e-5 * Math.max(1, Math.abs(fd)), (fused ? "fused " : "") + n + "[" + idx + "]");
       }
     }
   }

@@ -80,6 +80,12 @@ public final class Bench {
     if (only.equals("all") || only.equals("throughput")) {
       md.append(throughput());
     }
+    if (only.equals("all") || only.equals("engine")) {
+      md.append(EngineBench.shapesWorld());
+    }
+    if (only.equals("all") || only.equals("sd15")) {
+      md.append(EngineBench.sd15());
+    }
     if (only.equals("soak")) {
       md.append(soak(Integer.parseInt(f.getOrDefault("steps", "2000"))));
     }

@@ -39,7 +39,7 @@ public final class Launcher {
         + " [--steps N] [--only LIST] [--report FILE] [--no-report true]", Results::main);
     add("hf-crosscheck-data", "write the shipped models' token ids, text-encoder states and CLIP features for"
         + " examples/scripts/hf_crosscheck.py [--out FILE] [--count N]", HfCrossCheckData::main);
-    add("bench", "benchmarks appended to docs/benchmarks.md [--only sd15-unet|chain|throughput|soak] [--steps N]"
+    add("bench", "benchmarks appended to docs/benchmarks.md [--only engine|sd15|sd15-unet|chain|throughput|soak] [--steps N]"
         + " [--batch LIST] [--out FILE]", Bench::main);
   }
 

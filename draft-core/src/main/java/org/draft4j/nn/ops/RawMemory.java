@@ -3,7 +3,6 @@ package org.draft4j.nn.ops;
 import java.lang.reflect.Field;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import sun.misc.Unsafe;
 
 /**
@@ -37,7 +36,18 @@ final class RawMemory {
 
   /** Whether a kernel may treat the array as one dense block in c order. */
   static boolean contiguous(INDArray a) {
-    return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) && !a.isEmpty();
+    if (a.isEmpty()) {
+      return false;
+    }
+    long expected = 1;
+    for (int d = a.rank() - 1; d >= 0; d--) {
+      long size = a.size(d);
+      if (size != 1 && a.stride(d) != expected) {
+        return false;
+      }
+      expected *= size;
+    }
+    return true;
   }
 
   /** A bounds-checked window on an array's memory. */
