@@ -40,7 +40,7 @@ public record ExecutionOptions(ExecutionMode mode, int threads, Checkpointing ch
   }
 
   /**
-   * The defaults: the engine, 1 thread, {@link Checkpointing#AUTO} with a 2 GiB activation budget, no
+   * The defaults: the engine, 1 thread, {@link Checkpointing#AUTO} with a 1 GiB activation budget, no
    * verification; each can be overridden by a system property ({@value #MODE_PROPERTY}, {@value #THREADS_PROPERTY},
    * {@value #CHECKPOINTING_PROPERTY}, {@value #BUDGET_PROPERTY}, {@value #VERIFY_PROPERTY}).
    */
@@ -54,7 +54,7 @@ public record ExecutionOptions(ExecutionMode mode, int threads, Checkpointing ch
       throw new IllegalArgumentException("-D" + CHECKPOINTING_PROPERTY + " = \"" + ck.toLowerCase(Locale.ROOT)
           + "\" is not one of never, auto, always", e);
     }
-    long budget = (long) intProperty(BUDGET_PROPERTY, 2048) << 20;
+    long budget = (long) intProperty(BUDGET_PROPERTY, 1024) << 20;
     String m = System.getProperty(MODE_PROPERTY, "engine").trim().toUpperCase(Locale.ROOT);
     ExecutionMode mode;
     try {

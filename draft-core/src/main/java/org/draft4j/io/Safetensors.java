@@ -28,8 +28,9 @@ public final class Safetensors {
 
   /**
    * Writes tensors (FLOAT as F32, DOUBLE as F64, anything else converted to F32) and string
-   * metadata, plus {@code draft4j.data_sha256} (SHA-256 of the canonical header and the data, verified
-   * on read so corrupted names, shapes, metadata or data are reported instead of returned). The file appears atomically: bytes go to a temporary sibling, which is then renamed,
+   * metadata, plus {@code draft4j.format} and {@code draft4j.data_sha256} (SHA-256 of the canonical
+   * header and the data, verified on read so corrupted names, shapes, metadata or data are reported
+   * instead of returned; a file bearing draft4j's marks without a valid checksum is refused). The file appears atomically: bytes go to a temporary sibling, which is then renamed,
    * so a crash mid-write leaves any previous file intact.
    */
   public static void write(Path path, Map<String, INDArray> tensors, Map<String, String> metadata) {
@@ -49,6 +50,7 @@ public final class Safetensors {
       meta.putAll(metadata);
     }
     meta.remove(SafetensorsFile.CHECKSUM_KEY);
+    meta.put(SafetensorsFile.FORMAT_KEY, SafetensorsFile.FORMAT);
     java.security.MessageDigest sha = sha256();
     sha.update(canonicalHeader(infos, meta));
     for (INDArray a : sorted.values()) {
@@ -68,8 +70,11 @@ public final class Safetensors {
     Path parent = path.toAbsolutePath().getParent();
     try {
       Files.createDirectories(parent);
-      Path tmp = Files.createTempFile(parent, path.getFileName().toString(), ".tmp");
-      try (OutputStream out = Files.newOutputStream(tmp)) {
+      // a sibling created like any other file (the umask decides its mode; createTempFile would make it 0600)
+      Path tmp = parent.resolve(path.getFileName() + "." + Long.toHexString(System.nanoTime())
+          + Long.toHexString(Thread.currentThread().getId()) + ".tmp");
+      try (OutputStream out = Files.newOutputStream(tmp, java.nio.file.StandardOpenOption.CREATE_NEW,
+          java.nio.file.StandardOpenOption.WRITE)) {
         ByteBuffer lb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(hdr.length + pad);
         out.write(lb.array());
         out.write(hdr);

@@ -29,6 +29,10 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class SafetensorsFile implements AutoCloseable {
   /** Metadata key of the data-section SHA-256 that draft4j writes and verifies. */
   public static final String CHECKSUM_KEY = "draft4j.data_sha256";
+  /** A second marker draft4j writes into every file, so that one damaged key cannot hide the checksum. */
+  public static final String FORMAT_KEY = "draft4j.format";
+  /** The value of {@link #FORMAT_KEY}. */
+  public static final String FORMAT = "safetensors+sha256/1";
   private static final long MAX_HEADER = 100L << 20;
   private final String source;
   private final FileChannel channel; // null when backed by bytes
@@ -37,7 +41,7 @@ public final class SafetensorsFile implements AutoCloseable {
   private final Map<String, TensorInfo> tensors;
   private final Map<String, String> metadata;
 
-  private SafetensorsFile(String source, FileChannel channel, ByteBuffer bytes, long size) {
+  private SafetensorsFile(String source, FileChannel channel, ByteBuffer bytes, long size, boolean requireChecksum) {
     this.source = source;
     this.channel = channel;
     this.bytes = bytes;
@@ -98,6 +102,16 @@ public final class SafetensorsFile implements AutoCloseable {
     this.tensors = Collections.unmodifiableMap(t);
     this.metadata = Collections.unmodifiableMap(meta);
     String want = meta.get(CHECKSUM_KEY);
+    if (want == null) {
+      String claim = draft4jTrace(meta);
+      if (claim != null) {
+        throw fail("the metadata carries draft4j's marks (" + claim + ") but no " + CHECKSUM_KEY
+            + ": the file was written by draft4j and is damaged");
+      }
+      if (requireChecksum) {
+        throw fail("no " + CHECKSUM_KEY + " in the metadata: not a file draft4j wrote, or its metadata is damaged");
+      }
+    }
     if (want != null) {
       java.security.MessageDigest sha = Safetensors.sha256();
       sha.update(Safetensors.canonicalHeader(t, meta));
@@ -111,6 +125,53 @@ public final class SafetensorsFile implements AutoCloseable {
             + "): the file is corrupted");
       }
     }
+  }
+
+  /**
+   * Something in the metadata that only draft4j writes, possibly damaged: a key within a few edits
+   * of draft4j's keys (or of their {@code draft4j.} prefix), or a value shaped like a SHA-256. Null
+   * when there is none (a file from another tool).
+   */
+  static String draft4jTrace(Map<String, String> meta) {
+    for (Map.Entry<String, String> e : meta.entrySet()) {
+      String k = e.getKey().toLowerCase(java.util.Locale.ROOT);
+      String prefix = k.length() >= 8 ? k.substring(0, 8) : k;
+      if (k.contains("draft4j") || k.contains("4j.") || edits(prefix, "draft4j.") <= 3 || edits(k, CHECKSUM_KEY) <= 5
+          || edits(k, FORMAT_KEY) <= 4) {
+        return "key \"" + e.getKey() + "\"";
+      }
+      String v = e.getValue();
+      if (v.length() >= 60 && v.length() <= 68 && v.chars().filter(ch -> Character.digit(ch, 16) >= 0).count() >= 56) {
+        return "a checksum-like value under \"" + e.getKey() + "\"";
+      }
+      if (edits(v, FORMAT) <= 4) {
+        return "value \"" + v + "\"";
+      }
+    }
+    return null;
+  }
+
+  /** Levenshtein distance (small strings only). */
+  private static int edits(String a, String b) {
+    if (Math.abs(a.length() - b.length()) > 8) {
+      return 99;
+    }
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
   }
 
   private TensorInfo parseEntry(String key, Object v) {
@@ -171,12 +232,28 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
-  /** Opens and validates a file; the file stays open (mapped lazily) until {@link #close()}. */
+  /**
+   * Opens and validates a file; the file stays open (mapped lazily) until {@link #close()}. A file
+   * with draft4j's checksum is verified; one whose metadata bears draft4j's marks without a valid
+   * checksum is refused; files from other tools (no marks) open with header validation only.
+   */
   public static SafetensorsFile open(Path path) {
+    return open(path, false);
+  }
+
+  /**
+   * Opens a file draft4j wrote (a checkpoint, an adapter it saved): as {@link #open(Path)}, and a
+   * file without draft4j's checksum is refused, naming it.
+   */
+  public static SafetensorsFile openVerified(Path path) {
+    return open(path, true);
+  }
+
+  private static SafetensorsFile open(Path path, boolean requireChecksum) {
     FileChannel ch = null;
     try {
       ch = FileChannel.open(path, StandardOpenOption.READ);
-      return new SafetensorsFile(path.toString(), ch, null, ch.size());
+      return new SafetensorsFile(path.toString(), ch, null, ch.size(), requireChecksum);
     } catch (IOException e) {
       closeQuietly(ch);
       throw new SafetensorsException(path + ": cannot open (" + e + ")", e);
@@ -188,7 +265,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
   /** Reads and validates a file held in memory (for example a classpath resource). */
   public static SafetensorsFile fromBytes(byte[] data, String source) {
-    return new SafetensorsFile(source, null, ByteBuffer.wrap(data), data.length);
+    return new SafetensorsFile(source, null, ByteBuffer.wrap(data), data.length, false);
   }
 
   /** Reads a whole stream, then validates it as {@link #fromBytes}. */

@@ -112,9 +112,7 @@ public final class Parameters {
     for (int start = 0; start < n; start += chunk.length) {
       int len = (int) Math.min(chunk.length, n - start);
       if (init == Init.UNIFORM_FAN_IN) {
-        for (int i = 0; i < len; i++) {
-          chunk[i] = (float) ((r.nextDouble() * 2 - 1) * bound);
-        }
+        r.fillUniform(chunk, len, bound);
       } else {
         for (int i = 0; i < len; i++) {
           chunk[i] = (float) (r.nextGaussian() * 0.02);

@@ -25,10 +25,54 @@ public interface Reward {
    */
   SDVariable score(RewardGraph graph, SDVariable images);
 
-  /** A short name for logs and metrics. */
+  /**
+   * A short name for logs, metrics and checkpoints: the class's simple name, or for a lambda or an
+   * anonymous class {@code custom(<class that defines it>)}, which stays the same from one JVM run to
+   * the next (a lambda's own class name ends in a per-run address). Give your own with
+   * {@link #named}. Checkpoints are matched on the reward's graph as well as its name, so two
+   * different lambdas in one class are still told apart.
+   */
   default String name() {
-    String n = getClass().getSimpleName();
-    return n.isEmpty() ? "reward" : n;
+    Class<?> c = getClass();
+    String full = c.getName();
+    int lambda = full.indexOf("$$Lambda");
+    if (lambda >= 0 || c.isAnonymousClass() || c.isSynthetic() || c.getSimpleName().isEmpty()) {
+      String host = lambda >= 0 ? full.substring(0, lambda) : c.getEnclosingClass() != null
+          ? c.getEnclosingClass().getName() : full.replaceAll("\\$[0-9]+$", "");
+      return "custom(" + host.substring(host.lastIndexOf('.') + 1) + ")";
+    }
+    return c.getSimpleName();
+  }
+
+  /** {@code reward} under another name (for logs, metrics and checkpoints). */
+  static Reward named(String name, Reward reward) {
+    checkArgument(name != null && !name.isBlank(), "reward name must not be blank");
+    checkArgument(reward != null, "reward must not be null");
+    return new Reward() {
+      @Override
+      public SDVariable score(RewardGraph g, SDVariable images) {
+        return reward.score(g, images);
+      }
+
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public boolean independentPerImage() {
+        return reward.independentPerImage();
+      }
+    };
+  }
+
+  /**
+   * Whether each image's reward depends on that image (and its prompt) alone, so a batch may be
+   * split across worker threads (the default). A reward that compares the images of a batch with
+   * each other (diversity, ranking) must return false.
+   */
+  default boolean independentPerImage() {
+    return true;
   }
 
   /** {@code this + weight·other}; each term is logged under its own name. */
@@ -59,6 +103,11 @@ public interface Reward {
       @Override
       public String name() {
         return "clip(" + self.name() + ")";
+      }
+
+      @Override
+      public boolean independentPerImage() {
+        return self.independentPerImage();
       }
     };
   }

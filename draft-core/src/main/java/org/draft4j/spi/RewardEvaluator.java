@@ -90,10 +90,11 @@ public final class RewardEvaluator implements AutoCloseable {
   private GraphRunner runner(Built b, boolean withGradient) {
     int i = withGradient ? 1 : 0;
     if (b.runners()[i] == null) {
+      boolean split = reward.independentPerImage();
       GraphRunner.Builder rb = GraphRunner.builder(b.sd()).context(context)
-          .label("reward " + reward.name() + (withGradient ? " with gradient" : "")).input(X0, true);
+          .label("reward " + reward.name() + (withGradient ? " with gradient" : "")).input(X0, split);
       for (String p : b.graph().promptFeeds().keySet()) {
-        rb.input(p, true);
+        rb.input(p, split);
       }
       java.util.Set<String> outs = new java.util.LinkedHashSet<>(b.termOutputs().values());
       outs.add(b.out());
@@ -105,6 +106,15 @@ public final class RewardEvaluator implements AutoCloseable {
       b.runners()[i] = rb.build();
     }
     return b.runners()[i];
+  }
+
+  /**
+   * A fingerprint of the decode-and-score graph for samples of this shape: its ops, their
+   * arguments and the values of its constants ({@link org.draft4j.exec.GraphFingerprint}). Two
+   * rewards that compute the same thing the same way share it, whatever their classes are called.
+   */
+  public synchronized String fingerprint(long... sampleShape) {
+    return org.draft4j.exec.GraphFingerprint.of(graph(sampleShape).sd());
   }
 
   /**

@@ -63,6 +63,11 @@ public final class WeightedSum implements Reward {
   }
 
   @Override
+  public boolean independentPerImage() {
+    return terms.stream().allMatch(t -> t.reward().independentPerImage());
+  }
+
+  @Override
   public String name() {
     return terms.stream().map(t -> (t.weight() == 1 ? "" : t.weight() + "*") + t.reward().name())
         .collect(Collectors.joining(" + "));

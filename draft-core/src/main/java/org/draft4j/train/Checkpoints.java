@@ -45,7 +45,7 @@ final class Checkpoints {
    */
   static long restore(Path dir, Map<String, INDArray> params, OptimizerState state, Map<String, Object> config) {
     Path f = file(dir);
-    try (SafetensorsFile sf = SafetensorsFile.open(f)) {
+    try (SafetensorsFile sf = SafetensorsFile.openVerified(f)) {
       Map<String, Object> saved = Json.parseObject(sf.metadata().getOrDefault("config", "{}"));
       Map<String, Object> now = Json.parseObject(Json.write(config));
       for (String k : now.keySet()) {

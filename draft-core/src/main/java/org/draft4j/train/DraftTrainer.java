@@ -72,6 +72,7 @@ public final class DraftTrainer implements AutoCloseable {
   private final int maxNonFinite;
   private final ExecutionContext context;
   private final boolean ownsContext;
+  private final String rewardFingerprint;
   private long step;
   private long skippedTotal;
   private int skippedInARow;
@@ -106,6 +107,8 @@ public final class DraftTrainer implements AutoCloseable {
     }
     long[] sh = model.sampleShape();
     evaluator.prepare(micro, sh[0], sh[1], sh[2]);
+    // what defines the reward for resuming: its graph (a lambda's class name changes every run)
+    this.rewardFingerprint = checkpointDir == null ? null : evaluator.fingerprint(micro, sh[0], sh[1], sh[2]);
     if (checkpointDir != null && Checkpoints.exists(checkpointDir)) {
       step = Checkpoints.restore(checkpointDir, params, optState, config());
       LOG.info("resumed from {} at step {}", Checkpoints.file(checkpointDir), step);
@@ -144,6 +147,9 @@ public final class DraftTrainer implements AutoCloseable {
     m.put("model", model.id());
     m.put("sampler", sampler.toString());
     m.put("reward", reward.name());
+    if (rewardFingerprint != null) {
+      m.put("reward_graph", rewardFingerprint);
+    }
     m.put("adapter", adapter.config());
     m.put("objective", objective.config());
     m.put("optimizer", optimizer.config());

@@ -282,17 +282,24 @@ final class EngineBench {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     Process p = pb.start();
     Map<String, Object> result = null;
+    java.util.ArrayDeque<String> tail = new java.util.ArrayDeque<>();
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = r.readLine()) != null) {
         if (line.startsWith(RESULT)) {
           result = Json.parseObject(line.substring(RESULT.length()));
+        } else {
+          tail.addLast(line);
+          if (tail.size() > 30) {
+            tail.removeFirst();
+          }
         }
       }
     }
     int code = p.waitFor();
     if (code != 0 || result == null) {
-      throw new IllegalStateException("benchmark child " + kind + " batch " + batch + " failed with exit code " + code);
+      throw new IllegalStateException("benchmark child " + kind + " batch " + batch + " failed with exit code " + code
+          + ":\n" + String.join("\n", tail));
     }
     return result;
   }

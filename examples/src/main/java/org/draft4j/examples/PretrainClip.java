@@ -186,7 +186,7 @@ public final class PretrainClip {
 
   private static void resume(Path ckpt, Map<String, Object> config, Map<String, INDArray> trainable,
       OptimizerState state) {
-    try (SafetensorsFile cf = SafetensorsFile.open(ckpt)) {
+    try (SafetensorsFile cf = SafetensorsFile.openVerified(ckpt)) {
       String saved = cf.metadata().get("config");
       if (!Json.write(config).equals(saved)) {
         throw new IllegalStateException(ckpt + " was written with another configuration: " + saved + "; now: "

@@ -125,7 +125,7 @@ public final class PretrainShapes {
       config.put("schedule", schedule);
     }
     if (Files.exists(ckpt)) {
-      try (SafetensorsFile cf = SafetensorsFile.open(ckpt)) {
+      try (SafetensorsFile cf = SafetensorsFile.openVerified(ckpt)) {
         String saved = cf.metadata().get("config");
         if (!Json.write(config).equals(saved)) {
           throw new IllegalStateException(ckpt + " was written with another configuration: " + saved

@@ -6,17 +6,20 @@ import java.nio.file.Path;
 public final class ResumeChild {
   private ResumeChild() {}
 
+  /** {@code <checkpoint dir> <target step> [lambda]}: with {@code lambda}, the reward is the README's lambda. */
   public static void main(String[] args) {
-    try (DraftTrainer t = ResumeTest.trainer(Path.of(args[0]), new TrainingListener() {
+    boolean lambda = args.length > 2 && args[2].equals("lambda");
+    TrainingListener slow = new TrainingListener() {
       @Override
       public void onStep(StepMetrics m) {
         try {
-          Thread.sleep(400); // leave time to be killed mid-run; does not touch the arithmetic
+          Thread.sleep(lambda ? 0 : 400); // leave time to be killed mid-run; does not touch the arithmetic
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
       }
-    })) {
+    };
+    try (DraftTrainer t = lambda ? ResumeTest.lambdaTrainer(Path.of(args[0])) : ResumeTest.trainer(Path.of(args[0]), slow)) {
       t.fitTo(Long.parseLong(args[1]));
     }
   }

@@ -43,6 +43,78 @@ class ResumeTest {
     return b.build();
   }
 
+  /** The README's custom reward, as a lambda (its class name changes with every JVM run). */
+  static Reward brightness() {
+    return (graph, images) -> images.mean(1, 2, 3);
+  }
+
+  /** The test configuration with the lambda reward, checkpointing every step into {@code ckpt} (or not when null). */
+  static DraftTrainer lambdaTrainer(Path ckpt) {
+    DraftTrainer.Builder b = DraftTrainer.builder().model(TinyModels.model(1)).sampler(Ddim.steps(3).guidance(2.0))
+        .reward(brightness()).adapter(Lora.rank(2)).objective(Objectives.draftK(2)).optimizer(AdamW.lr(1e-2))
+        .prompts(PROMPTS).batch(2, 2).seed(3);
+    if (ckpt != null) {
+      b.checkpoints(ckpt, 1);
+    }
+    return b.build();
+  }
+
+  private static void child(Path ck, long target, Path log) throws Exception {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), ResumeChild.class.getName(), ck.toString(), String.valueOf(target),
+        "lambda").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    assertTrue(p.waitFor(180, TimeUnit.SECONDS), "child did not finish");
+    assertEquals(0, p.exitValue(), Files.readString(log));
+  }
+
+  @Test
+  void aLambdaRewardResumesInANewJvmBitForBit() throws Exception {
+    Map<String, INDArray> want;
+    try (DraftTrainer t = lambdaTrainer(null)) {
+      t.fitTo(4);
+      want = t.denoiser().trainableParameters();
+      assertEquals("custom(ResumeTest)", brightness().name());
+    }
+    Path ck = dir.resolve("lambda");
+    child(ck, 2, dir.resolve("first.log"));
+    assertEquals(2, checkpointStep(ck));
+    child(ck, 4, dir.resolve("second.log")); // a second JVM: the lambda's class has another name there
+    assertEquals(4, checkpointStep(ck));
+    try (SafetensorsFile f = SafetensorsFile.open(ck.resolve("checkpoint.safetensors"))) {
+      for (String k : want.keySet()) {
+        assertEquals(want.get(k), f.get("param/" + k), k + " after resuming in a new JVM");
+      }
+    }
+    // another function (same class, same default name) or another weight is still refused, naming the field
+    IllegalStateException other = assertThrows(IllegalStateException.class, () -> DraftTrainer.builder()
+        .model(TinyModels.model(1)).sampler(Ddim.steps(3).guidance(2.0))
+        .reward((graph, images) -> images.mean(1, 2, 3).mul(2.0)).adapter(Lora.rank(2))
+        .objective(Objectives.draftK(2)).optimizer(AdamW.lr(1e-2)).prompts(PROMPTS).batch(2, 2).seed(3)
+        .checkpoints(ck, 1).build());
+    assertTrue(other.getMessage().contains("reward_graph"), other.getMessage());
+    IllegalStateException weighted = assertThrows(IllegalStateException.class, () -> DraftTrainer.builder()
+        .model(TinyModels.model(1)).sampler(Ddim.steps(3).guidance(2.0)).reward(brightness().times(0.5))
+        .adapter(Lora.rank(2)).objective(Objectives.draftK(2)).optimizer(AdamW.lr(1e-2)).prompts(PROMPTS)
+        .batch(2, 2).seed(3).checkpoints(ck, 1).build());
+    assertTrue(weighted.getMessage().contains("reward"), weighted.getMessage());
+    // a named reward keeps its name
+    assertEquals("brightness", Reward.named("brightness", brightness()).name());
+  }
+
+  @Test
+  void aCheckpointWithARenamedChecksumKeyIsRefusedNamingTheFile() throws Exception {
+    Path ck = dir.resolve("renamed");
+    try (DraftTrainer t = trainer(ck)) {
+      t.fit(1);
+    }
+    Path f = ck.resolve("checkpoint.safetensors");
+    String s = new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1);
+    Files.write(f, s.replace("draft4j.data_sha256", "draft4j.data_shaXXX")
+        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    SafetensorsException e = assertThrows(SafetensorsException.class, () -> trainer(ck));
+    assertTrue(e.getMessage().contains(f.toString()), e.getMessage());
+  }
+
   static long checkpointStep(Path d) {
     try (SafetensorsFile f = SafetensorsFile.open(d.resolve("checkpoint.safetensors"))) {
       return Long.parseLong(f.metadata().get("step"));
