@@ -31,6 +31,9 @@ final class Plan implements AutoCloseable {
   private INDArray[] outputArrays;
   private long[] kernelNanos;
   private final List<String> kernelInfo = new ArrayList<>();
+  /** With {@code -Ddraft4j.profileShapes=true}, profiles are keyed by op and input shapes. */
+  private static final boolean PROFILE_SHAPES = Boolean.getBoolean("draft4j.profileShapes");
+  private final List<String> shapeKeys = new ArrayList<>();
   private boolean closed;
 
   Plan(List<OpNode> nodes, List<Tracer.Mode> modes, Map<String, TensorInfo> tensors, Map<DataType, Long> arenaElements,
@@ -110,6 +113,8 @@ final class Plan implements AutoCloseable {
       }
     }
     List<Kernel> ks = new ArrayList<>();
+    shapeKeys.clear();
+    kernelInfo.clear();
     for (int i = 0; i < nodes.size(); i++) {
       if (modes.get(i) != Tracer.Mode.KERNEL) {
         continue;
@@ -124,6 +129,13 @@ final class Plan implements AutoCloseable {
         out[k] = arrays.get(n.outputs().get(k));
       }
       ks.add(Kernels.bind(n.op(), in, out));
+      if (PROFILE_SHAPES) {
+        StringBuilder d = new StringBuilder(ks.get(ks.size() - 1).opName());
+        for (INDArray a : in) {
+          d.append(' ').append(a == null ? "-" : java.util.Arrays.toString(a.shape()));
+        }
+        shapeKeys.add(d.toString());
+      }
       if (TRACE_KERNELS) {
         StringBuilder d = new StringBuilder(n.toString());
         for (INDArray a : in) {
@@ -263,7 +275,7 @@ final class Plan implements AutoCloseable {
       return m;
     }
     for (int i = 0; i < kernels.length; i++) {
-      long[] v = m.computeIfAbsent(kernels[i].opName(), k -> new long[2]);
+      long[] v = m.computeIfAbsent(PROFILE_SHAPES ? shapeKeys.get(i) : kernels[i].opName(), k -> new long[2]);
       v[0] += kernelNanos[i];
       v[1]++;
       kernelNanos[i] = 0;

@@ -52,8 +52,7 @@ final class Checkpoints {
         String a = Json.write(saved.get(k));
         String b = Json.write(now.get(k));
         if (!a.equals(b)) {
-          throw new IllegalStateException(f + " was written with " + k + " = " + a + " but this trainer has " + k
-              + " = " + b + "; resume with the same configuration or use another checkpoint directory");
+          throw new CheckpointMismatchException(f, k, a, b);
         }
       }
       for (Map.Entry<String, INDArray> e : params.entrySet()) {
@@ -63,6 +62,16 @@ final class Checkpoints {
         e.getValue().assign(sf.get("opt/" + e.getKey()));
       }
       state.setStep(Long.parseLong(sf.metadata().get("optimizer_step")));
+      return Long.parseLong(sf.metadata().get("step"));
+    }
+  }
+
+  /** The step of the checkpoint in {@code dir} (its checksum verified), 0 when there is none. */
+  static long step(Path dir) {
+    if (!exists(dir)) {
+      return 0;
+    }
+    try (SafetensorsFile sf = SafetensorsFile.openVerified(file(dir))) {
       return Long.parseLong(sf.metadata().get("step"));
     }
   }

@@ -328,6 +328,15 @@ public final class DraftTrainer implements AutoCloseable {
     return new Evaluation(r.images(), r.rewards(), r.terms());
   }
 
+  /**
+   * The step a trainer built with {@code .checkpoints(dir, ...)} would resume from: that of the
+   * checkpoint in {@code dir} (checksum verified), 0 when the directory holds none.
+   */
+  public static long checkpointStep(Path dir) {
+    checkArgument(dir != null, "checkpoint directory must not be null");
+    return Checkpoints.step(dir);
+  }
+
   /** Writes the configuration as JSON (for reproducibility). */
   public void writeConfig(Path file) throws IOException {
     Files.writeString(file, Json.writePretty(config()));

@@ -38,4 +38,37 @@ public record StepMetrics(long step, long totalSteps, double loss, double reward
     m.put("skipped", skipped);
     return m;
   }
+
+  private static final java.util.Set<String> FIXED = java.util.Set.of("step", "loss", "reward_mean", "reward_std",
+      "grad_norm", "lr", "seconds", "rss_bytes", "skipped");
+
+  /**
+   * The inverse of {@link #toMap} (as read back from a metrics file): {@code reward/}-prefixed
+   * entries become terms, other unknown numeric entries extras; a {@code null} number (how JSON
+   * holds NaN) becomes NaN. {@code totalSteps} is not in the map and is given.
+   */
+  public static StepMetrics fromMap(Map<String, Object> m, long totalSteps) {
+    Map<String, Double> terms = new LinkedHashMap<>();
+    Map<String, Double> extra = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : m.entrySet()) {
+      if (e.getKey().startsWith("reward/")) {
+        terms.put(e.getKey().substring("reward/".length()), number(m, e.getKey()));
+      } else if (!FIXED.contains(e.getKey()) && (e.getValue() == null || e.getValue() instanceof Number)) {
+        extra.put(e.getKey(), number(m, e.getKey()));
+      }
+    }
+    Object step = m.get("step");
+    if (!(step instanceof Number)) {
+      throw new IllegalArgumentException("metrics entry has no numeric \"step\": " + m);
+    }
+    Object rss = m.get("rss_bytes");
+    return new StepMetrics(((Number) step).longValue(), totalSteps, number(m, "loss"), number(m, "reward_mean"),
+        number(m, "reward_std"), terms, extra, number(m, "grad_norm"), number(m, "lr"), number(m, "seconds"),
+        rss instanceof Number ? ((Number) rss).longValue() : 0L, Boolean.TRUE.equals(m.get("skipped")));
+  }
+
+  private static double number(Map<String, Object> m, String k) {
+    Object v = m.get(k);
+    return v instanceof Number ? ((Number) v).doubleValue() : Double.NaN;
+  }
 }

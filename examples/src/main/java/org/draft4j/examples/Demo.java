@@ -42,10 +42,16 @@ public final class Demo {
   private Demo() {}
 
   public static void main(String[] args) throws IOException {
+    int status = run(args);
+    if (status != 0) {
+      System.exit(status);
+    }
+  }
+
+  /** The {@code demo} command; returns 0, or 3 when the reward did not improve on the evaluation seeds. */
+  static int run(String[] args) throws IOException {
     Map<String, String> flags = Flags.parse(args, "steps", "out", "seed", "model", "reward");
     long t0 = System.nanoTime();
-    TextToImageModel model = flags.containsKey("model") ? ShapesWorldModel.load(Path.of(flags.get("model")))
-        : ShapesWorldModel.pretrained();
     Map<String, String> s = new LinkedHashMap<>();
     s.put("objective", "draft-k");
     s.put("k", "1");
@@ -59,6 +65,9 @@ public final class Demo {
     s.put("micro", "4");
     s.put("eval-prompts", "8");
     s.put("eval-seeds", "4");
+    TrainRun.validate(s);
+    TextToImageModel model = flags.containsKey("model") ? ShapesWorldModel.load(Path.of(flags.get("model")))
+        : ShapesWorldModel.pretrained();
     TrainRun.Result r = TrainRun.run(s, model);
     TrainRun.print(r.summary());
     double rb = (Double) r.summary().get("reward_before");
@@ -72,8 +81,9 @@ public final class Demo {
     }
     if (!(ra > rb)) {
       System.err.println("WARNING: the reward did not improve on the evaluation seeds");
-      System.exit(3);
+      return 3;
     }
+    return 0;
   }
 
   /** Mean pairwise RMS pixel distance between the samples of each prompt (groups of {@code perPrompt}). */

@@ -33,11 +33,12 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The execution engine's benchmarks ({@code bench --only engine} and {@code bench --only sd15}).
  *
- * <p>{@code engine}: the ShapesWorld UNet (shipped weights, rank-4 LoRA on attention) run by the
- * engine and by SameDiff's own executor (the path draft4j used before the engine) in the same
- * process, back to back: fixed cost per op at 8×8 input, forward and VJP at batch 1/4/8 (median of
- * several calls after warm-up), DDIM 25 steps with guidance 7.5, and the engine with 1 vs 2 worker
- * threads for VJP and sampling at batch 8.
+ * <p>{@code engine}: the ShapesWorld UNet (shipped weights, without adapters as in the engine issue
+ * and PyTorch's reference, then with a rank-4 LoRA on attention) run by the engine and by SameDiff's
+ * own executor (the path draft4j used before the engine) in the same process, back to back: fixed
+ * cost per op at 8×8 input, forward and VJP at batch 1/4/8 (median of several calls after warm-up),
+ * DDIM 25 steps with guidance 7.5, and the engine with 1 vs 2 worker threads for VJP and sampling at
+ * batch 8.
  *
  * <p>{@code sd15}: an SD 1.5 UNet (diffusers defaults, random weights) at 64×64 latents, each case
  * in a fresh JVM so that its peak resident memory (VmHWM) is its own: random init, forward and VJP at
@@ -60,7 +61,8 @@ final class EngineBench {
     ExecutionContext engine2 = ExecutionContext.create(ExecutionOptions.defaults().withThreads(2));
     try {
       md.append(fixedCost(model, engine, legacy));
-      md.append(speed(model, engine, legacy));
+      md.append(speed(model, engine, legacy, false));
+      md.append(speed(model, engine, legacy, true));
       md.append(threads(model, engine, engine2));
     } finally {
       engine.close();
@@ -70,18 +72,46 @@ final class EngineBench {
     return md.toString();
   }
 
-  private static UNetDenoiser denoiser(TextToImageModel m, ExecutionContext ctx, int size) {
+  /**
+   * A denoiser for {@code m} at {@code size}²; with {@code lora}, a rank-4 LoRA on attention (DRaFT's
+   * setting); with {@code unfused}, the graph is built from SameDiff's primitive ops only, as for
+   * SameDiff's executor (the graph is built here, while the switch is set).
+   */
+  private static UNetDenoiser denoiser(TextToImageModel m, ExecutionContext ctx, int size, boolean lora,
+      boolean unfused) {
     UNetDenoiser d = new UNetDenoiser(m.unet(), size, size, m.tokenizer().maxLength(), ctx);
-    d.attach(Lora.rank(4).create(0));
+    if (lora) {
+      d.attach(Lora.rank(4).create(0));
+    }
+    String key = "draft4j.fusedOps";
+    String before = System.getProperty(key);
+    if (unfused) {
+      System.setProperty(key, "false");
+    }
+    try {
+      d.graph();
+    } finally {
+      if (before == null) {
+        System.clearProperty(key);
+      } else {
+        System.setProperty(key, before);
+      }
+    }
     return d;
   }
 
   private static String fixedCost(TextToImageModel m, ExecutionContext engine, ExecutionContext legacy) {
-    StringBuilder sb = new StringBuilder("### Fixed cost per op (ShapesWorld UNet at 8×8 input, batch 1, where"
-        + " arithmetic is small)\n\n| executor | forward | graph ops | per graph op | kernels run | per kernel | VJP |"
-        + " graph ops | per graph op | kernels run | per kernel |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for (ExecutionContext ctx : new ExecutionContext[] {legacy, engine}) {
-      UNetDenoiser d = denoiser(m, ctx, 8);
+    StringBuilder sb = new StringBuilder("### Fixed cost per op (ShapesWorld UNet without adapters, 8×8 input,"
+        + " batch 1, where arithmetic is small; median of 21 calls)\n\n| executor | graph | forward | per SameDiff op"
+        + " | kernels run | per kernel | VJP | per SameDiff op | kernels run | per kernel |\n"
+        + "|---|---|---|---|---|---|---|---|---|---|\n");
+    int forwardOps = 0;
+    int vjpOps = 0;
+    Object[][] rows = {{legacy, false}, {engine, true}, {engine, false}};
+    for (Object[] cfg : rows) {
+      ExecutionContext ctx = (ExecutionContext) cfg[0];
+      boolean unfused = (Boolean) cfg[1] || ctx.options().mode() != ExecutionMode.ENGINE;
+      UNetDenoiser d = denoiser(m, ctx, 8, false, unfused);
       INDArray x = NoiseSource.batch(new long[] {1}, 0, 3, 8, 8);
       INDArray u = NoiseSource.batch(new long[] {2}, 0, 3, 8, 8);
       INDArray c = m.encode(List.of("a red circle on a blue background"));
@@ -92,8 +122,10 @@ final class EngineBench {
       }
       double f = median(() -> d.predict(x, t, c), 21);
       double v = median(() -> d.vjp(x, t, c, u), 21);
-      int fo = d.graph().getOps().size();
-      int vo = d.graph().getFunction("grad").getOps().size();
+      if (forwardOps == 0) {
+        forwardOps = d.graph().getOps().size();
+        vjpOps = d.graph().getFunction("grad").getOps().size();
+      }
       String fk = "-";
       String fkPer = "-";
       String vk = "-";
@@ -106,16 +138,21 @@ final class EngineBench {
         vk = String.valueOf(b);
         vkPer = String.format(Locale.ROOT, "%.1f µs", v * 1000 / b);
       }
-      String row = String.format(Locale.ROOT, "| %s | %.1f ms | %d | %.1f µs | %s | %s | %.1f ms | %d | %.1f µs | %s | %s |%n",
-          name(ctx), f, fo, f * 1000 / fo, fk, fkPer, v, vo, v * 1000 / vo, vk, vkPer);
+      String graph = unfused ? "SameDiff ops (" + d.graph().getOps().size() + " / "
+          + d.graph().getFunction("grad").getOps().size() + ")" : "fused (" + d.graph().getOps().size() + " / "
+          + d.graph().getFunction("grad").getOps().size() + ")";
+      String row = String.format(Locale.ROOT, "| %s | %s | %.1f ms | %.1f µs | %s | %s | %.1f ms | %.1f µs | %s | %s |%n",
+          name(ctx), graph, f, f * 1000 / forwardOps, fk, fkPer, v, v * 1000 / vjpOps, vk, vkPer);
       System.err.print(row);
       sb.append(row);
       d.close();
     }
-    return sb.append("\nGraph ops are SameDiff's ops of the forward graph and of its gradient function (the"
-        + " measurement of the engine issue); the engine runs fewer kernels: views replace reshapes and"
-        + " permutes, shape ops are evaluated once, fused ops replace normalization chains and backward ops"
-        + " whose gradients nobody reads are dropped.\n\n").toString();
+    return sb.append(String.format(Locale.ROOT, "%nPer SameDiff op = time per call / the op count of the graph built"
+        + " from SameDiff's primitive ops (%d forward, %d in the gradient function), the measurement of the engine"
+        + " issue. The graph column gives each row's own op counts (forward / gradient function). The engine runs"
+        + " fewer kernels than there are graph ops: views replace reshapes and permutes, shape ops are evaluated"
+        + " once when planning, fused ops replace normalization chains, and backward ops whose gradients nobody"
+        + " reads are dropped.%n%n", forwardOps, vjpOps)).toString();
   }
 
   private static String name(ExecutionContext ctx) {
@@ -123,13 +160,15 @@ final class EngineBench {
         + (ctx.threads() > 1 ? "s" : "") : "SameDiff (before the engine)";
   }
 
-  private static String speed(TextToImageModel m, ExecutionContext engine, ExecutionContext legacy) {
-    StringBuilder sb = new StringBuilder("### ShapesWorld UNet: engine vs SameDiff's executor, same process"
-        + " (median ms)\n\n| case | batch | SameDiff | engine | speed-up | PyTorch 1.13 (shared notes: another"
-        + " machine, AVX-512) |\n|---|---|---|---|---|---|\n");
+  private static String speed(TextToImageModel m, ExecutionContext engine, ExecutionContext legacy, boolean lora) {
+    StringBuilder sb = new StringBuilder("### ShapesWorld UNet" + (lora ? " with a rank-4 LoRA on attention (the"
+        + " DRaFT setting)" : " without adapters (the engine issue's and PyTorch's setting)")
+        + ": engine vs SameDiff's executor, same process (median ms)\n\n| case | batch | SameDiff | engine | speed-up |"
+        + (lora ? "" : " PyTorch 1.13 (shared notes: another machine, AVX-512) | engine / PyTorch |") + "\n|---|---|---|---|---|"
+        + (lora ? "" : "---|---|") + "\n");
     int size = (int) m.sampleShape()[1];
-    UNetDenoiser de = denoiser(m, engine, size);
-    UNetDenoiser dl = denoiser(m, legacy, size);
+    UNetDenoiser de = denoiser(m, engine, size, lora, false);
+    UNetDenoiser dl = denoiser(m, legacy, size, lora, true);
     DdimSampler ddim = Ddim.steps(25).guidance(7.5);
     int[] batches = {1, 4, 8};
     List<String> rows = new ArrayList<>();
@@ -149,13 +188,17 @@ final class EngineBench {
         int reps = k == 0 ? 5 : 9;
         f[k] = median(() -> d.predict(c.x, c.t, c.ctx), reps);
         v[k] = median(() -> d.vjp(c.x, c.t, c.ctx, c.u), reps);
-        ddim.sample(d, c.cond, c.x, c.seeds, null);
-        s[k] = median(() -> ddim.sample(d, c.cond, c.x, c.seeds, null), k == 0 ? 1 : 3);
+        if (!lora) {
+          ddim.sample(d, c.cond, c.x, c.seeds, null);
+          s[k] = median(() -> ddim.sample(d, c.cond, c.x, c.seeds, null), k == 0 ? 1 : 3);
+        }
       }
-      rows.add(row("forward", b, f, PYTORCH_FWD[bi]));
-      rows.add(row("VJP", b, v, PYTORCH_VJP[bi]));
-      rows.add(row("DDIM 25 steps + CFG 7.5", b, s, PYTORCH_DDIM[bi]));
-      rows.subList(rows.size() - 3, rows.size()).forEach(System.err::print);
+      rows.add(row("forward", b, f, lora ? -1 : PYTORCH_FWD[bi]));
+      rows.add(row("VJP", b, v, lora ? -1 : PYTORCH_VJP[bi]));
+      if (!lora) {
+        rows.add(row("DDIM 25 steps + CFG 7.5", b, s, PYTORCH_DDIM[bi]));
+      }
+      rows.subList(rows.size() - (lora ? 2 : 3), rows.size()).forEach(System.err::print);
     }
     de.close();
     dl.close();
@@ -169,13 +212,13 @@ final class EngineBench {
   }
 
   private static String row(String what, int b, double[] ms, double pytorch) {
-    return String.format(Locale.ROOT, "| %s | %d | %.0f | %.0f | %.2f× | %.0f |%n", what, b, ms[0], ms[1], ms[0] / ms[1],
-        pytorch);
+    String base = String.format(Locale.ROOT, "| %s | %d | %.0f | %.0f | %.2f× |", what, b, ms[0], ms[1], ms[0] / ms[1]);
+    return pytorch < 0 ? base + "\n" : base + String.format(Locale.ROOT, " %.0f | %.2f |%n", pytorch, ms[1] / pytorch);
   }
 
   private static String threads(TextToImageModel m, ExecutionContext one, ExecutionContext two) {
     StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "### Engine with 1 and 2 worker threads"
-        + " (ShapesWorld, batch 8, OMP_NUM_THREADS=%s; the batch is split into one shard per worker, median ms)%n%n"
+        + " (ShapesWorld UNet without adapters, batch 8, OMP_NUM_THREADS=%s; the batch is split into one shard per worker, median ms)%n%n"
         + "| case | 1 thread | 2 threads | speed-up |%n|---|---|---|---|%n", System.getenv("OMP_NUM_THREADS")));
     int size = (int) m.sampleShape()[1];
     DdimSampler ddim = Ddim.steps(25).guidance(7.5);
@@ -183,7 +226,7 @@ final class EngineBench {
     double[][] r = new double[2][3];
     ExecutionContext[] ctxs = {one, two};
     for (int k = 0; k < 2; k++) {
-      UNetDenoiser d = denoiser(m, ctxs[k], size);
+      UNetDenoiser d = denoiser(m, ctxs[k], size, false, false);
       for (int i = 0; i < 3; i++) {
         d.predict(c.x, c.t, c.ctx);
         d.vjp(c.x, c.t, c.ctx, c.u);
@@ -261,8 +304,8 @@ final class EngineBench {
     }
     return sb.append("\nWeights are 3.44 GB. VJP = gradient with respect to the input sample (weights frozen, as"
         + " PyTorch's reference); the engine checkpoints per block when a plan without checkpointing would need"
-        + " more than the 2 GiB activation budget, and slices attention over queries at the 64×64 level.\n\n")
-        .toString();
+        + " more than the activation budget (" + ExecutionOptions.defaults().activationBudgetBytes() / (1 << 20)
+        + " MiB, the default), and slices attention over queries at the 64×64 level.\n\n").toString();
   }
 
   private static double num(Map<String, Object> r, String k) {

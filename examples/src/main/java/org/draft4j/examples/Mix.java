@@ -32,12 +32,19 @@ public final class Mix {
     if (!f.containsKey("a")) {
       throw new IllegalArgumentException("--a FILE is required (a LoRA safetensors file)");
     }
+    double[] weights = parseWeights("weights", f.getOrDefault("weights", "0,0.25,0.5,0.75,1"));
+    int nPrompts = FlagValues.integer(f, "prompts", 4, 1, 10_000);
+    int steps = FlagValues.integer(f, "steps", 25, 1, 1000);
+    double guidance = FlagValues.number(f, "guidance", 5, 0, false, Double.MAX_VALUE);
+    for (String k : new String[] {"a", "b"}) {
+      if (f.containsKey(k) && !java.nio.file.Files.isRegularFile(Path.of(f.get(k)))) {
+        throw new IllegalArgumentException("--" + k + " \"" + f.get(k) + "\": no such file");
+      }
+    }
     TextToImageModel model = f.containsKey("model") ? ShapesWorldModel.load(Path.of(f.get("model")))
         : ShapesWorldModel.pretrained();
-    double[] weights = parseWeights(f.getOrDefault("weights", "0,0.25,0.5,0.75,1"));
-    List<String> prompts = ShapesWorld.captions(2, Integer.parseInt(f.getOrDefault("prompts", "4")));
-    DdimSampler sampler = Ddim.steps(Integer.parseInt(f.getOrDefault("steps", "25")))
-        .guidance(Double.parseDouble(f.getOrDefault("guidance", "5")));
+    List<String> prompts = ShapesWorld.captions(2, nPrompts);
+    DdimSampler sampler = Ddim.steps(steps).guidance(guidance);
     UNetDenoiser den = model.newDenoiser();
     LoraAdapter a = LoraAdapter.load(Path.of(f.get("a")), "a");
     den.attach(a);
@@ -82,14 +89,19 @@ public final class Mix {
         + " prompts x 2 seeds; prompts: " + String.join(" | ", prompts) + ")");
   }
 
-  static double[] parseWeights(String s) {
+  /** Comma-separated finite numbers given to {@code --flag}. */
+  static double[] parseWeights(String flag, String s) {
     String[] p = s.split(",");
     double[] w = new double[p.length];
     for (int i = 0; i < p.length; i++) {
       try {
         w[i] = Double.parseDouble(p[i].strip());
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("--weights \"" + s + "\": \"" + p[i] + "\" is not a number");
+        w[i] = Double.NaN;
+      }
+      if (!Double.isFinite(w[i])) {
+        throw new IllegalArgumentException("--" + flag + " = \"" + s + "\": \"" + p[i] + "\" is not a finite number;"
+            + " give comma-separated numbers");
       }
     }
     return w;

@@ -66,27 +66,36 @@ public final class Sample {
   public static void main(String[] args) throws Exception {
     Map<String, String> f = Flags.parse(args, "out", "prompts", "seeds", "steps", "guidance", "lora", "scale",
         "model", "oracle", "count");
+    int count = FlagValues.integer(f, "count", 16, 1, 10_000);
+    int nSeeds = FlagValues.integer(f, "seeds", 4, 1, 10_000);
+    int steps = FlagValues.integer(f, "steps", 25, 1, 1000);
+    double guidance = FlagValues.number(f, "guidance", 7.5, 0, false, Double.MAX_VALUE);
+    boolean oracle = FlagValues.bool(f, "oracle", false);
+    String[] loraFiles = f.containsKey("lora") ? f.get("lora").split(",") : new String[0];
+    double[] scales = f.containsKey("scale") ? Mix.parseWeights("scale", f.get("scale")) : null;
+    if (scales != null && scales.length != loraFiles.length) {
+      throw new IllegalArgumentException("--scale \"" + f.get("scale") + "\" has " + scales.length
+          + " values for " + loraFiles.length + " --lora files; give one scale per file");
+    }
+    for (String file : loraFiles) {
+      if (!Files.isRegularFile(Path.of(file.strip()))) {
+        throw new IllegalArgumentException("--lora \"" + file.strip() + "\": no such file");
+      }
+    }
     TextToImageModel model = f.containsKey("model") ? ShapesWorldModel.load(Path.of(f.get("model")))
         : ShapesWorldModel.pretrained();
     List<String> prompts = f.containsKey("prompts")
         ? Files.readAllLines(Path.of(f.get("prompts"))).stream().map(String::strip).filter(x -> !x.isEmpty()).toList()
-        : ShapesWorld.captions(7, Integer.parseInt(f.getOrDefault("count", "16")));
-    int nSeeds = Integer.parseInt(f.getOrDefault("seeds", "4"));
-    DdimSampler sampler = Ddim.steps(Integer.parseInt(f.getOrDefault("steps", "25")))
-        .guidance(Double.parseDouble(f.getOrDefault("guidance", "7.5")));
+        : ShapesWorld.captions(7, count);
+    if (prompts.isEmpty()) {
+      throw new IllegalArgumentException("--prompts \"" + f.get("prompts") + "\": the file has no prompts");
+    }
+    DdimSampler sampler = Ddim.steps(steps).guidance(guidance);
     UNetDenoiser den = model.newDenoiser();
-    if (f.containsKey("lora")) {
-      String[] files = f.get("lora").split(",");
-      double[] scales = f.containsKey("scale") ? Mix.parseWeights(f.get("scale")) : null;
-      if (scales != null && scales.length != files.length) {
-        throw new IllegalArgumentException("--scale \"" + f.get("scale") + "\" has " + scales.length
-            + " values for " + files.length + " --lora files; give one scale per file");
-      }
-      for (int i = 0; i < files.length; i++) {
-        LoraAdapter a = LoraAdapter.load(Path.of(files[i].strip()), "lora" + i);
-        a.setScale(scales == null ? 1 : scales[i]);
-        den.attach(a);
-      }
+    for (int i = 0; i < loraFiles.length; i++) {
+      LoraAdapter a = LoraAdapter.load(Path.of(loraFiles[i].strip()), "lora" + i);
+      a.setScale(scales == null ? 1 : scales[i]);
+      den.attach(a);
     }
     List<INDArray> rows = generate(model, den, prompts, nSeeds, sampler);
     Path out = Path.of(f.getOrDefault("out", "samples.png"));
@@ -94,7 +103,7 @@ public final class Sample {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }
     Images.grid(out, rows, prompts, 3);
-    if (Boolean.parseBoolean(f.getOrDefault("oracle", "false"))) {
+    if (oracle) {
       System.out.println("oracle prompt fidelity over " + prompts.size() * nSeeds + " samples: "
           + fidelity(rows, prompts, nSeeds));
     }

@@ -43,14 +43,23 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code micro} [4], {@code global} [= micro], {@code sampler-steps} [10], {@code guidance} [5],
  * {@code eta} [0]; {@code seed} [0]; {@code eval-prompts} [4] × {@code eval-seeds} [4] held-out pairs,
  * {@code eval-every} [0 = before and after only; N = also every N steps, into {@code eval_history}];
- * {@code out} [train-output]; {@code model} [the shipped ShapesWorld model]; {@code quiet} [false].
+ * {@code out} [train-output]; {@code model} [the shipped ShapesWorld model]; {@code quiet} [false];
+ * {@code checkpoints} [none: a directory where the adapter, optimizer state and step are written
+ * atomically; rerunning the same settings resumes from it, bit for bit, and other settings are
+ * refused naming the field], {@code checkpoint-every} [10 steps].
  */
 public final class TrainRun {
   /** Every setting name {@link #run} reads. */
   public static final List<String> KEYS = List.of("objective", "k", "lv-n", "kl", "refl-min", "refl-max",
       "alignprop-min", "alignprop-max", "reward", "aesthetic-weight", "rank", "alpha", "dropout", "targets", "lr",
       "steps", "micro", "global", "sampler-steps", "guidance", "eta", "seed", "eval-prompts", "eval-seeds",
-      "eval-every", "out", "model", "quiet");
+      "eval-every", "out", "model", "quiet", "checkpoints", "checkpoint-every");
+  private static final List<String> OBJECTIVES = List.of("draft", "draft-k", "draft-lv", "draft-plus", "refl",
+      "alignprop");
+  private static final List<String> REWARDS = List.of("world", "alignment", "aesthetic", "compressibility",
+      "incompressibility", "colorfulness");
+  private static final List<String> TARGETS = List.of("attention", "attention+ff", "all");
+  private static final int BIG = Integer.MAX_VALUE;
 
   private TrainRun() {}
 
@@ -82,20 +91,63 @@ public final class TrainRun {
   }
 
   static int integer(Map<String, String> s, String k, int d) {
-    String v = s.get(k);
-    try {
-      return v == null ? d : Integer.parseInt(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("setting " + k + " = \"" + v + "\" must be an integer");
-    }
+    return FlagValues.integer(s, k, d, Integer.MIN_VALUE, Integer.MAX_VALUE);
   }
 
   static double number(Map<String, String> s, String k, double d) {
-    String v = s.get(k);
-    try {
-      return v == null ? d : Double.parseDouble(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("setting " + k + " = \"" + v + "\" must be a number");
+    return FlagValues.number(s, k, d, -Double.MAX_VALUE, false, Double.MAX_VALUE);
+  }
+
+  /**
+   * Checks every setting before anything runs: names, integer and number ranges, and the relations
+   * between them (global a multiple of micro, K within the sampler's steps, ...). A bad value fails
+   * with an {@link IllegalArgumentException} naming the setting, the value and what is allowed.
+   */
+  static void validate(Map<String, String> s) {
+    for (String k : s.keySet()) {
+      if (!KEYS.contains(k)) {
+        throw new IllegalArgumentException("unknown setting \"" + k + "\"; allowed: " + KEYS);
+      }
+    }
+    FlagValues.oneOf(s, "objective", "draft-k", OBJECTIVES);
+    FlagValues.oneOf(s, "reward", "world", REWARDS);
+    FlagValues.oneOf(s, "targets", "attention", TARGETS);
+    FlagValues.integer(s, "steps", 40, 1, BIG);
+    int samplerSteps = FlagValues.integer(s, "sampler-steps", 10, 1, 1000);
+    int micro = FlagValues.integer(s, "micro", 4, 1, 4096);
+    int global = FlagValues.integer(s, "global", micro, 1, BIG);
+    if (global % micro != 0) {
+      throw new IllegalArgumentException("--global = \"" + s.get("global") + "\": must be a positive multiple of"
+          + " --micro = " + micro);
+    }
+    int rank = FlagValues.integer(s, "rank", 4, 1, 4096);
+    FlagValues.number(s, "alpha", rank, 0, true, Double.MAX_VALUE);
+    FlagValues.number(s, "dropout", 0, 0, false, 0.999);
+    FlagValues.number(s, "lr", 1e-3, 0, true, Double.MAX_VALUE);
+    FlagValues.number(s, "guidance", 5, 0, false, Double.MAX_VALUE);
+    FlagValues.number(s, "eta", 0, 0, false, 1);
+    FlagValues.integer(s, "k", 1, 1, samplerSteps);
+    FlagValues.integer(s, "lv-n", 2, 1, BIG);
+    FlagValues.number(s, "kl", 0.1, 0, false, Double.MAX_VALUE);
+    int reflMin = FlagValues.integer(s, "refl-min", Math.max(0, samplerSteps - 3), 0, samplerSteps - 1);
+    FlagValues.integer(s, "refl-max", samplerSteps - 1, reflMin, samplerSteps - 1);
+    int apMin = FlagValues.integer(s, "alignprop-min", 1, 1, samplerSteps);
+    FlagValues.integer(s, "alignprop-max", samplerSteps, apMin, samplerSteps);
+    FlagValues.number(s, "aesthetic-weight", 0.5, -Double.MAX_VALUE, false, Double.MAX_VALUE);
+    FlagValues.longInteger(s, "seed", 0);
+    FlagValues.integer(s, "eval-prompts", 4, 1, 10_000);
+    FlagValues.integer(s, "eval-seeds", 4, 1, 10_000);
+    FlagValues.integer(s, "eval-every", 0, 0, BIG);
+    FlagValues.bool(s, "quiet", false);
+    FlagValues.integer(s, "checkpoint-every", 10, 1, BIG);
+    if (s.containsKey("checkpoint-every") && !s.containsKey("checkpoints")) {
+      throw new IllegalArgumentException("--checkpoint-every = \"" + s.get("checkpoint-every") + "\" needs"
+          + " --checkpoints DIR (where the checkpoints go)");
+    }
+    for (String k : List.of("out", "model", "checkpoints")) {
+      if (s.containsKey(k) && s.get(k).isBlank()) {
+        throw FlagValues.bad(k, s.get(k), "a path");
+      }
     }
   }
 
@@ -153,11 +205,7 @@ public final class TrainRun {
 
   /** Runs the settings; everything lands in {@code out}. */
   public static Result run(Map<String, String> s, TextToImageModel model) throws IOException {
-    for (String k : s.keySet()) {
-      if (!KEYS.contains(k)) {
-        throw new IllegalArgumentException("unknown setting \"" + k + "\"; allowed: " + KEYS);
-      }
-    }
+    validate(s);
     long t0 = System.nanoTime();
     Path out = Path.of(s.getOrDefault("out", "train-output"));
     Files.createDirectories(out);
@@ -165,7 +213,7 @@ public final class TrainRun {
     int samplerSteps = integer(s, "sampler-steps", 10);
     int micro = integer(s, "micro", 4);
     int rank = integer(s, "rank", 4);
-    boolean quiet = Boolean.parseBoolean(s.getOrDefault("quiet", "false"));
+    boolean quiet = FlagValues.bool(s, "quiet", false);
     int nPrompts = integer(s, "eval-prompts", 4);
     int nSeeds = integer(s, "eval-seeds", 4);
     List<String> evalPrompts = evalPrompts(nPrompts, nSeeds);
@@ -176,8 +224,13 @@ public final class TrainRun {
     Objective objective = objective(s, samplerSteps);
     Reward reward = reward(s);
     Path metrics = out.resolve("metrics.jsonl");
-    Files.deleteIfExists(metrics);
+    Path evalFile = out.resolve("eval_history.jsonl");
     List<StepMetrics> history = new ArrayList<>();
+    List<EvalPoint> between = new ArrayList<>();
+    // a resumed run keeps what the first attempt logged up to its checkpoint
+    long resumeStep = s.containsKey("checkpoints") ? DraftTrainer.checkpointStep(Path.of(s.get("checkpoints"))) : 0;
+    keepUpTo(metrics, resumeStep, steps).forEach(m -> history.add(StepMetrics.fromMap(m, steps)));
+    keepUpTo(evalFile, resumeStep, steps).forEach(m -> between.add(EvalPoint.fromJson(m)));
     DraftTrainer.Builder b = DraftTrainer.builder()
         .model(model)
         .sampler(Ddim.steps(samplerSteps).eta(number(s, "eta", 0)).guidance(number(s, "guidance", 5)))
@@ -188,7 +241,10 @@ public final class TrainRun {
         .optimizer(AdamW.lr(number(s, "lr", 1e-3)))
         .prompts(ShapesWorld.captions(1, 256))
         .batch(micro, integer(s, "global", micro))
-        .seed(integer(s, "seed", 0));
+        .seed(FlagValues.longInteger(s, "seed", 0));
+    if (s.containsKey("checkpoints")) {
+      b = b.checkpoints(Path.of(s.get("checkpoints")), integer(s, "checkpoint-every", 10));
+    }
     try (JsonlMetrics jsonl = new JsonlMetrics(metrics)) {
       TrainingListener keep = new TrainingListener() {
         @Override
@@ -198,13 +254,15 @@ public final class TrainRun {
       };
       b = quiet ? b.listener(jsonl, keep) : b.listener(ConsoleProgress.stderr(), jsonl, keep);
       try (DraftTrainer trainer = b.build()) {
-        DraftTrainer.Evaluation before = trainer.evaluate(evalPrompts, evalSeeds);
+        DraftTrainer.Evaluation before = evaluateBase(trainer, evalPrompts, evalSeeds);
         int every = integer(s, "eval-every", 0);
-        List<EvalPoint> between = new ArrayList<>();
         if (every > 0) {
-          while (trainer.step() + every < steps) {
-            trainer.fit(every);
-            between.add(EvalPoint.of(trainer.step(), trainer.evaluate(evalPrompts, evalSeeds), evalPrompts, nSeeds));
+          for (long next = (trainer.step() / every + 1) * every; next < steps; next += every) {
+            trainer.fitTo(next);
+            EvalPoint p = EvalPoint.of(trainer.step(), trainer.evaluate(evalPrompts, evalSeeds), evalPrompts, nSeeds);
+            between.add(p);
+            Files.writeString(evalFile, Json.write(p.toJson()) + "\n", java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.APPEND);
           }
         }
         trainer.fitTo(steps);
@@ -260,6 +318,48 @@ public final class TrainRun {
     }
   }
 
+  /**
+   * The base model's evaluation: the adapter at scale 0 (on a fresh run the adapter is still zero, so
+   * this is the same as evaluating it; on a resumed run it is what the first attempt measured).
+   */
+  private static DraftTrainer.Evaluation evaluateBase(DraftTrainer trainer, List<String> prompts, long[] seeds) {
+    double scale = trainer.adapter().scale();
+    trainer.adapter().setScale(0);
+    try {
+      return trainer.evaluate(prompts, seeds);
+    } finally {
+      trainer.adapter().setScale(scale);
+    }
+  }
+
+  /**
+   * The JSON lines of {@code file} whose {@code step} is at most {@code step} (0: none), rewritten so
+   * that the file holds only them; entries past a checkpoint are redone by the resumed run.
+   */
+  private static List<Map<String, Object>> keepUpTo(Path file, long step, int totalSteps) throws IOException {
+    List<Map<String, Object>> kept = new ArrayList<>();
+    if (Files.exists(file) && step > 0) {
+      for (String line : Files.readAllLines(file)) {
+        if (line.isBlank()) {
+          continue;
+        }
+        Map<String, Object> m;
+        try {
+          m = Json.parseObject(line);
+        } catch (RuntimeException e) {
+          break; // a line cut short when the first attempt was killed
+        }
+        if (m.get("step") instanceof Number n && n.longValue() <= step) {
+          kept.add(m);
+        }
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    kept.forEach(m -> sb.append(Json.write(m)).append('\n'));
+    Files.writeString(file, sb.toString());
+    return kept;
+  }
+
   /** Held-out mean reward, diversity and oracle fidelity after {@code step} optimizer steps. */
   record EvalPoint(long step, double reward, double diversity, Map<String, Double> oracle) {
     static EvalPoint of(long step, DraftTrainer.Evaluation e, List<String> prompts, int seedsPerPrompt) {
@@ -267,13 +367,23 @@ public final class TrainRun {
           ShapesOracle.accuracy(e.images(), prompts));
     }
 
-    /** An {@code eval_history} entry. */
+    /** The inverse of {@link #toJson}. */
+    @SuppressWarnings("unchecked")
+    static EvalPoint fromJson(Map<String, Object> m) {
+      Map<String, Double> oracle = new LinkedHashMap<>();
+      ((Map<String, Object>) m.get("oracle")).forEach((k, v) -> oracle.put(k, ((Number) v).doubleValue()));
+      return new EvalPoint(((Number) m.get("step")).longValue(), ((Number) m.get("reward")).doubleValue(),
+          ((Number) m.get("diversity")).doubleValue(), oracle);
+    }
+
+    /** An {@code eval_history} entry (the oracle's fidelity per attribute under {@code oracle}). */
     Map<String, Object> toJson() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("step", step);
       m.put("reward", reward);
       m.put("diversity", diversity);
       m.put("oracle_mean", oracle.get("mean"));
+      m.put("oracle", oracle);
       return m;
     }
   }
@@ -288,6 +398,7 @@ public final class TrainRun {
       s.putAll(readConfig(Path.of(f.remove("config"))));
     }
     s.putAll(f);
+    validate(s);
     TextToImageModel model = s.containsKey("model") ? ShapesWorldModel.load(Path.of(s.get("model")))
         : ShapesWorldModel.pretrained();
     Result r = run(s, model);

@@ -1,0 +1,177 @@
+package org.draft4j.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.draft4j.io.SafetensorsFile;
+import org.draft4j.train.DraftTrainer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** The launcher as a user meets it: bad input ends in one line and status 2; train resumes after SIGKILL. */
+class LauncherTest {
+  @TempDir Path dir;
+  private String threadsBefore;
+
+  @org.junit.jupiter.api.BeforeEach
+  void saveThreads() {
+    threadsBefore = System.getProperty(org.draft4j.exec.ExecutionOptions.THREADS_PROPERTY);
+  }
+
+  /** The launcher sets the engine's thread count for its process; give this test JVM its own back. */
+  @org.junit.jupiter.api.AfterEach
+  void restoreThreads() {
+    if (threadsBefore == null) {
+      System.clearProperty(org.draft4j.exec.ExecutionOptions.THREADS_PROPERTY);
+    } else {
+      System.setProperty(org.draft4j.exec.ExecutionOptions.THREADS_PROPERTY, threadsBefore);
+    }
+  }
+
+  /** Runs a command line in this JVM; returns the status and what went to the error stream. */
+  private static Object[] launch(String... args) {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = Launcher.run(args, new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Object[] {status, err.toString(StandardCharsets.UTF_8)};
+  }
+
+  private static void badInput(String expected, String... args) {
+    Object[] r = launch(args);
+    String err = (String) r[1];
+    assertEquals(Launcher.BAD_INPUT, r[0], String.join(" ", args) + " -> " + err);
+    List<String> lines = err.lines().toList();
+    assertEquals(1, lines.size(), "one line for " + String.join(" ", args) + ", got:\n" + err);
+    assertTrue(lines.get(0).startsWith("error: ") && lines.get(0).contains(expected),
+        String.join(" ", args) + " -> " + lines.get(0) + " (expected it to contain " + expected + ")");
+  }
+
+  @Test
+  void everyBadInputEndsInOneLineAndStatusTwo() throws Exception {
+    badInput("--steps = \"-3\": must be an integer >= 1", "train", "--steps", "-3");
+    badInput("--steps = \"0\": must be an integer >= 1", "demo", "--steps", "0");
+    badInput("--steps = \"ten\": must be an integer >= 1", "train", "--steps", "ten");
+    badInput("--global = \"4\": must be a positive multiple of --micro = 3", "train", "--micro", "3", "--global", "4");
+    badInput("--micro = \"0\"", "train", "--micro", "0");
+    badInput("--lr = \"0\": must be a number > 0", "train", "--lr", "0");
+    badInput("--lr = \"NaN\"", "train", "--lr", "NaN");
+    badInput("--rank = \"0\": must be an integer in [1, 4096]", "train", "--rank", "0");
+    badInput("--alpha = \"-1\": must be a number > 0", "train", "--alpha", "-1");
+    badInput("--guidance = \"-2\": must be a number >= 0", "train", "--guidance", "-2");
+    badInput("--eta = \"1.5\": must be a number in [0, 1]", "train", "--eta", "1.5");
+    badInput("--sampler-steps = \"0\": must be an integer in [1, 1000]", "train", "--sampler-steps", "0");
+    badInput("--k = \"11\": must be an integer in [1, 10]", "train", "--k", "11");
+    badInput("--objective = \"dpo\": must be one of", "train", "--objective", "dpo");
+    badInput("--checkpoint-every = \"5\" needs --checkpoints DIR", "train", "--checkpoint-every", "5");
+    badInput("--steps = \"0\": must be an integer in [1, 1000]", "sample", "--steps", "0");
+    badInput("--guidance = \"-1\"", "sample", "--guidance", "-1");
+    badInput("--seeds = \"0\"", "sample", "--seeds", "0");
+    badInput("--threads = \"0\": must be an integer in [1, 256]", "--threads", "0", "sample");
+    badInput("unknown flag --stpes", "train", "--stpes", "3");
+    badInput("unknown command \"trian\"", "trian", "--steps", "3");
+    Path notSafetensors = dir.resolve("notes.safetensors");
+    Files.writeString(notSafetensors, "these are my notes, not a LoRA\n");
+    badInput(notSafetensors.toString(), "sample", "--lora", notSafetensors.toString(), "--count", "1", "--seeds", "1",
+        "--steps", "1", "--out", dir.resolve("s.png").toString());
+    badInput("no such file", "sample", "--lora", dir.resolve("missing.safetensors").toString());
+    badInput("no such file", "train", "--config", dir.resolve("missing.conf").toString());
+    // the stack trace only with --verbose
+    Object[] r = launch("train", "--steps", "-3", "--verbose");
+    assertEquals(Launcher.BAD_INPUT, r[0]);
+    assertTrue(((String) r[1]).lines().count() > 3 && ((String) r[1]).contains("at org.draft4j"), (String) r[1]);
+  }
+
+  private static List<String> trainCommand(Path ck, Path out) {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx2g", "-cp", System.getProperty("java.class.path"), Launcher.class.getName(), "train", "--steps", "8",
+        "--sampler-steps", "2", "--micro", "1", "--reward", "compressibility", "--eval-prompts", "1", "--eval-seeds",
+        "1", "--quiet", "true", "--threads", "1", "--out", out.toString()));
+    if (ck != null) {
+      cmd.addAll(List.of("--checkpoints", ck.toString(), "--checkpoint-every", "1"));
+    }
+    return cmd;
+  }
+
+  private static Process start(List<String> cmd, Path log) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("OMP_NUM_THREADS", "1");
+    return pb.start();
+  }
+
+  private static void finish(Process p, Path log) throws Exception {
+    assertTrue(p.waitFor(300, TimeUnit.SECONDS), "train child did not finish");
+    assertEquals(0, p.exitValue(), Files.readString(log));
+  }
+
+  private static Map<String, INDArray> adapter(Path out) {
+    try (SafetensorsFile f = SafetensorsFile.open(out.resolve("pytorch_lora_weights.safetensors"))) {
+      return f.readAll();
+    }
+  }
+
+  @Test
+  void aKilledTrainRunResumesToTheSameAdapterBitForBit() throws Exception {
+    Path refOut = dir.resolve("ref");
+    finish(start(trainCommand(null, refOut), dir.resolve("ref.log")), dir.resolve("ref.log"));
+
+    Path ck = dir.resolve("ck");
+    Path out = dir.resolve("run");
+    Process first = start(trainCommand(ck, out), dir.resolve("first.log"));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+    long seen = 0;
+    while (first.isAlive() && System.nanoTime() < deadline) {
+      try {
+        seen = DraftTrainer.checkpointStep(ck);
+      } catch (RuntimeException e) {
+        seen = 0; // mid-rename on some file systems; try again
+      }
+      if (seen >= 2) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    assertTrue(first.isAlive(), "the first attempt ended before it could be killed:\n"
+        + Files.readString(dir.resolve("first.log")));
+    first.destroyForcibly().waitFor(60, TimeUnit.SECONDS); // SIGKILL
+    long resumedFrom = DraftTrainer.checkpointStep(ck);
+    assertTrue(resumedFrom >= 2 && resumedFrom < 8, "checkpoint step " + resumedFrom);
+
+    finish(start(trainCommand(ck, out), dir.resolve("second.log")), dir.resolve("second.log"));
+    Map<String, INDArray> want = adapter(refOut);
+    Map<String, INDArray> got = adapter(out);
+    assertEquals(want.keySet(), got.keySet());
+    for (String k : want.keySet()) {
+      assertEquals(want.get(k), got.get(k), k + " differs after resuming from step " + resumedFrom);
+    }
+    // the metrics file holds each step once, in order, across both attempts
+    List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
+    assertEquals(8, lines.size(), String.join("\n", lines));
+    for (int i = 0; i < 8; i++) {
+      assertTrue(lines.get(i).startsWith("{\"step\":" + (i + 1) + ","), lines.get(i));
+    }
+    assertEquals(Files.readAllLines(refOut.resolve("metrics.jsonl")).stream().map(LauncherTest::loss).toList(),
+        lines.stream().map(LauncherTest::loss).toList());
+    // another configuration in the same checkpoint directory is refused, naming the field
+    List<String> other = trainCommand(ck, out);
+    other.set(other.indexOf("compressibility"), "incompressibility");
+    Process p = start(other, dir.resolve("other.log"));
+    assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+    String log = Files.readString(dir.resolve("other.log"));
+    assertEquals(Launcher.BAD_INPUT, p.exitValue(), log);
+    assertTrue(log.contains("error: ") && log.contains("reward"), log);
+  }
+
+  private static String loss(String jsonLine) {
+    Object l = org.draft4j.io.Json.parseObject(jsonLine).get("loss");
+    return String.valueOf(l);
+  }
+}
