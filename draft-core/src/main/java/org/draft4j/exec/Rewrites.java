@@ -7,8 +7,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 
 /**
- * Cheaper replacements for SameDiff's backward ops when some of their outputs are never read: the
- * gradient of a frozen weight, or of a bias. SameDiff differentiates every op whose input depends
+ * Cheaper replacements for SameDiff's ops: backward ops when some of their outputs are never read
+ * (the gradient of a frozen weight, or of a bias), and 1×1 convolutions. SameDiff differentiates every op whose input depends
  * on a trainable variable and its backward ops always compute the gradients of all inputs; PyTorch
  * skips those of tensors that need none. Decided while tracing, when shapes are known:
  *
@@ -18,6 +18,8 @@ import org.nd4j.linalg.api.ops.DynamicCustomOp;
  *   <li>{@code matmul_bp} with one gradient read: that gradient's single matmul
  *       ({@code Z = op(A)·op(B)}: {@code dA = G·op(B)ᵀ} or {@code op(B)·Gᵀ}, {@code dB = op(A)ᵀ·G}
  *       or {@code Gᵀ·op(A)});
+ *   <li>{@code conv2d} with a 1×1 kernel (stride 1, no padding), and {@code conv2d_bp} of one with only
+ *       dL/dx read: a GEMM per sample ({@link PointwiseConvOp}), where oneDNN's convolution is slow;
  *   <li>{@code add_bp}/{@code subtract_bp}/{@code multiply_bp} whose read gradients need no
  *       broadcast reduction: {@code dx = G} (a view), {@code dy = −G}, {@code dx = G·y}, {@code dy = G·x}.
  * </ul>
@@ -34,11 +36,13 @@ final class Rewrites {
       allLive &= l;
     }
     String name = n.opName();
-    if (allLive && !name.equals("add_bp") && !name.equals("multiply_bp") && !name.equals("subtract_bp")) {
+    if (allLive && !name.equals("add_bp") && !name.equals("multiply_bp") && !name.equals("subtract_bp")
+        && !name.equals("conv2d")) {
       return null;
     }
     try {
       return switch (name) {
+        case "conv2d" -> pointwise(n, in);
         case "matmul_bp" -> matmul(n, in, live);
         case "conv2d_bp" -> conv(n, in, live);
         case "add_bp", "subtract_bp", "multiply_bp" -> elementwise(n, in, live);
@@ -79,6 +83,23 @@ final class Rewrites {
     return List.of(r);
   }
 
+  /** Whether conv2d arguments describe a 1×1 kernel, stride 1, no padding, no dilation, NCHW, YXIO weights. */
+  private static boolean isPointwise(long[] ia) {
+    return ia.length >= 8 && ia[0] == 1 && ia[1] == 1 && ia[2] == 1 && ia[3] == 1 && ia[4] == 0 && ia[5] == 0
+        && ia[6] == 1 && ia[7] == 1 && (ia.length <= 9 || ia[9] == 0) && (ia.length <= 10 || ia[10] == 0);
+  }
+
+  private static List<OpNode> pointwise(OpNode n, INDArray[] in) {
+    long[] ia = ((DynamicCustomOp) n.op()).iArgs();
+    if (!isPointwise(ia) || in.length < 2 || !PointwiseConvOp.applies(in[0], in[1], false)
+        || n.outputs().size() != 1 || !NativeAccess.cpu()) {
+      return null;
+    }
+    boolean bias = in.length > 2 && in[2] != null;
+    return List.of(new OpNode(new PointwiseConvOp(false, bias), n.inputs(), n.outputs(), n.forward(), n.segment(),
+        "conv2d 1x1 -> GEMM per sample"));
+  }
+
   private static List<OpNode> conv(OpNode n, INDArray[] in, boolean[] live) {
     if (!live[0]) {
       return null;
@@ -91,6 +112,11 @@ final class Rewrites {
     INDArray x = in[0];
     INDArray grad = in[in.length - 1];
     long[] ia = ((DynamicCustomOp) n.op()).iArgs();
+    if (isPointwise(ia) && NativeAccess.cpu() && PointwiseConvOp.applies(grad, in[1], true)
+        && Arrays.equals(x.shape(), new long[] {grad.size(0), in[1].size(2), grad.size(2), grad.size(3)})) {
+      return List.of(new OpNode(new PointwiseConvOp(true, false), List.of(n.inputs().get(n.inputs().size() - 1),
+          n.inputs().get(1)), List.of(n.outputs().get(0)), false, -1, "conv2d_bp 1x1 -> dx = W·dy per sample"));
+    }
     // deconv2d_tf's oneDNN path reads the output width from the height: square inputs only; its
     // shape function has no output padding: stride 1 only; NCHW data and [kH, kW, iC, oC] weights
     if (x.rank() != 4 || x.size(2) != x.size(3) || grad.size(2) != grad.size(3) || ia.length < 9 || ia[2] != 1

@@ -108,6 +108,46 @@ class PlanBehaviourTest {
     }
   }
 
+  /** y = conv1x1(x, permuted PyTorch weights, bias); loss = Σ y·u; dL/dx with frozen weights. */
+  private static GraphRunner pointwise(ExecutionContext ctx, boolean bias) {
+    SameDiff sd = Graphs.create();
+    SDVariable x = sd.var("x", Nd4j.zeros(DataType.FLOAT, 3, 6, 5, 4));
+    SDVariable w = sd.constant("w", Nd4j.linspace(-1, 1, 42, DataType.FLOAT).reshape(7, 6, 1, 1));
+    SDVariable b = bias ? sd.constant("b", Nd4j.linspace(-0.5, 0.5, 7, DataType.FLOAT)) : null;
+    var cfg = org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig.builder().kH(1).kW(1).sH(1).sW(1)
+        .pH(0).pW(0).paddingMode(org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode.VALID)
+        .dataFormat("NCHW").weightsFormat(org.nd4j.enums.WeightsFormat.YXIO).build();
+    SDVariable y = (b == null ? sd.cnn.conv2d(x, w.permute(2, 3, 1, 0), cfg) : sd.cnn.conv2d(x, w.permute(2, 3, 1, 0),
+        b, cfg)).rename("y");
+    SDVariable u = sd.placeHolder("u", DataType.FLOAT, -1, 7, 5, 4);
+    y.mul(u).sum().rename("loss");
+    sd.setLossVariables("loss");
+    return GraphRunner.builder(sd).context(ctx).input("x", true).input("u", true).output("y").gradient("x")
+        .label("pointwise").build();
+  }
+
+  @Test
+  void pointwiseConvolutionsRunAsGemmsAndAgreeWithSameDiff() {
+    INDArray x = NoiseSource.batch(new long[] {1, 2, 3}, 5, 6, 5, 4);
+    INDArray u = NoiseSource.batch(new long[] {4, 5, 6}, 5, 7, 5, 4);
+    for (boolean bias : new boolean[] {true, false}) {
+      try (ExecutionContext engine = ExecutionContext.create(ExecutionOptions.defaults());
+          ExecutionContext legacy = ExecutionContext.create(ExecutionOptions.defaults()
+              .withMode(ExecutionMode.SAMEDIFF));
+          GraphRunner e = pointwise(engine, bias);
+          GraphRunner s = pointwise(legacy, bias)) {
+        e.compiled().setProfiling(true);
+        GraphRunner.Result re = e.run(Map.of("x", x, "u", u));
+        GraphRunner.Result rs = s.run(Map.of("x", x, "u", u));
+        assertTrue(re.outputs().get("y").equalsWithEps(rs.outputs().get("y"), 1e-5), "forward, bias " + bias);
+        assertTrue(re.gradients().get("x").equalsWithEps(rs.gradients().get("x"), 1e-5), "dL/dx, bias " + bias);
+        Map<String, long[]> profile = e.compiled().takeProfile();
+        assertTrue(profile.containsKey("draft4j_pointwise_conv") && profile.containsKey("draft4j_pointwise_conv_bp")
+            && !profile.containsKey("conv2d"), profile.keySet().toString());
+      }
+    }
+  }
+
   @Test
   void closedGraphsAndBadFeedsAreRefused() {
     SameDiff sd = Graphs.create();
