@@ -8,7 +8,7 @@ import org.nd4j.linalg.api.ops.DynamicCustomOp;
 
 /**
  * Cheaper replacements for SameDiff's ops: backward ops when some of their outputs are never read
- * (the gradient of a frozen weight, or of a bias), and 1×1 convolutions. SameDiff differentiates every op whose input depends
+ * (the gradient of a frozen weight, or of a bias), 1×1 convolutions, and one broken backward op. SameDiff differentiates every op whose input depends
  * on a trainable variable and its backward ops always compute the gradients of all inputs; PyTorch
  * skips those of tensors that need none. Decided while tracing, when shapes are known:
  *
@@ -20,6 +20,9 @@ import org.nd4j.linalg.api.ops.DynamicCustomOp;
  *       or {@code Gᵀ·op(A)});
  *   <li>{@code conv2d} with a 1×1 kernel (stride 1, no padding), and {@code conv2d_bp} of one with only
  *       dL/dx read: a GEMM per sample ({@link PointwiseConvOp}), where oneDNN's convolution is slow;
+ *   <li>{@code divide_bp} by a one-element divisor, which ND4J gets wrong ({@link DivideByScalarBpOp}),
+ *       and {@code matmul_bp} of a dot product (Z with one element), which it also gets wrong: two
+ *       matmuls;
  *   <li>{@code add_bp}/{@code subtract_bp}/{@code multiply_bp} whose read gradients need no
  *       broadcast reduction: {@code dx = G} (a view), {@code dy = −G}, {@code dx = G·y}, {@code dy = G·x}.
  * </ul>
@@ -37,12 +40,15 @@ final class Rewrites {
     }
     String name = n.opName();
     if (allLive && !name.equals("add_bp") && !name.equals("multiply_bp") && !name.equals("subtract_bp")
-        && !name.equals("conv2d")) {
+        && !name.equals("conv2d") && !name.equals("divide_bp") && !(name.equals("matmul_bp") && dot(in))) {
       return null;
     }
     try {
       return switch (name) {
         case "conv2d" -> pointwise(n, in);
+        case "divide_bp" -> in.length == 3 && DivideByScalarBpOp.applies(in[0], in[1]) ? List.of(new OpNode(
+            new DivideByScalarBpOp(), n.inputs(), n.outputs(), n.forward(), n.segment(),
+            "divide_bp by one element -> dx = g/y, dy = -sum(g*x)/y^2 (ND4J's dy is wrong here)")) : null;
         case "matmul_bp" -> matmul(n, in, live);
         case "conv2d_bp" -> conv(n, in, live);
         case "add_bp", "subtract_bp", "multiply_bp" -> elementwise(n, in, live);
@@ -67,20 +73,48 @@ final class Rewrites {
     boolean ta = ia.length > 0 && ia[0] != 0;
     boolean tb = ia.length > 1 && ia[1] != 0;
     boolean tz = ia.length > 2 && ia[2] != 0;
-    if (tz || in.length != 3 || live.length != 2 || live[0] == live[1]) {
+    if (tz || in.length != 3 || live.length != 2 || !(live[0] || live[1]) || in[0].rank() != in[1].rank()
+        || in[0].rank() != in[2].rank()) {
       return null;
+    }
+    for (int d = 0; d < in[0].rank() - 2; d++) {
+      if (in[0].size(d) != in[1].size(d)) {
+        return null; // broadcast batch dimensions: dB would need a reduction
+      }
     }
     String a = n.inputs().get(0);
     String b = n.inputs().get(1);
     String g = n.inputs().get(2);
-    if (live[0]) {
-      OpNode r = !ta ? node(matmulOp(false, !tb), List.of(g, b), n.outputs().get(0), "matmul_bp -> dA = G·op(B)ᵀ")
-          : node(matmulOp(tb, true), List.of(b, g), n.outputs().get(0), "matmul_bp -> dA = op(B)·Gᵀ");
-      return List.of(r);
+    if (live[0] && live[1]) {
+      if (!dot(in)) {
+        return null; // matmul_bp computes both as well as two matmuls would
+      }
+      return List.of(dA(n, a, b, g, ta, tb), dB(n, a, b, g, ta, tb));
     }
-    OpNode r = !tb ? node(matmulOp(!ta, false), List.of(a, g), n.outputs().get(1), "matmul_bp -> dB = op(A)ᵀ·G")
+    return List.of(live[0] ? dA(n, a, b, g, ta, tb) : dB(n, a, b, g, ta, tb));
+  }
+
+  private static OpNode dA(OpNode n, String a, String b, String g, boolean ta, boolean tb) {
+    return !ta ? node(matmulOp(false, !tb), List.of(g, b), n.outputs().get(0), "matmul_bp -> dA = G·op(B)ᵀ")
+        : node(matmulOp(tb, true), List.of(b, g), n.outputs().get(0), "matmul_bp -> dA = op(B)·Gᵀ");
+  }
+
+  private static OpNode dB(OpNode n, String a, String b, String g, boolean ta, boolean tb) {
+    return !tb ? node(matmulOp(!ta, false), List.of(a, g), n.outputs().get(1), "matmul_bp -> dB = op(A)ᵀ·G")
         : node(matmulOp(true, ta), List.of(g, a), n.outputs().get(1), "matmul_bp -> dB = Gᵀ·op(A)");
-    return List.of(r);
+  }
+
+  /**
+   * Whether a {@code matmul_bp} is a dot product ({@code Z} has one element): ND4J M2.1 gets both
+   * gradients wrong there (measured: A [1, 16]·Bᵀ with B [1, 16], errors of 5 on values near 1).
+   */
+  static boolean dot(INDArray[] in) {
+    return in.length == 3 && in[2] != null && in[2].length() == 1 && in[0].length() > 1;
+  }
+
+  /** Whether the op replaced is one ND4J computes wrongly for these inputs (nothing to verify against). */
+  static boolean replacesBrokenOp(OpNode n, INDArray[] in) {
+    return n.opName().equals("divide_bp") || n.opName().equals("matmul_bp") && dot(in);
   }
 
   /** Whether conv2d arguments describe a 1×1 kernel, stride 1, no padding, no dilation, NCHW, YXIO weights. */

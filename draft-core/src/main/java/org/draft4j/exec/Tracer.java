@@ -152,7 +152,8 @@ final class Tracer {
         process(n);
         continue;
       }
-      Map<String, INDArray> expected = verify ? reference(n, in, liveOut) : null;
+      // replacements of ops ND4J gets wrong have nothing to be compared with
+      Map<String, INDArray> expected = verify && !Rewrites.replacesBrokenOp(n, in) ? reference(n, in, liveOut) : null;
       for (OpNode r : repl) {
         for (String x : r.inputs()) {
           remaining.merge(x, 1, Integer::sum);
@@ -169,7 +170,10 @@ final class Tracer {
           INDArray got = resolveExisting(e.getKey());
           if (got == null || !close(e.getValue(), got)) {
             throw new IllegalStateException("rewrite of " + n.opName() + " (" + repl.get(repl.size() - 1).note()
-                + ") disagrees with the op on " + e.getKey());
+                + ") disagrees with the op on " + e.getKey() + ": " + describe(n, in) + (got == null ? ""
+                : "; op " + e.getValue().shapeInfoToString().replace("\n", " ") + " max |op| "
+                + e.getValue().amaxNumber() + ", rewrite " + got.shapeInfoToString().replace("\n", " ") + " max |diff| "
+                + e.getValue().castTo(DataType.DOUBLE).sub(got.castTo(DataType.DOUBLE)).amaxNumber()));
           }
           e.getValue().close();
         }

@@ -186,7 +186,8 @@ public final class GraphBuilder {
     SDVariable xg = x.reshape(-1, groups, (channels / groups) * h * w);
     SDVariable xc = xg.sub(xg.mean(true, 2));
     SDVariable var = xc.mul(xc).mean(true, 2);
-    SDVariable y = xc.div(sd.math.sqrt(var.add(eps))).reshape(-1, channels, h, w);
+    // x·rsqrt(σ²+ε), not x/√(σ²+ε): ND4J's divide_bp is wrong for a one-element divisor
+    SDVariable y = xc.mul(sd.math.rsqrt(var.add(eps))).reshape(-1, channels, h, w);
     y = y.mul(g.reshape(1, channels, 1, 1)).add(b.reshape(1, channels, 1, 1));
     return activation(y, f);
   }
@@ -209,7 +210,7 @@ public final class GraphBuilder {
     }
     SDVariable xc = x.sub(x.mean(true, 1));
     SDVariable var = xc.mul(xc).mean(true, 1);
-    SDVariable y = xc.div(sd.math.sqrt(var.add(eps)));
+    SDVariable y = xc.mul(sd.math.rsqrt(var.add(eps))); // not div: ND4J's divide_bp is wrong for one row
     return y.mul(g).add(b);
   }
 

@@ -74,7 +74,8 @@ public final class RewardEvaluator implements AutoCloseable {
       images = images.rename(IMAGES);
       SDVariable r = reward.score(g, images);
       checkState(r != null, "reward %s returned no output", reward.name());
-      SDVariable rr = r.reshape(shape[0]).rename("reward_per_image");
+      // -1, not the batch: with worker threads each shard runs the graph on part of the batch
+      SDVariable rr = r.reshape(-1).rename("reward_per_image");
       if (g.terms().isEmpty()) {
         g.logTerm(reward.name(), rr);
       }

@@ -148,6 +148,31 @@ class PlanBehaviourTest {
     }
   }
 
+  /**
+   * ND4J M2.1's divide_bp (one-element divisor) and matmul_bp (dot product) are wrong at batch 1;
+   * the engine replaces them: d/dx of Σ u·x/‖x‖ + 3·x·wᵀ is (u − (u·x̂)x̂)/‖x‖ + 3w.
+   */
+  @Test
+  void normalizationAndDotProductGradientsAreRightAtBatchOne() {
+    INDArray xv = Nd4j.linspace(-0.7, 1.3, 16, DataType.DOUBLE).reshape(1, 16);
+    INDArray wv = Nd4j.linspace(0.2, -0.9, 16, DataType.DOUBLE).reshape(1, 16);
+    INDArray uv = Nd4j.linspace(1.0, -0.5, 16, DataType.DOUBLE).reshape(1, 16);
+    SameDiff sd = Graphs.create();
+    SDVariable x = sd.var("x", xv.dup());
+    SDVariable y = x.div(x.norm2(true, 1));
+    SDVariable z = sd.mmul(x, sd.constant(wv), false, true, false);
+    y.mul(sd.constant(uv)).sum().add(z.sum().mul(3.0)).rename("loss");
+    sd.setLossVariables("loss");
+    try (ExecutionContext ctx = ExecutionContext.create(ExecutionOptions.defaults());
+        GraphRunner r = GraphRunner.builder(sd).context(ctx).output("loss").gradient("x").label("norm").build()) {
+      INDArray got = r.run(Map.of()).gradients().get("x");
+      double n = xv.norm2Number().doubleValue();
+      INDArray xh = xv.div(n);
+      INDArray want = uv.sub(xh.mul(uv.mul(xh).sumNumber().doubleValue())).div(n).add(wv.mul(3.0));
+      assertTrue(got.equalsWithEps(want, 1e-10), "got " + got + ", want " + want);
+    }
+  }
+
   @Test
   void closedGraphsAndBadFeedsAreRefused() {
     SameDiff sd = Graphs.create();

@@ -230,7 +230,8 @@ public final class ClipModel {
 
   /** Row-wise L2 normalization. */
   public static SDVariable normalize(SDVariable x) {
-    return x.div(x.norm2(true, 1).add(1e-12));
+    // x·(1/‖x‖), not x/‖x‖: ND4J's divide_bp is wrong for a one-element divisor (batch 1)
+    return x.mul(x.getSameDiff().math.reciprocal(x.norm2(true, 1).add(1e-12)));
   }
 
   static INDArray scalar(double v) {

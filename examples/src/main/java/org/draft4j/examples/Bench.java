@@ -56,8 +56,9 @@ public final class Bench {
     String only = f.getOrDefault("only", "all");
     StringBuilder md = new StringBuilder();
     md.append("\n## Run of ").append(Instant.now()).append("\n\n");
-    md.append("Command: `mvn -B -q -pl examples exec:exec -Dlauncher.args=\"bench").append(args.length > 0 ? " " : "")
-        .append(String.join(" ", args)).append("\"` (from the repository root)\n\n");
+    String line = "bench" + (args.length > 0 ? " " : "") + String.join(" ", args);
+    md.append("Command: `").append("script".equals(System.getProperty("draft4j.launcher")) ? "./draft4j " + line
+        : "mvn -B -q -pl examples exec:exec -Dlauncher.args=\"" + line + "\"").append("` (from the repository root)\n\n");
     md.append(machine()).append('\n');
     if (only.equals("all") || only.equals("sd15-unet")) {
       md.append(sd15Unet());
@@ -101,14 +102,19 @@ public final class Bench {
   static String machine() {
     String cpu = "unknown";
     try {
-      cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+      List<String> info = Files.readAllLines(Path.of("/proc/cpuinfo"));
+      cpu = info.stream().filter(l -> l.startsWith("model name"))
           .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(cpu);
+      String flags = info.stream().filter(l -> l.startsWith("flags")).findFirst().orElse("");
+      cpu += flags.contains(" avx512f") ? " (AVX-512)" : flags.contains(" avx2") ? " (AVX2)" : "";
     } catch (IOException ignored) {
       // not Linux
     }
-    return String.format(Locale.ROOT, "Machine: %s, %d cores, JVM %s, max heap %d MB, OMP_NUM_THREADS=%s, ND4J %s%n",
+    return String.format(Locale.ROOT, "Machine: %s, %d cores, JVM %s, max heap %d MB, OMP_NUM_THREADS=%s,"
+        + " engine threads (default) %d, ND4J %s%n",
         cpu, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
         Runtime.getRuntime().maxMemory() >> 20, System.getenv("OMP_NUM_THREADS"),
+        org.draft4j.exec.ExecutionOptions.defaults().threads(),
         Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend", "?") + " "
             + Nd4j.getBackend().getClass().getSimpleName());
   }

@@ -289,7 +289,8 @@ final class EngineBench {
   /** The SD 1.5 section: one child JVM per case. */
   static String sd15() throws IOException, InterruptedException {
     StringBuilder sb = new StringBuilder("### SD 1.5 UNet (diffusers default config, 859.5 M parameters, random"
-        + " weights), 64×64 latents, 77 context tokens; one fresh JVM per row (peak RSS = that JVM's VmHWM)\n\n"
+        + " weights), 64×64 latents, 77 context tokens, engine with 1 worker thread; one fresh JVM per row (peak RSS ="
+        + " that JVM's VmHWM)\n\n"
         + "| case | batch | first call (plans) | second call | peak RSS | arena | plan |\n|---|---|---|---|---|---|---|\n");
     String[][] cases = {{"init", "1"}, {"forward", "1"}, {"forward", "2"}, {"vjp", "1"}, {"vjp", "2"}};
     for (String[] c : cases) {

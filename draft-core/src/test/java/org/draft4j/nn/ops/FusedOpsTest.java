@@ -61,7 +61,7 @@ class FusedOpsTest {
     SDVariable xg = x.reshape(-1, groups, c / groups * n);
     SDVariable xc = xg.sub(xg.mean(true, 2));
     SDVariable var = xc.mul(xc).mean(true, 2);
-    SDVariable y = xc.div(sd.math.sqrt(var.add(1e-5))).reshape(s);
+    SDVariable y = xc.mul(sd.math.rsqrt(var.add(1e-5))).reshape(s); // ND4J's divide_bp fails at batch 1
     long[] bs = new long[s.length];
     java.util.Arrays.fill(bs, 1);
     bs[1] = c;
@@ -93,42 +93,53 @@ class FusedOpsTest {
 
   @Test
   void groupNormWithEachActivationMatchesSameDiff() {
-    long[] s = {3, 8, 5, 6};
+    for (long[] s : new long[][] {{3, 8, 5, 6}, {1, 8, 5, 6}}) {
     for (Activation f : Activation.values()) {
       for (DataType t : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
         BiFunction<SameDiff, SDVariable[], SDVariable> fusedOp = (sd, a) -> GroupNormOp.apply(sd, a[0], a[1], a[2], 4,
             1e-5, f);
         BiFunction<SameDiff, SDVariable[], SDVariable> ref = (sd, a) -> groupNormRef(sd, a, s, 4, f);
         compare(run(t, s, 8, ref, false, 1), run(t, s, 8, fusedOp, true, 1), t == DataType.DOUBLE ? 1e-10 : 1e-5,
-            "group norm " + f + " " + t);
+            "group norm " + f + " " + t + " " + java.util.Arrays.toString(s));
       }
+    }
     }
   }
 
   @Test
   void layerNormMatchesSameDiff() {
-    long[] s = {7, 12};
+    for (long[] s : new long[][] {{7, 12}, {1, 12}, {1, 3, 12}}) {
     for (DataType t : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
       BiFunction<SameDiff, SDVariable[], SDVariable> fusedOp = (sd, a) -> LayerNormOp.apply(sd, a[0], a[1], a[2], 12,
           1e-5);
       BiFunction<SameDiff, SDVariable[], SDVariable> ref = (sd, a) -> {
         SDVariable xc = a[0].sub(a[0].mean(true, 1));
         SDVariable var = xc.mul(xc).mean(true, 1);
-        return xc.div(sd.math.sqrt(var.add(1e-5))).mul(a[1]).add(a[2]);
+        return xc.mul(sd.math.rsqrt(var.add(1e-5))).mul(a[1]).add(a[2]);
       };
-      compare(run(t, s, 12, ref, false, 2), run(t, s, 12, fusedOp, true, 2), t == DataType.DOUBLE ? 1e-10 : 1e-5,
-          "layer norm " + t);
+      int last = s.length - 1;
+      BiFunction<SameDiff, SDVariable[], SDVariable> refN = (sd, a) -> {
+        SDVariable xc = a[0].sub(a[0].mean(true, last));
+        SDVariable var = xc.mul(xc).mean(true, last);
+        return xc.mul(sd.math.rsqrt(var.add(1e-5))).mul(a[1]).add(a[2]);
+      };
+      compare(run(t, s, 12, refN, false, 2), run(t, s, 12, fusedOp, true, 2), t == DataType.DOUBLE ? 1e-10 : 1e-5,
+          "layer norm " + t + " " + java.util.Arrays.toString(s));
+    }
     }
   }
 
   @Test
   void activationsAndGatedUnitMatchSameDiff() {
-    long[] s = {5, 16};
+    for (long[] s : new long[][] {{5, 16}, {1, 16}}) {
     for (Activation f : Activation.values()) {
       for (DataType t : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
         compare(run(t, s, 16, (sd, a) -> act(sd, a[0].mul(a[1]), f), false, 3),
             run(t, s, 16, (sd, a) -> ActivationOp.apply(sd, a[0].mul(a[1]), f), true, 3),
             t == DataType.DOUBLE ? 1e-10 : 1e-5, "activation " + f + " " + t);
+        if (s[0] == 1) {
+          continue; // the reference's strided_slice_bp fails on one row in ND4J M2.1
+        }
         // gated: y = a·f(b) over p = [a | b]; the graph output is [5, 8] so pad the probe via a second half
         BiFunction<SameDiff, SDVariable[], SDVariable> gated = (sd, a) -> {
           SDVariable y = GatedOp.apply(sd, a[0].mul(a[1]), 8, f);
@@ -142,8 +153,9 @@ class FusedOpsTest {
           return sd.concat(1, y, y);
         };
         compare(run(t, s, 16, gatedRef, false, 4), run(t, s, 16, gated, true, 4), t == DataType.DOUBLE ? 1e-10 : 1e-5,
-            "gated " + f + " " + t);
+            "gated " + f + " " + t + " " + java.util.Arrays.toString(s));
       }
+    }
     }
   }
 
