@@ -173,10 +173,19 @@ public final class CompiledGraph implements AutoCloseable {
           parts[s] = results[s].get(name);
         }
         out.put(name, Nd4j.concat(0, parts));
+        for (INDArray p : parts) {
+          if (!p.wasClosed()) {
+            p.close(); // shard outputs are fresh copies nobody else holds
+          }
+        }
       } else {
         INDArray acc = results[0].get(name);
         for (int s = 1; s < results.length; s++) {
-          acc.addi(results[s].get(name));
+          INDArray part = results[s].get(name);
+          acc.addi(part);
+          if (!part.wasClosed()) {
+            part.close();
+          }
         }
         out.put(name, acc);
       }

@@ -4,6 +4,8 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.draft4j.nn.ops.RawMemory;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -88,34 +90,129 @@ public final class AdamW implements Optimizer {
 
   @Override
   public double update(Map<String, INDArray> params, Map<String, INDArray> grads, OptimizerState state) {
-    double sq = 0;
-    for (String k : params.keySet()) {
-      INDArray g = grads.get(k);
-      checkArgument(g != null, "no gradient for parameter %s", k);
-      sq += g.norm2Number().doubleValue() * g.norm2Number().doubleValue();
+    boolean fast = true;
+    for (Map.Entry<String, INDArray> e : params.entrySet()) {
+      INDArray g = grads.get(e.getKey());
+      checkArgument(g != null, "no gradient for parameter %s", e.getKey());
+      INDArray m = state.slots().get("m/" + e.getKey());
+      INDArray v = state.slots().get("v/" + e.getKey());
+      checkArgument(m != null && v != null, "optimizer state has no moments for %s", e.getKey());
+      fast &= hostFloat(e.getValue()) && hostFloat(g) && hostFloat(m) && hostFloat(v);
     }
-    double norm = Math.sqrt(sq);
+    double norm = Math.sqrt(fast ? squaredNormHost(params, grads) : squaredNorm(params, grads));
     double clip = norm > clipNorm ? clipNorm / (norm + 1e-6) : 1.0;
     long t = state.step() + 1;
     double lrT = learningRate(state.step());
     double bc1 = 1 - Math.pow(beta1, t);
     double bc2 = 1 - Math.pow(beta2, t);
+    float[][] buf = fast ? new float[4][CHUNK] : null;
     for (Map.Entry<String, INDArray> e : params.entrySet()) {
       INDArray p = e.getValue();
-      INDArray g = grads.get(e.getKey()).mul(clip);
+      INDArray g = grads.get(e.getKey());
       INDArray m = state.slots().get("m/" + e.getKey());
       INDArray v = state.slots().get("v/" + e.getKey());
-      checkArgument(m != null && v != null, "optimizer state has no moments for %s", e.getKey());
-      m.muli(beta1).addi(g.mul(1 - beta1));
-      v.muli(beta2).addi(g.mul(g).muli(1 - beta2));
-      if (weightDecay > 0) {
-        p.subi(p.mul(lrT * weightDecay));
+      if (fast) {
+        stepHost(p, g, m, v, buf, (float) clip, lrT, (float) bc1, (float) bc2);
+      } else {
+        INDArray gc = g.mul(clip);
+        m.muli(beta1).addi(gc.mul(1 - beta1));
+        v.muli(beta2).addi(gc.mul(gc).muli(1 - beta2));
+        if (weightDecay > 0) {
+          p.subi(p.mul(lrT * weightDecay));
+        }
+        INDArray denom = Transforms.sqrt(v.div(bc2), true).addi(eps);
+        p.subi(m.div(bc1).divi(denom).muli(lrT));
       }
-      INDArray denom = Transforms.sqrt(v.div(bc2), true).addi(eps);
-      p.subi(m.div(bc1).divi(denom).muli(lrT));
     }
     state.setStep(t);
     return norm;
+  }
+
+  private static final int CHUNK = 8192;
+
+  private static boolean hostFloat(INDArray a) {
+    return a.dataType() == DataType.FLOAT && RawMemory.contiguous(a) && a.length() > 0;
+  }
+
+  private static double squaredNorm(Map<String, INDArray> params, Map<String, INDArray> grads) {
+    double sq = 0;
+    for (String k : params.keySet()) {
+      double n = grads.get(k).norm2Number().doubleValue();
+      sq += n * n;
+    }
+    return sq;
+  }
+
+  /** Σ g² over all gradients, accumulated in double, without temporary arrays. */
+  private static double squaredNormHost(Map<String, INDArray> params, Map<String, INDArray> grads) {
+    float[] c = new float[CHUNK];
+    double sq = 0;
+    for (String k : params.keySet()) {
+      INDArray g = grads.get(k);
+      RawMemory.Block gb = RawMemory.block(g);
+      for (long off = 0; off < g.length(); off += CHUNK) {
+        int n = (int) Math.min(CHUNK, g.length() - off);
+        gb.get(off, c, 0, n);
+        double s0 = 0;
+        double s1 = 0;
+        int i = 0;
+        for (; i + 1 < n; i += 2) {
+          s0 += (double) c[i] * c[i];
+          s1 += (double) c[i + 1] * c[i + 1];
+        }
+        if (i < n) {
+          s0 += (double) c[i] * c[i];
+        }
+        sq += s0 + s1;
+      }
+    }
+    return sq;
+  }
+
+  /**
+   * One AdamW step of one float parameter in place, chunk by chunk through heap buffers:
+   * {@code ĝ = c·g; m ← β₁m + (1−β₁)ĝ; v ← β₂v + (1−β₂)ĝ²; p ← p − ηλp; p ← p − η·(m/b₁)/(√(v/b₂) + ε)}.
+   */
+  private void stepHost(INDArray p, INDArray g, INDArray m, INDArray v, float[][] buf, float clip, double lr,
+      float bc1, float bc2) {
+    float lrT = (float) lr;
+    RawMemory.Block pb = RawMemory.block(p);
+    RawMemory.Block gb = RawMemory.block(g);
+    RawMemory.Block mb = RawMemory.block(m);
+    RawMemory.Block vb = RawMemory.block(v);
+    float[] pc = buf[0];
+    float[] gc = buf[1];
+    float[] mc = buf[2];
+    float[] vc = buf[3];
+    float b1 = (float) beta1;
+    float c1 = (float) (1 - beta1);
+    float b2 = (float) beta2;
+    float c2 = (float) (1 - beta2);
+    float decay = (float) (lr * weightDecay);
+    float e = (float) eps;
+    for (long off = 0; off < p.length(); off += CHUNK) {
+      int n = (int) Math.min(CHUNK, p.length() - off);
+      pb.get(off, pc, 0, n);
+      gb.get(off, gc, 0, n);
+      mb.get(off, mc, 0, n);
+      vb.get(off, vc, 0, n);
+      for (int i = 0; i < n; i++) {
+        float gi = gc[i] * clip;
+        float mi = mc[i] * b1 + gi * c1;
+        float vi = vc[i] * b2 + gi * gi * c2;
+        float pi = pc[i];
+        if (weightDecay > 0) {
+          pi = pi - pi * decay;
+        }
+        float denom = (float) Math.sqrt(vi / bc2) + e;
+        pc[i] = pi - mi / bc1 / denom * lrT;
+        mc[i] = mi;
+        vc[i] = vi;
+      }
+      pb.put(off, pc, 0, n);
+      mb.put(off, mc, 0, n);
+      vb.put(off, vc, 0, n);
+    }
   }
 
   @Override

@@ -67,6 +67,9 @@ public final class DraftTrainer implements AutoCloseable {
   private final RewardEvaluator evaluator;
   private final OptimizerState optState;
   private final Map<String, INDArray> params;
+  /** The step's accumulated gradient and one micro-batch's, reused from step to step (zeroed). */
+  private final Map<String, INDArray> stepGrads = new LinkedHashMap<>();
+  private final Map<String, INDArray> microGrads = new LinkedHashMap<>();
   private final Path checkpointDir;
   private final int checkpointEvery;
   private final int maxNonFinite;
@@ -240,8 +243,14 @@ public final class DraftTrainer implements AutoCloseable {
 
   private StepMetrics trainStep(long target) {
     long t0 = System.nanoTime();
-    Map<String, INDArray> grads = new LinkedHashMap<>();
-    params.forEach((k, v) -> grads.put(k, Nd4j.zerosLike(v)));
+    if (stepGrads.isEmpty()) {
+      params.forEach((k, v) -> {
+        stepGrads.put(k, Nd4j.zerosLike(v));
+        microGrads.put(k, Nd4j.zerosLike(v));
+      });
+    }
+    Map<String, INDArray> grads = stepGrads;
+    grads.values().forEach(g -> g.assign(0));
     int accum = global / micro;
     double loss = 0;
     List<INDArray> rewards = new ArrayList<>();
@@ -257,8 +266,8 @@ public final class DraftTrainer implements AutoCloseable {
       Conditioning cond = conditioning(batchPrompts);
       long[] sh = model.sampleShape();
       INDArray xT = NoiseSource.batch(seeds, XT_PURPOSE, sh[0], sh[1], sh[2]);
-      Map<String, INDArray> mg = new LinkedHashMap<>();
-      params.forEach((k, v) -> mg.put(k, Nd4j.zerosLike(v)));
+      Map<String, INDArray> mg = microGrads;
+      mg.values().forEach(g -> g.assign(0));
       ObjectiveContext ctx = new ObjectiveContext(denoiser, sampler, cond, evaluator, batchPrompts, xT, seeds,
           new SplittableRandom(NoiseSource.mix(seed, step, mb, 0x0B7L)), mg);
       ObjectiveResult r;
@@ -280,7 +289,7 @@ public final class DraftTrainer implements AutoCloseable {
     }
     boolean finite = Double.isFinite(loss);
     for (INDArray g : grads.values()) {
-      finite &= !(g.isNaN().any() || g.isInfinite().any());
+      finite &= allFinite(g);
     }
     double norm = Double.NaN;
     double lr = optimizer.learningRate(optState.step());
@@ -301,6 +310,28 @@ public final class DraftTrainer implements AutoCloseable {
     return new StepMetrics(step, target, loss, all.meanNumber().doubleValue(),
         all.length() > 1 ? all.stdNumber().doubleValue() : 0.0, terms, extra, norm, lr, seconds,
         Memory.residentBytes(), !finite);
+  }
+
+  /** Whether every element is finite (a scan without temporary arrays for contiguous floats). */
+  private static boolean allFinite(INDArray g) {
+    if (g.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT || !org.draft4j.nn.ops.RawMemory.contiguous(g)
+        || g.length() == 0) {
+      return !(g.isNaN().any() || g.isInfinite().any());
+    }
+    org.draft4j.nn.ops.RawMemory.Block b = org.draft4j.nn.ops.RawMemory.block(g);
+    float[] c = new float[(int) Math.min(8192, g.length())];
+    for (long off = 0; off < g.length(); off += c.length) {
+      int n = (int) Math.min(c.length, g.length() - off);
+      b.get(off, c, 0, n);
+      float acc = 0;
+      for (int i = 0; i < n; i++) {
+        acc += c[i] * 0f; // NaN or ±∞ times 0 is NaN; finite values give 0
+      }
+      if (acc != 0f || Float.isNaN(acc)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Prompt embeddings with the empty prompt as unconditional branch. */

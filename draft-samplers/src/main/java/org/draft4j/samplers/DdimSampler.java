@@ -93,12 +93,17 @@ public final class DdimSampler implements Sampler {
     if (guided(c)) {
       INDArray x2 = Nd4j.concat(0, x, x);
       INDArray ctx2 = Nd4j.concat(0, c.uncond(), c.cond());
-      INDArray o = model.predict(x2, Nd4j.valueArrayOf(new long[] {2 * b}, (float) t, DataType.FLOAT), ctx2);
+      INDArray ts = Nd4j.valueArrayOf(new long[] {2 * b}, (float) t, DataType.FLOAT);
+      INDArray o = model.predict(x2, ts, ctx2);
       INDArray ou = o.get(NDArrayIndex.interval(0, b));
       INDArray oc = o.get(NDArrayIndex.interval(b, 2 * b));
-      out = ou.add(oc.sub(ou).muli(guidance));
+      INDArray diff = oc.sub(ou);
+      out = ou.add(diff.muli(guidance));
+      release(x2, ctx2, ts, diff, o); // native memory back now, not when the collector gets to it
     } else {
-      out = model.predict(x, Nd4j.valueArrayOf(new long[] {b}, (float) t, DataType.FLOAT), c.cond());
+      INDArray ts = Nd4j.valueArrayOf(new long[] {b}, (float) t, DataType.FLOAT);
+      out = model.predict(x, ts, c.cond());
+      release(ts);
     }
     if (out.isNaN().any() || out.isInfinite().any()) {
       throw new ArithmeticException("model output at step " + step + " (timestep " + t
@@ -117,17 +122,38 @@ public final class DdimSampler implements Sampler {
     if (guided(c)) {
       INDArray x2 = Nd4j.concat(0, x, x);
       INDArray ctx2 = Nd4j.concat(0, c.uncond(), c.cond());
-      INDArray u2 = Nd4j.concat(0, u.mul(1 - guidance), u.mul(guidance));
-      v = model.vjp(x2, Nd4j.valueArrayOf(new long[] {2 * b}, (float) t, DataType.FLOAT), ctx2, u2);
+      INDArray uu = u.mul(1 - guidance);
+      INDArray uc = u.mul(guidance);
+      INDArray u2 = Nd4j.concat(0, uu, uc);
+      INDArray ts = Nd4j.valueArrayOf(new long[] {2 * b}, (float) t, DataType.FLOAT);
+      v = model.vjp(x2, ts, ctx2, u2);
       dx = v.sampleGrad().get(NDArrayIndex.interval(0, b)).add(v.sampleGrad().get(NDArrayIndex.interval(b, 2 * b)));
+      release(x2, ctx2, uu, uc, u2, ts, v.sampleGrad());
     } else {
-      v = model.vjp(x, Nd4j.valueArrayOf(new long[] {b}, (float) t, DataType.FLOAT), c.cond(), u);
+      INDArray ts = Nd4j.valueArrayOf(new long[] {b}, (float) t, DataType.FLOAT);
+      v = model.vjp(x, ts, c.cond(), u);
       dx = v.sampleGrad();
+      release(ts);
     }
     for (Map.Entry<String, INDArray> e : v.paramGrads().entrySet()) {
-      paramGrads.merge(e.getKey(), e.getValue(), INDArray::addi);
+      INDArray acc = paramGrads.get(e.getKey());
+      if (acc == null) {
+        paramGrads.put(e.getKey(), e.getValue());
+      } else {
+        acc.addi(e.getValue());
+        release(e.getValue());
+      }
     }
     return dx;
+  }
+
+  /** Frees arrays this sampler made and no longer needs (views and already-closed arrays are skipped). */
+  private static void release(INDArray... arrays) {
+    for (INDArray a : arrays) {
+      if (a != null && !a.wasClosed() && a.closeable()) {
+        a.close();
+      }
+    }
   }
 
   private int prev(int step) {
@@ -187,7 +213,12 @@ public final class DdimSampler implements Sampler {
       INDArray out = guidedOutput(model, c, cur, i);
       INDArray z = eta > 0 ? NoiseSource.batch(seeds, NOISE_PURPOSE + i, cur.shape()[1], cur.shape()[2], cur.shape()[3]).castTo(cur.dataType())
           : null;
-      cur = scheduler.step(out, timesteps[i], prev(i), cur, eta, z).prevSample();
+      INDArray next = scheduler.step(out, timesteps[i], prev(i), cur, eta, z).prevSample();
+      release(out, z);
+      if (cur != x && i < keepFrom) {
+        release(cur); // neither the caller's input nor kept for the backward pass
+      }
+      cur = next;
       if (listener != null) {
         listener.onStep(i, numSteps);
       }

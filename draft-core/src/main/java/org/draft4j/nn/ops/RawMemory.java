@@ -8,9 +8,10 @@ import sun.misc.Unsafe;
 /**
  * Bulk copies between an array's native memory and Java arrays, for Java kernels: they work on
  * chunks copied into heap arrays (where the JIT vectorizes loops) and copy results back. Only
- * host-resident, c-ordered contiguous arrays qualify ({@link #contiguous}).
+ * host-resident, c-ordered contiguous arrays qualify ({@link #contiguous}). Public for draft4j's own
+ * kernels in other packages (the optimizer); not an API.
  */
-final class RawMemory {
+public final class RawMemory {
   private static final Unsafe U;
   private static final long FLOAT_BASE;
   private static final long DOUBLE_BASE;
@@ -35,7 +36,7 @@ final class RawMemory {
   }
 
   /** Whether a kernel may treat the array as one dense block in c order. */
-  static boolean contiguous(INDArray a) {
+  public static boolean contiguous(INDArray a) {
     if (a.isEmpty()) {
       return false;
     }
@@ -51,7 +52,7 @@ final class RawMemory {
   }
 
   /** A bounds-checked window on an array's memory. */
-  static final class Block {
+  public static final class Block {
     private final long address;
     private final long length;
     private final int width;
@@ -74,11 +75,11 @@ final class RawMemory {
       return address + (long) width * index;
     }
 
-    void get(long index, float[] dst, int off, int n) {
+    public void get(long index, float[] dst, int off, int n) {
       U.copyMemory(null, at(index, n, 4), dst, FLOAT_BASE + 4L * off, 4L * n);
     }
 
-    void put(long index, float[] src, int off, int n) {
+    public void put(long index, float[] src, int off, int n) {
       U.copyMemory(src, FLOAT_BASE + 4L * off, null, at(index, n, 4), 4L * n);
     }
 
@@ -92,7 +93,7 @@ final class RawMemory {
   }
 
   /** A bounds-checked window on a contiguous array. */
-  static Block block(INDArray a) {
+  public static Block block(INDArray a) {
     return new Block(a);
   }
 
