@@ -354,6 +354,10 @@ public final class TrainRun {
         }
       }
     }
+    if (kept.isEmpty()) {
+      Files.deleteIfExists(file); // a fresh run starts a fresh file
+      return kept;
+    }
     StringBuilder sb = new StringBuilder();
     kept.forEach(m -> sb.append(Json.write(m)).append('\n'));
     Files.writeString(file, sb.toString());
