@@ -285,6 +285,12 @@ public final class LoraAdapter implements Adapter {
     return m;
   }
 
+  /**
+   * Metadata key of the trained alpha of a diffusers-layout file whose B matrices hold (α/r)·B; on
+   * load B is divided by α/r again and the adapter gets its trained alpha back.
+   */
+  static final String FOLDED_ALPHA = "draft4j.lora_alpha_folded_into_B";
+
   /** Tensor key of a module's down (A) / up (B) matrix in a format. */
   static String key(LoraFormat f, String module, boolean down) {
     return switch (f) {
@@ -298,10 +304,13 @@ public final class LoraAdapter implements Adapter {
     checkArgument(format instanceof LoraFormat, "LoRA cannot be saved as %s; use LoraFormat", format.name());
     checkArgument(!a.isEmpty(), "LoRA %s has no modules yet; attach it to a model first", spec.name());
     LoraFormat f = (LoraFormat) format;
+    // diffusers' and PEFT's loaders read no alpha from a file (they apply B·A at scale 1): fold
+    // α/r into B so that they apply the adapter at the strength it was trained with
+    double fold = f == LoraFormat.DIFFUSERS ? spec.alpha() / spec.rank() : 1.0;
     Map<String, INDArray> t = new LinkedHashMap<>();
     for (String m : a.keySet()) {
       t.put(key(f, m, true), a.get(m));
-      t.put(key(f, m, false), b.get(m));
+      t.put(key(f, m, false), fold == 1.0 ? b.get(m) : b.get(m).mul(fold));
       if (f == LoraFormat.KOHYA) {
         t.put("lora_unet_" + m.replace('.', '_') + ".alpha", Nd4j.scalar((float) spec.alpha()));
       }
@@ -310,7 +319,11 @@ public final class LoraAdapter implements Adapter {
     meta.put("format", "pt");
     meta.put("draft4j.format", f.name());
     meta.put("lora_rank", String.valueOf(spec.rank()));
-    meta.put("lora_alpha", String.valueOf(spec.alpha()));
+    // the alpha that goes with the tensors as stored (= rank once folded), and the trained one
+    meta.put("lora_alpha", String.valueOf(fold == 1.0 ? spec.alpha() : (double) spec.rank()));
+    if (fold != 1.0) {
+      meta.put(FOLDED_ALPHA, String.valueOf(spec.alpha()));
+    }
     config().forEach((k, v) -> meta.put("draft4j.lora." + k, v));
     if (provenance != null) {
       meta.putAll(provenance);
@@ -397,6 +410,21 @@ public final class LoraAdapter implements Adapter {
       }
       for (String m : b.keySet()) {
         checkArgument(a.containsKey(m), "%s: module %s has an up/B matrix but no down/A matrix", path, m);
+      }
+      String folded = f.metadata().get(FOLDED_ALPHA);
+      if (folded != null) {
+        double trained;
+        try {
+          trained = Double.parseDouble(folded);
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(path + ": metadata " + FOLDED_ALPHA + " = \"" + folded
+              + "\" is not a number");
+        }
+        checkArgument(trained > 0 && Double.isFinite(trained), "%s: metadata %s = %s must be a positive number", path,
+            FOLDED_ALPHA, folded);
+        double unfold = rank / trained;
+        b.replaceAll((m, up) -> up.mul(unfold));
+        alpha = trained;
       }
       Lora spec = Lora.rank(rank).alpha(alpha != null ? alpha : rank).named(name);
       return new LoraAdapter(spec, a, b, skipped);

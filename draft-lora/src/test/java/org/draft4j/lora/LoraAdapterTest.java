@@ -111,8 +111,38 @@ class LoraAdapterTest {
       UNetDenoiser d2 = new UNetDenoiser(unet, 8, 8, 4);
       d2.attach(back);
       INDArray got = d2.predict(x, t, ctx);
-      assertTrue(Transforms.abs(got.sub(want)).maxNumber().doubleValue() < 1e-6, f + " round trip");
+      double diff = Transforms.abs(got.sub(want)).maxNumber().doubleValue();
+      // diffusers files hold (α/r)·B: multiplying and dividing by 1.5 rounds B in its last bit
+      assertTrue(diff < (f == LoraFormat.DIFFUSERS ? 1e-5 : 1e-6), f + " round trip: " + diff);
     }
+  }
+
+  /**
+   * A consumer that reads no metadata (diffusers' and PEFT's loaders) applies W + B·A from a
+   * diffusers-layout file; draft4j's adapter is W + (α/r)·B·A: the file's B must carry α/r.
+   */
+  @Test
+  void aDiffusersFileAppliesAtTheTrainedStrengthWithoutMetadata() {
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    LoraAdapter a = Lora.rank(4).alpha(8).create(1);
+    d.attach(a);
+    d.adaptedLayers();
+    randomizeB(a, 5);
+    Path p = dir.resolve("folded.safetensors");
+    a.save(p, LoraFormat.DIFFUSERS, null);
+    String q = "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q";
+    try (SafetensorsFile sf = SafetensorsFile.open(p)) {
+      INDArray fileA = sf.get("unet." + q + ".lora_A.weight");
+      INDArray fileB = sf.get("unet." + q + ".lora_B.weight");
+      INDArray consumerDelta = fileB.mmul(fileA); // what a metadata-blind loader adds to W
+      INDArray draftDelta = a.upMatrices().get(q).mmul(a.downMatrices().get(q)).mul(8.0 / 4);
+      assertTrue(consumerDelta.equalsWithEps(draftDelta, 1e-6), "delta applied by a consumer");
+      assertEquals("4.0", sf.metadata().get("lora_alpha"), "alpha as stored = rank");
+      assertEquals("8.0", sf.metadata().get(LoraAdapter.FOLDED_ALPHA));
+    }
+    LoraAdapter back = LoraAdapter.load(p, "back");
+    assertEquals(8.0, back.spec().alpha());
+    assertTrue(back.upMatrices().get(q).equalsWithEps(a.upMatrices().get(q), 1e-6), "B restored");
   }
 
   @Test

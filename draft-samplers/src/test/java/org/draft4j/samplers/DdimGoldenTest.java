@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.draft4j.io.Json;
 import org.draft4j.spi.Conditioning;
+import org.draft4j.spi.Denoiser;
 import org.draft4j.spi.Sampler;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -153,13 +154,41 @@ class DdimGoldenTest {
       close(tensor(r.get("noisy")), s.addNoise(x0, noise, t), "add_noise " + t);
       close(tensor(r.get("velocity")), s.velocity(x0, noise, t), "velocity " + t);
     }
+    // classifier-free guidance through the product: DdimSampler batches [uncond; cond] into one call
     Map<String, Object> cg = (Map<String, Object>) g.get("cfg");
     INDArray u = tensor(cg.get("eps_uncond"));
     INDArray c = tensor(cg.get("eps_text"));
+    Denoiser byContext = new Denoiser() {
+      @Override
+      public INDArray predict(INDArray sample, INDArray timesteps, INDArray context) {
+        INDArray[] rows = new INDArray[(int) sample.size(0)];
+        for (int i = 0; i < rows.length; i++) {
+          rows[i] = context.getDouble(i, 0, 0) == 0 ? u : c; // context 0 = the empty prompt's
+        }
+        return Nd4j.concat(0, rows);
+      }
+
+      @Override
+      public Vjp vjp(INDArray sample, INDArray timesteps, INDArray context, INDArray cotangent) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public Map<String, INDArray> trainableParameters() {
+        return Map.of();
+      }
+
+      @Override
+      public boolean setAdaptersEnabled(boolean enabled) {
+        return true;
+      }
+    };
+    Conditioning cond = new Conditioning(Nd4j.ones(DataType.FLOAT, 1, 1, 1), Nd4j.zeros(DataType.FLOAT, 1, 1, 1));
+    INDArray x = Nd4j.zeros(DataType.FLOAT, u.shape());
     for (Object o : (List<Object>) cg.get("results")) {
       Map<String, Object> r = (Map<String, Object>) o;
       double w = num(r.get("guidance_scale"));
-      close(tensor(r.get("eps")), u.add(c.sub(u).mul(w)), "cfg " + w);
+      close(tensor(r.get("eps")), Ddim.steps(50).guidance(w).guidedOutput(byContext, cond, x, 10), "cfg " + w);
     }
   }
 
