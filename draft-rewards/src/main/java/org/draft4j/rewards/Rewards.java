@@ -39,6 +39,6 @@ public final class Rewards {
 
   /** −(estimated JPEG size in KB) at a chosen quality. */
   public static Reward compressibility(int quality) {
-    return new JpegSizeEstimate(quality, 1.0, 4.0, 600).asCompressibility();
+    return JpegSizeEstimate.quality(quality).asCompressibility();
   }
 }

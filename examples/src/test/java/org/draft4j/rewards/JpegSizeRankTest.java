@@ -1,5 +1,6 @@
 package org.draft4j.rewards;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -28,6 +29,11 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class JpegSizeRankTest {
   static int jpegBytes(INDArray img, int b) throws Exception {
+    return jpegBytes(img, b, 0.75f);
+  }
+
+  /** Bytes of image {@code b} of {@code img} ({@code [N,3,H,W]} in [0,1]) written by ImageIO at {@code quality}. */
+  static int jpegBytes(INDArray img, int b, float quality) throws Exception {
     int h = (int) img.size(2);
     int w = (int) img.size(3);
     BufferedImage bi = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
@@ -43,7 +49,7 @@ class JpegSizeRankTest {
     ImageWriter wr = ImageIO.getImageWritersByFormatName("jpeg").next();
     ImageWriteParam p = wr.getDefaultWriteParam();
     p.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-    p.setCompressionQuality(0.75f);
+    p.setCompressionQuality(quality);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (MemoryCacheImageOutputStream s = new MemoryCacheImageOutputStream(out)) {
       wr.setOutput(s);
@@ -122,5 +128,67 @@ class JpegSizeRankTest {
     double rho = spearman(e, a);
     System.out.printf("Spearman(estimate, libjpeg q75 bytes) over %d images = %.4f%n", n, rho);
     assertTrue(rho >= 0.9, "Spearman " + rho);
+  }
+
+  /**
+   * The independent check's set: every kind of image in {@link VariedImages} (flat, gradients,
+   * Gaussian and uniform noise of many amplitudes, stripes, checkerboards, shapes, sinusoids,
+   * salt-and-pepper, blocky noise, grid lines, combinations), 8 of each, 64×64, from a seed the rate
+   * model's fit ({@link JpegRateFit}) never saw; ranked against ImageIO's sizes at the same quality.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {50, 75, 90, 95})
+  void estimateRanksLibjpegSizesOnVariedImages(int quality) throws Exception {
+    List<VariedImages.Image> set = VariedImages.generate(2, 8, 64);
+    INDArray img = VariedImages.array(set);
+    int n = set.size();
+    RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(quality), ImageDecoder.pixelSpace());
+    INDArray est = ev.evaluate(img.mul(2).subi(1), Collections.nCopies(n, ""), false).rewards().neg();
+    double[] e = new double[n];
+    double[] a = new double[n];
+    java.util.Map<VariedImages.Category, double[]> err = new java.util.EnumMap<>(VariedImages.Category.class);
+    for (int i = 0; i < n; i++) {
+      e[i] = est.getDouble(i) * 1024;
+      a[i] = jpegBytes(img, i, quality / 100f);
+      double[] c = err.computeIfAbsent(set.get(i).category(), k -> new double[3]);
+      c[0] += (e[i] - a[i]) / a[i];
+      c[1] = Math.max(c[1], Math.abs(e[i] - a[i]) / a[i]);
+      c[2]++;
+    }
+    double rho = spearman(e, a);
+    StringBuilder sb = new StringBuilder();
+    err.forEach((k, v) -> sb.append(String.format("%n  %-16s mean %+5.1f%%  worst %4.1f%%", k, 100 * v[0] / v[2], 100 * v[1])));
+    System.out.printf("Spearman(estimate, ImageIO q%d bytes) over %d varied images = %.4f; relative error by kind:%s%n",
+        quality, n, rho, sb);
+    assertTrue(rho >= 0.95, "Spearman at quality " + quality + " = " + rho);
+  }
+
+  /** The shipped constants are what their named reference computation fits (to their printed digits). */
+  @Test
+  void shippedRateModelIsTheFitOfItsReferenceComputation() throws Exception {
+    JpegSizeEstimate.RateModel fit = JpegRateFit.fit();
+    JpegSizeEstimate.RateModel shipped = JpegSizeEstimate.RateModel.IMAGEIO_FIT;
+    double[] a = {fit.headerBytes() / 100, fit.lumaMagnitude(), fit.lumaNonzero(), fit.lumaRun(), fit.lumaDc(),
+        fit.chromaMagnitude(), fit.chromaRun(), fit.chromaDc()};
+    double[] b = {shipped.headerBytes() / 100, shipped.lumaMagnitude(), shipped.lumaNonzero(), shipped.lumaRun(),
+        shipped.lumaDc(), shipped.chromaMagnitude(), shipped.chromaRun(), shipped.chromaDc()};
+    for (int i = 0; i < a.length; i++) {
+      assertEquals(b[i], a[i], 6e-4, "constant " + i + ": fit " + fit + " vs shipped " + shipped);
+    }
+  }
+
+  /** The graph computes the model that was fitted: its KB equal the plain-Java reference's. */
+  @Test
+  void graphEqualsThePlainJavaModel() {
+    List<VariedImages.Image> set = VariedImages.generate(5, 2, 32);
+    INDArray est = new RewardEvaluator(Rewards.compressibility(75), ImageDecoder.pixelSpace())
+        .evaluate(VariedImages.array(set).mul(2).subi(1), Collections.nCopies(set.size(), ""), false).rewards().neg();
+    JpegSizeEstimate.RateModel r = JpegSizeEstimate.RateModel.IMAGEIO_FIT;
+    double[] w = {r.headerBytes() * 8, r.lumaMagnitude(), r.lumaNonzero(), r.lumaRun(), r.lumaDc(),
+        r.chromaMagnitude(), r.chromaNonzero(), r.chromaRun(), r.chromaDc()};
+    for (int i = 0; i < set.size(); i++) {
+      double ref = JpegRateFit.bits(JpegRateFit.features(set.get(i).rgb(), 75), w) / 8 / 1024;
+      assertEquals(ref, est.getDouble(i), 2e-3 * ref, set.get(i).description());
+    }
   }
 }
