@@ -6,6 +6,8 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import org.draft4j.nn.GraphBuilder;
+import org.draft4j.nn.Layer;
+import org.draft4j.nn.LayerAdapter;
 import org.draft4j.nn.Parameters;
 import org.draft4j.nn.ops.Activation;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -70,6 +72,49 @@ public final class UNet2DConditionModel {
     SDVariable c = sd.placeHolder("encoder_hidden_states", DataType.FLOAT, -1, 77, config.crossAttentionDim());
     forward(g, x, t, c, hw, hw, 77);
     params.requireAllUsed();
+  }
+
+  /**
+   * Every linear and convolution layer of a UNet with {@code config}, in build order, found by
+   * building its graph with {@link Parameters#shapesOnly} weights: no weights are created and the
+   * graph is thrown away, so this is cheap even for SD 1.5. {@code adapters} are attached as in a
+   * real build, so an adapter creates its matrices for the layers it targets (LoRA's
+   * {@code initializeFor} uses this).
+   */
+  public static List<Layer> layers(UNet2DConditionConfig config, List<? extends LayerAdapter> adapters) {
+    List<Layer> seen = new java.util.ArrayList<>();
+    LayerAdapter recorder = new LayerAdapter() {
+      @Override
+      public boolean appliesTo(Layer layer) {
+        seen.add(layer);
+        return false;
+      }
+
+      @Override
+      public SDVariable delta(SameDiff sd, Layer layer, SDVariable input, GraphBuilder.ConvGeometry geometry) {
+        throw new IllegalStateException("never applies");
+      }
+
+      @Override
+      public java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> trainableParameters() {
+        return java.util.Map.of();
+      }
+
+      @Override
+      public java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> feeds(boolean enabled) {
+        return java.util.Map.of();
+      }
+    };
+    List<LayerAdapter> all = new java.util.ArrayList<>(adapters);
+    all.add(0, recorder);
+    SameDiff sd = org.draft4j.exec.Graphs.create();
+    GraphBuilder g = new GraphBuilder(sd, Parameters.shapesOnly("UNet layers"), all);
+    int hw = config.sampleSize();
+    SDVariable x = sd.placeHolder("sample", DataType.FLOAT, -1, config.inChannels(), hw, hw);
+    SDVariable t = sd.placeHolder("timestep", DataType.FLOAT, -1);
+    SDVariable c = sd.placeHolder("encoder_hidden_states", DataType.FLOAT, -1, 77, config.crossAttentionDim());
+    new UNet2DConditionModel(config, Parameters.shapesOnly("UNet layers")).forward(g, x, t, c, hw, hw, 77);
+    return List.copyOf(seen);
   }
 
   public UNet2DConditionConfig config() {

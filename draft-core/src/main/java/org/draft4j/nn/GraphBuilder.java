@@ -113,8 +113,11 @@ public final class GraphBuilder {
    * object as the store's either way, so in-place updates and merges are seen).
    */
   public SDVariable weight(String name, long[] shape, Parameters.Init init, long fanIn) {
-    INDArray a = params.get(name, shape, init, fanIn);
     SDVariable existing = sd.hasVariable(name) ? sd.getVariable(name) : null;
+    if (params.isShapesOnly()) {
+      return existing != null ? existing : sd.placeHolder(name, DataType.FLOAT, shape);
+    }
+    INDArray a = params.get(name, shape, init, fanIn);
     if (existing != null) {
       return existing;
     }

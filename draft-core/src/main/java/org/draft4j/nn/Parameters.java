@@ -39,7 +39,14 @@ public final class Parameters {
   private final String source;
   private final DataType type;
 
+  private final boolean shapesOnly;
+
   private Parameters(boolean initializing, long seed, String source, DataType type) {
+    this(initializing, seed, source, type, false);
+  }
+
+  private Parameters(boolean initializing, long seed, String source, DataType type, boolean shapesOnly) {
+    this.shapesOnly = shapesOnly;
     this.initializing = initializing;
     this.seed = seed;
     this.source = source;
@@ -58,6 +65,20 @@ public final class Parameters {
   /** A store that creates missing parameters of the given type (DOUBLE for gradient checks), seeded. */
   public static Parameters random(long seed, DataType type) {
     return new Parameters(true, seed, "random init (seed " + seed + ")", type);
+  }
+
+  /**
+   * A store without arrays, for building a graph only to learn its structure (which layers a model
+   * config has, and their sizes: {@link GraphBuilder} turns every weight into a placeholder of its
+   * shape). Such a graph cannot run; nothing is allocated.
+   */
+  public static Parameters shapesOnly(String source) {
+    return new Parameters(false, 0, source + " (shapes only)", DataType.FLOAT, true);
+  }
+
+  /** Whether this store is {@link #shapesOnly}. */
+  public boolean isShapesOnly() {
+    return shapesOnly;
   }
 
   /** A strict store over given arrays; {@code source} names them in errors (a file path). */

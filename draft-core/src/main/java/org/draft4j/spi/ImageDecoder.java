@@ -28,4 +28,9 @@ public interface ImageDecoder {
   static ImageDecoder pixelSpace() {
     return (sd, x) -> sd.math.clipByValue(x.add(1.0).mul(0.5), 0.0, 1.0);
   }
+
+  /** Images that are already in the library's convention ({@code [B,3,H,W]} in [0,1]): unchanged. */
+  static ImageDecoder identity() {
+    return (sd, x) -> x;
+  }
 }

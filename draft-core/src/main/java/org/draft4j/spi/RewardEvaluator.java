@@ -119,6 +119,14 @@ public final class RewardEvaluator implements AutoCloseable {
   }
 
   /**
+   * Whether the reward reads the prompts (registers a {@link RewardGraph#promptInput}) for samples
+   * of this shape; a prompt-free reward (compressibility, an aesthetic head) does not.
+   */
+  public synchronized boolean readsPrompts(long... sampleShape) {
+    return !graph(sampleShape).graph().promptFeeds().isEmpty();
+  }
+
+  /**
    * Builds (and caches) the graph for samples of this shape, so reward errors such as an
    * unsupported image size surface before any sampling.
    */

@@ -12,6 +12,8 @@ import java.util.Random;
 import org.draft4j.io.Safetensors;
 import org.draft4j.io.SafetensorsFile;
 import org.draft4j.nn.GraphBuilder;
+import org.draft4j.models.UNet2DConditionConfig;
+import org.draft4j.models.UNet2DConditionModel;
 import org.draft4j.nn.Layer;
 import org.draft4j.spi.Adapter;
 import org.draft4j.spi.AdapterFormat;
@@ -24,7 +26,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * A LoRA adapter: for each targeted linear layer, {@code y = W x + s·(α/r)·B(A x)}. Matrices are
  * created when the model graph is first built with this adapter attached (A from the seed and the
- * module name, so independent of build order; B zero), or loaded from a file.
+ * module name, so independent of build order; B zero), by {@link #initializeFor} from a UNet config
+ * alone, or loaded from a file; {@link #setMatrices} and {@link #copyFrom} set them.
  */
 public final class LoraAdapter implements Adapter {
   private final Lora spec;
@@ -83,6 +86,80 @@ public final class LoraAdapter implements Adapter {
     checkArgument(Double.isFinite(scale), "LoRA scale %s must be finite", scale);
     checkArgument(!merged, "LoRA %s is merged; unmerge before changing its scale", spec.name());
     this.scale = scale;
+  }
+
+  private static final String NO_MODULES = "LoRA %s has no modules yet: its matrices are created per targeted layer"
+      + " by initializeFor(unetConfig) or when a model graph is built with it";
+
+  /**
+   * Creates A and B for every layer this adapter targets in a UNet with {@code config}, without
+   * model weights or a compiled graph ({@link UNet2DConditionModel#layers} builds the graph with
+   * shapes only: seconds and megabytes even for SD 1.5), so the adapter can be listed, set, copied
+   * or saved before a model exists. Modules already present are kept. Returns this adapter.
+   */
+  public LoraAdapter initializeFor(UNet2DConditionConfig config) {
+    checkArgument(config != null, "config must not be null");
+    UNet2DConditionModel.layers(config, List.of(this));
+    checkArgument(!a.isEmpty(), "LoRA %s targets no layer of this UNet (targets: %s)", spec.name(),
+        spec.targets().description());
+    return this;
+  }
+
+  /**
+   * Sets one module's matrices by copying {@code down} (A: {@code [r, in]}, or {@code [r, in, k, k]} for
+   * a convolution) and {@code up} (B: {@code [out, r]} or {@code [out, r, 1, 1]}) into the adapter's
+   * arrays, so graphs already built with this adapter see the new values. The module must exist
+   * ({@link #initializeFor} or a built graph created it) and the shapes must be the ones it has.
+   */
+  public void setMatrices(String module, INDArray down, INDArray up) {
+    checkArgument(!merged, "LoRA %s is merged; unmerge before setting its matrices", spec.name());
+    checkArgument(!a.isEmpty(), NO_MODULES, spec.name());
+    checkArgument(a.containsKey(module), "LoRA %s has no module \"%s\" (it has %s modules, e.g. %s)", spec.name(), module,
+        a.size(), a.keySet().iterator().next());
+    checkArgument(down != null && up != null, "module %s: down and up must not be null", module);
+    INDArray am = a.get(module);
+    INDArray bm = b.get(module);
+    checkArgument(Arrays.equals(am.shape(), down.shape()), "module %s: down (A) has shape %s, the module needs %s",
+        module, Arrays.toString(down.shape()), Arrays.toString(am.shape()));
+    checkArgument(Arrays.equals(bm.shape(), up.shape()), "module %s: up (B) has shape %s, the module needs %s",
+        module, Arrays.toString(up.shape()), Arrays.toString(bm.shape()));
+    checkArgument(!down.isNaN().any() && !down.isInfinite().any() && !up.isNaN().any() && !up.isInfinite().any(),
+        "module %s: matrices must be finite", module);
+    am.assign(down.castTo(DataType.FLOAT));
+    bm.assign(up.castTo(DataType.FLOAT));
+  }
+
+  /**
+   * Copies every module of {@code other} into this adapter so that both add the same delta: A as it
+   * is, B times {@code α_other / α} (the ranks must be equal). If this adapter has modules, both must
+   * have the same ones; if it has none yet, it takes {@code other}'s.
+   */
+  public void copyFrom(LoraAdapter other) {
+    checkArgument(other != null && other != this, "copyFrom needs another adapter");
+    checkArgument(!merged, "LoRA %s is merged; unmerge before copying into it", spec.name());
+    checkArgument(!other.a.isEmpty(), NO_MODULES, other.spec.name());
+    checkArgument(other.spec.rank() == spec.rank(), "copyFrom: rank %s into rank %s; ranks must be equal",
+        other.spec.rank(), spec.rank());
+    if (!a.isEmpty()) {
+      for (String m : other.a.keySet()) {
+        checkArgument(a.containsKey(m), "copyFrom: module %s of %s is not in %s", m, other.spec.name(), spec.name());
+      }
+      for (String m : a.keySet()) {
+        checkArgument(other.a.containsKey(m), "copyFrom: module %s of %s is not in %s", m, spec.name(),
+            other.spec.name());
+      }
+    }
+    double rescale = other.spec.alpha() / spec.alpha();
+    for (String m : other.a.keySet()) {
+      INDArray up = other.b.get(m).mul(rescale);
+      if (a.containsKey(m)) {
+        setMatrices(m, other.a.get(m), up);
+      } else {
+        a.put(m, other.a.get(m).dup());
+        b.put(m, up);
+        kernels.put(m, other.kernels.getOrDefault(m, other.a.get(m).rank() == 4 ? (int) other.a.get(m).size(2) : 1));
+      }
+    }
   }
 
   /** Modules adapted so far, with their A matrices {@code [r, in]}. */
@@ -218,7 +295,7 @@ public final class LoraAdapter implements Adapter {
    */
   public void merge(org.draft4j.nn.Parameters params) {
     checkArgument(!merged, "LoRA %s is already merged", spec.name());
-    checkArgument(!a.isEmpty(), "LoRA %s has no modules yet; attach it to a model first", spec.name());
+    checkArgument(!a.isEmpty(), NO_MODULES, spec.name());
     for (String m : a.keySet()) {
       INDArray w = params.get(m + ".weight");
       w.addi(weightDelta(m, w.shape()).muli(scale).castTo(w.dataType()));
@@ -302,7 +379,7 @@ public final class LoraAdapter implements Adapter {
   @Override
   public void save(Path path, AdapterFormat format, Map<String, String> provenance) {
     checkArgument(format instanceof LoraFormat, "LoRA cannot be saved as %s; use LoraFormat", format.name());
-    checkArgument(!a.isEmpty(), "LoRA %s has no modules yet; attach it to a model first", spec.name());
+    checkArgument(!a.isEmpty(), NO_MODULES, spec.name());
     LoraFormat f = (LoraFormat) format;
     // diffusers' and PEFT's loaders read no alpha from a file (they apply B·A at scale 1): fold
     // α/r into B so that they apply the adapter at the strength it was trained with

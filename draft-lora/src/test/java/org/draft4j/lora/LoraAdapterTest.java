@@ -203,4 +203,72 @@ class LoraAdapterTest {
         () -> LoraAdapter.loadUnetPart(split, "s"));
     assertTrue(e2.getMessage().contains("alpha") && e2.getMessage().contains("to_q.alpha"), e2.getMessage());
   }
+
+  @Test
+  void anAdapterCreatedFromTheConfigAloneEqualsTheOneAGraphCreatesAndSaves() {
+    LoraAdapter fromConfig = Lora.rank(2).alpha(4).create(1).initializeFor(unet.config());
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    LoraAdapter built = Lora.rank(2).alpha(4).create(1);
+    d.attach(built);
+    d.adaptedLayers();
+    assertEquals(built.downMatrices().keySet(), fromConfig.downMatrices().keySet());
+    for (String m : built.downMatrices().keySet()) {
+      assertEquals(built.downMatrices().get(m), fromConfig.downMatrices().get(m), m);
+      assertEquals(built.upMatrices().get(m), fromConfig.upMatrices().get(m), m);
+    }
+    Path p = dir.resolve("before-any-model.safetensors");
+    fromConfig.save(p, LoraFormat.DIFFUSERS, null); // failed before: "has no modules yet"
+    assertEquals(fromConfig.downMatrices().keySet(), LoraAdapter.load(p, "back").downMatrices().keySet());
+  }
+
+  @Test
+  void sd15AdapterKeysWithoutInitializingTheUnet() {
+    org.draft4j.models.UNet2DConditionConfig sd15 = org.draft4j.models.UNet2DConditionConfig.fromJson(
+        java.util.Map.of(), "SD 1.5 defaults");
+    long before = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+    LoraAdapter a = Lora.rank(4).create(0).initializeFor(sd15);
+    // 16 transformer blocks (down 6, mid 1, up 9) x 2 attentions x 4 projections
+    assertEquals(128, a.downMatrices().size());
+    String q = "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q";
+    assertEquals(List.of(4L, 320L), asList(a.downMatrices().get(q).shape()));
+    assertEquals(List.of(320L, 4L), asList(a.upMatrices().get(q).shape()));
+    String k = "mid_block.attentions.0.transformer_blocks.0.attn2.to_k";
+    assertEquals(List.of(4L, 768L), asList(a.downMatrices().get(k).shape()));
+    assertTrue(UNet2DConditionModel.layers(sd15, List.of()).size() > 250, "every linear and conv layer listed");
+    assertEquals("unet." + q + ".lora_A.weight", LoraAdapter.key(LoraFormat.DIFFUSERS, q, true));
+  }
+
+  private static List<Long> asList(long[] v) {
+    return java.util.Arrays.stream(v).boxed().toList();
+  }
+
+  @Test
+  void matricesCanBeSetAndCopiedAndGraphsSeeThem() {
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    LoraAdapter a = Lora.rank(2).alpha(4).create(1);
+    d.attach(a);
+    INDArray before = d.predict(x, t, ctx);
+    String q = "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q";
+    INDArray up = Nd4j.rand(DataType.FLOAT, a.upMatrices().get(q).shape());
+    INDArray down = Nd4j.rand(DataType.FLOAT, a.downMatrices().get(q).shape());
+    a.setMatrices(q, down, up);
+    assertEquals(down, a.downMatrices().get(q));
+    assertEquals(up, a.upMatrices().get(q));
+    assertNotEquals(before, d.predict(x, t, ctx), "the built graph sees the set matrices");
+    IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
+        () -> a.setMatrices(q, Nd4j.zeros(DataType.FLOAT, 3, 8), up));
+    assertTrue(shape.getMessage().contains(q) && shape.getMessage().contains("[3, 8]"), shape.getMessage());
+    IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+        () -> a.setMatrices("mid_block.nope", down, up));
+    assertTrue(unknown.getMessage().contains("mid_block.nope"), unknown.getMessage());
+    // a copy at another alpha adds the same delta
+    randomizeB(a, 11);
+    INDArray expected = d.predict(x, t, ctx);
+    UNetDenoiser d2 = new UNetDenoiser(unet, 8, 8, 4);
+    LoraAdapter c = Lora.rank(2).alpha(1).create(7).initializeFor(unet.config());
+    c.copyFrom(a);
+    d2.attach(c);
+    assertTrue(expected.equalsWithEps(d2.predict(x, t, ctx), 1e-5), "copy adds the same delta");
+    assertThrows(IllegalArgumentException.class, () -> Lora.rank(3).create(1).copyFrom(a));
+  }
 }

@@ -1,6 +1,13 @@
 package org.draft4j.rewards;
 
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.Collections;
+import java.util.List;
+import org.draft4j.spi.ImageDecoder;
 import org.draft4j.spi.Reward;
+import org.draft4j.spi.RewardEvaluator;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Static factories of the bundled rewards. Images follow {@link Reward}'s convention. */
 public final class Rewards {
@@ -40,5 +47,50 @@ public final class Rewards {
   /** −(estimated JPEG size in KB) at a chosen quality. */
   public static Reward compressibility(int quality) {
     return JpegSizeEstimate.quality(quality).asCompressibility();
+  }
+
+  /** +(estimated JPEG size in KB) at a chosen quality. */
+  public static Reward incompressibility(int quality) {
+    return JpegSizeEstimate.quality(quality).asIncompressibility();
+  }
+
+  /**
+   * Scores fixed images with a reward, without a sampler or a model: {@code images} are
+   * {@code [B, 3, H, W]} RGB in [0, 1] (the reward convention), one prompt per image. Returns
+   * {@code [B]} rewards. For many batches, keep a {@link RewardEvaluator} with
+   * {@link ImageDecoder#identity()} instead (it compiles once per shape).
+   */
+  public static INDArray score(Reward reward, INDArray images, List<String> prompts) {
+    checkImages(images);
+    checkArgument(prompts != null && prompts.size() == images.size(0),
+        "prompts: %s for %s images; give one prompt per image",
+        prompts == null ? "null" : String.valueOf(prompts.size()), String.valueOf(images.size(0)));
+    try (RewardEvaluator ev = new RewardEvaluator(reward, ImageDecoder.identity())) {
+      return ev.evaluate(images, prompts, false).rewards();
+    }
+  }
+
+  /**
+   * Scores fixed images with a reward that does not read prompts (compressibility, an aesthetic
+   * head, a custom image-only reward); a prompt-reading reward (PickScore, HPSv2) is refused, naming it.
+   */
+  public static INDArray score(Reward reward, INDArray images) {
+    checkImages(images);
+    checkArgument(reward != null, "reward must not be null");
+    try (RewardEvaluator ev = new RewardEvaluator(reward, ImageDecoder.identity())) {
+      checkArgument(!ev.readsPrompts(images.shape()),
+          "reward %s reads prompts; call Rewards.score(reward, images, prompts) with one prompt per image",
+          reward.name());
+      return ev.evaluate(images, Collections.nCopies((int) images.size(0), ""), false).rewards();
+    }
+  }
+
+  private static void checkImages(INDArray images) {
+    checkArgument(images != null, "images must not be null");
+    checkArgument(images.rank() == 4 && images.size(1) == 3 && images.size(0) > 0,
+        "images: shape %s; expected [B, 3, H, W] RGB in [0, 1]", java.util.Arrays.toString(images.shape()));
+    double min = images.minNumber().doubleValue();
+    double max = images.maxNumber().doubleValue();
+    checkArgument(min >= 0 && max <= 1, "images: values in [%s, %s]; expected RGB in [0, 1]", min, max);
   }
 }

@@ -51,4 +51,23 @@ class CompressibilityTest {
         .evaluate(x, P, false);
     assertEquals(2, r.terms().size(), r.terms().keySet().toString());
   }
+
+  @Test
+  void fixedImagesAreScoredDirectly() {
+    Nd4j.getRandom().setSeed(9);
+    INDArray img = Nd4j.rand(DataType.FLOAT, 2, 3, 16, 16);
+    INDArray viaEvaluator = new RewardEvaluator(Rewards.compressibility(), ImageDecoder.pixelSpace())
+        .evaluate(img.mul(2).subi(1), P, false).rewards();
+    assertTrue(viaEvaluator.equalsWithEps(Rewards.score(Rewards.compressibility(), img), 1e-5));
+    assertTrue(viaEvaluator.equalsWithEps(Rewards.score(Rewards.compressibility(), img, P), 1e-5));
+    IllegalArgumentException range = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Rewards.score(Rewards.compressibility(), img.mul(2)));
+    assertTrue(range.getMessage().contains("[0, 1]"), range.getMessage());
+    IllegalArgumentException prompts = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Rewards.score(Rewards.pickScore(TinyClip.create(2)), img));
+    assertTrue(prompts.getMessage().contains("pickscore") && prompts.getMessage().contains("prompts"),
+        prompts.getMessage());
+    assertEquals(2, Rewards.score(Rewards.pickScore(TinyClip.create(2)), img, List.of("a red star", "a blue square"))
+        .length());
+  }
 }
