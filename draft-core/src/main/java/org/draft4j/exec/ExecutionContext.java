@@ -26,6 +26,30 @@ public final class ExecutionContext implements AutoCloseable {
   private final Arena[] arenas;
   private final ExecutorService workers;
   private final ReentrantLock lock = new ReentrantLock();
+  private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> runNanos =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Adds a run's wall time to its runner's label (see {@link #secondsByRunner}). */
+  void recordRun(String label, long nanos) {
+    runNanos.computeIfAbsent(label == null ? "unlabelled" : label, k -> new java.util.concurrent.atomic.LongAdder())
+        .add(nanos);
+  }
+
+  /**
+   * Wall seconds spent in graph runs of this context since the last {@link #resetRunTimes}, by runner
+   * label ({@code unet forward}, {@code unet vjp}, {@code reward pickscore with gradient}, ...): where
+   * a training step's time goes, phase by phase.
+   */
+  public java.util.Map<String, Double> secondsByRunner() {
+    java.util.Map<String, Double> m = new java.util.TreeMap<>();
+    runNanos.forEach((k, v) -> m.put(k, v.sum() / 1e9));
+    return m;
+  }
+
+  /** Clears {@link #secondsByRunner}. */
+  public void resetRunTimes() {
+    runNanos.clear();
+  }
   private volatile boolean closed;
 
   private ExecutionContext(ExecutionOptions options) {

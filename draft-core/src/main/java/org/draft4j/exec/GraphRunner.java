@@ -94,6 +94,15 @@ public final class GraphRunner implements AutoCloseable {
     }
     Map<String, INDArray> outs = new LinkedHashMap<>();
     Map<String, INDArray> grads = new LinkedHashMap<>();
+    long start = System.nanoTime();
+    try {
+      return runTimed(feeds, outs, grads);
+    } finally {
+      context.recordRun(label, System.nanoTime() - start);
+    }
+  }
+
+  private Result runTimed(Map<String, INDArray> feeds, Map<String, INDArray> outs, Map<String, INDArray> grads) {
     if (compiled != null) {
       Map<String, INDArray> r = compiled.run(feeds);
       for (String o : outputs) {

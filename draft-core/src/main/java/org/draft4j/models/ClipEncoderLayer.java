@@ -19,6 +19,7 @@ public final class ClipEncoderLayer {
    */
   public static SDVariable forward(GraphBuilder g, String prefix, SDVariable x, int n, int d, int ff, int heads,
       INDArray mask, String act, double eps) {
+    g.segment(prefix.endsWith(".") ? prefix.substring(0, prefix.length() - 1) : prefix); // a checkpointing block
     SDVariable h = g.layerNorm(prefix + "layer_norm1", x, d, eps);
     SDVariable q = g.linear(prefix + "self_attn.q_proj", h, d, d, true);
     SDVariable k = g.linear(prefix + "self_attn.k_proj", h, d, d, true);

@@ -21,6 +21,14 @@ public interface ModelFolder {
   /** Human-readable location for error messages. */
   String location(String relative);
 
+  /**
+   * Opens a safetensors file of the folder: mapped from disk for folders on disk (so weights files
+   * larger than 2 GB, such as SD 1.5's UNet, load), from its bytes otherwise.
+   */
+  default org.draft4j.io.SafetensorsFile openSafetensors(String relative) {
+    return org.draft4j.io.SafetensorsFile.fromBytes(read(relative), location(relative));
+  }
+
   /** Reads a UTF-8 text file. */
   default String readString(String relative) {
     return new String(read(relative), StandardCharsets.UTF_8);
@@ -41,6 +49,11 @@ public interface ModelFolder {
       @Override
       public boolean exists(String relative) {
         return Files.exists(dir.resolve(relative));
+      }
+
+      @Override
+      public org.draft4j.io.SafetensorsFile openSafetensors(String relative) {
+        return org.draft4j.io.SafetensorsFile.open(dir.resolve(relative));
       }
 
       @Override

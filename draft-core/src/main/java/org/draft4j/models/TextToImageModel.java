@@ -57,8 +57,7 @@ public final class TextToImageModel {
         org.draft4j.io.Json.parseObject(folder.readString("unet/config.json")), folder.location("unet/config.json"));
     String uw = "unet/" + UNet2DConditionModel.WEIGHTS_FILE;
     UNet2DConditionModel unet;
-    try (org.draft4j.io.SafetensorsFile f = org.draft4j.io.SafetensorsFile.fromBytes(folder.read(uw),
-        folder.location(uw))) {
+    try (org.draft4j.io.SafetensorsFile f = folder.openSafetensors(uw)) {
       unet = UNet2DConditionModel.of(uc, org.draft4j.nn.Parameters.of(f.readAll(), folder.location(uw)));
     }
     ClipTextConfig tc = ClipTextConfig.fromJson(
@@ -66,8 +65,7 @@ public final class TextToImageModel {
         folder.location("text_encoder/config.json"));
     String tw = "text_encoder/" + ClipTextModel.WEIGHTS_FILE;
     ClipTextModel text;
-    try (org.draft4j.io.SafetensorsFile f = org.draft4j.io.SafetensorsFile.fromBytes(folder.read(tw),
-        folder.location(tw))) {
+    try (org.draft4j.io.SafetensorsFile f = folder.openSafetensors(tw)) {
       text = ClipTextModel.of(tc, org.draft4j.nn.Parameters.of(f.readAll(), folder.location(tw)));
     }
     int maxLen = 77;
@@ -85,8 +83,7 @@ public final class TextToImageModel {
       AutoencoderKLConfig vc = AutoencoderKLConfig.fromJson(
           org.draft4j.io.Json.parseObject(folder.readString("vae/config.json")), folder.location("vae/config.json"));
       String vw = "vae/" + AutoencoderKL.WEIGHTS_FILE;
-      try (org.draft4j.io.SafetensorsFile f = org.draft4j.io.SafetensorsFile.fromBytes(folder.read(vw),
-          folder.location(vw))) {
+      try (org.draft4j.io.SafetensorsFile f = folder.openSafetensors(vw)) {
         b.vae(AutoencoderKL.of(vc, org.draft4j.nn.Parameters.of(f.readAll(), folder.location(vw))));
       }
     } else {

@@ -1,5 +1,7 @@
 package org.draft4j.nn;
 
+import static com.google.common.base.Preconditions.checkArgument;
+
 import java.util.ArrayList;
 import java.util.List;
 import org.draft4j.exec.Segments;
@@ -67,12 +69,22 @@ public final class GraphBuilder {
    */
   public GraphBuilder(SameDiff sd, Parameters params, List<LayerAdapter> adapters, boolean baseTrainable,
       boolean fused) {
+    this(sd, params, adapters, baseTrainable, fused, new Segments(sd));
+  }
+
+  /**
+   * As above, recording checkpointing segments into {@code segments} (shared by several builders of
+   * one graph, as a reward graph's decoder and reward towers are).
+   */
+  public GraphBuilder(SameDiff sd, Parameters params, List<LayerAdapter> adapters, boolean baseTrainable,
+      boolean fused, Segments segments) {
+    checkArgument(segments.graph() == sd, "segments belong to another graph");
     this.sd = sd;
     this.params = params;
     this.adapters = List.copyOf(adapters);
     this.baseTrainable = baseTrainable;
     this.fused = fused;
-    this.segments = new Segments(sd);
+    this.segments = segments;
   }
 
   /** Whether fused ops are emitted. */

@@ -72,6 +72,7 @@ public final class RewardEvaluator implements AutoCloseable {
       // an identity decoder returns x0 itself: name the images separately, never rename the input
       SDVariable images = decoded == x ? x.mul(1.0) : decoded;
       images = images.rename(IMAGES);
+      g.segment("reward " + reward.name());
       SDVariable r = reward.score(g, images);
       checkState(r != null, "reward %s returned no output", reward.name());
       // -1, not the batch: with worker threads each shard runs the graph on part of the batch
@@ -102,7 +103,7 @@ public final class RewardEvaluator implements AutoCloseable {
       outs.add(IMAGES);
       outs.forEach(rb::output);
       if (withGradient) {
-        rb.gradient(X0);
+        rb.gradient(X0).segments(b.graph().segments());
       }
       b.runners()[i] = rb.build();
     }
@@ -124,6 +125,18 @@ public final class RewardEvaluator implements AutoCloseable {
    */
   public synchronized boolean readsPrompts(long... sampleShape) {
     return !graph(sampleShape).graph().promptFeeds().isEmpty();
+  }
+
+  /**
+   * The engine's facts about the gradient plan for samples of this shape (whether it checkpoints,
+   * its arena), or null before a gradient evaluation of that shape or in SameDiff mode.
+   */
+  public synchronized org.draft4j.exec.CompiledGraph.Stats gradientPlanStats(long... sampleShape) {
+    Built b = graphs.get(java.util.Arrays.toString(sampleShape));
+    if (b == null || b.runners()[1] == null || b.runners()[1].compiled() == null) {
+      return null;
+    }
+    return b.runners()[1].compiled().stats();
   }
 
   /**

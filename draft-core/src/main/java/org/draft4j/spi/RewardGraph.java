@@ -25,6 +25,7 @@ public final class RewardGraph {
   private final long height;
   private final long width;
   private final Map<String, Function<List<String>, INDArray>> promptFeeds = new LinkedHashMap<>();
+  private final org.draft4j.exec.Segments segments;
   private final Map<String, SDVariable> terms = new LinkedHashMap<>();
   private final boolean fused;
 
@@ -43,6 +44,7 @@ public final class RewardGraph {
     this.height = height;
     this.width = width;
     this.fused = fused;
+    this.segments = new org.draft4j.exec.Segments(sd);
   }
 
   /** Whether fused ops may be used (the graph runs on the engine). */
@@ -55,7 +57,21 @@ public final class RewardGraph {
    * on the engine.
    */
   public GraphBuilder builder(Parameters params) {
-    return new GraphBuilder(sd, params, List.of(), false, fused);
+    return new GraphBuilder(sd, params, List.of(), false, fused, segments);
+  }
+
+  /**
+   * Starts a checkpointing segment at the next op (model pieces from {@link #builder} mark their
+   * blocks themselves). A gradient over a graph whose activations exceed the engine's budget keeps
+   * only the tensors crossing segment boundaries and recomputes each segment in the backward pass.
+   */
+  public void segment(String label) {
+    segments.begin(label);
+  }
+
+  /** The checkpointing segments recorded so far. */
+  public org.draft4j.exec.Segments segments() {
+    return segments;
   }
 
   public SameDiff sd() {

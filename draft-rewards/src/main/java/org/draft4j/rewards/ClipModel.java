@@ -57,6 +57,25 @@ public final class ClipModel {
   }
 
   /**
+   * A CLIP model with random weights at the given sizes (PyTorch defaults for linear layers,
+   * N(0, 0.02²) for embeddings and projections, logit scale 1), deterministic in {@code seed}: for
+   * benchmarks and tests at published sizes when no weights can be downloaded.
+   */
+  public static ClipModel random(ClipTextConfig textConfig, ClipVisionConfig visionConfig, int projectionDim,
+      ClipTokenizer tokenizer, long seed) {
+    Parameters p = Parameters.random(seed);
+    SameDiff sd = Graphs.create();
+    GraphBuilder g = new GraphBuilder(sd, p, List.of());
+    int s = visionConfig.imageSize();
+    new ClipVisionModel(visionConfig, p).imageEmbeds(g, sd.placeHolder("px", DataType.FLOAT, -1, 3, s, s));
+    textEmbeds(textConfig, projectionDim, g, sd.placeHolder("ids", DataType.INT, -1, textConfig.maxPositionEmbeddings()),
+        sd.placeHolder("eos", DataType.FLOAT, -1, textConfig.maxPositionEmbeddings()));
+    g.weight("logit_scale", new long[] {}, Parameters.Init.ONES, 0);
+    return new ClipModel(textConfig, visionConfig, projectionDim, Parameters.of(p.asMap(), "random CLIP (seed " + seed
+        + ")"), tokenizer);
+  }
+
+  /**
    * Loads a Hugging Face CLIP folder: {@code config.json} (with {@code text_config} and
    * {@code vision_config}), {@code model.safetensors}, {@code vocab.json} and {@code merges.txt}.
    */
@@ -78,7 +97,7 @@ public final class ClipModel {
     ClipTokenizer tok = new ClipTokenizer(ClipTokenizer.readVocab(dir.readString("vocab.json")),
         ClipTokenizer.readMerges(dir.readString("merges.txt")), tc.maxPositionEmbeddings());
     String w = dir.location("model.safetensors");
-    try (SafetensorsFile f = SafetensorsFile.fromBytes(dir.read("model.safetensors"), w)) {
+    try (SafetensorsFile f = dir.openSafetensors("model.safetensors")) {
       return new ClipModel(tc, vc, proj, Parameters.of(f.readAll(), w), tok);
     }
   }

@@ -56,6 +56,7 @@ public final class ClipVisionModel {
           heads, null, c.hiddenAct(), c.layerNormEps());
     }
     SDVariable pooled = x.reshape(-1, tokens, d).get(SDIndex.all(), SDIndex.point(0), SDIndex.all());
+    g.segment("vision_model.post_layernorm");
     pooled = g.layerNorm("vision_model.post_layernorm", pooled, d, c.layerNormEps());
     SDVariable proj = g.weight("visual_projection.weight", new long[] {c.projectionDim(), d},
         Parameters.Init.NORMAL_002, 0);

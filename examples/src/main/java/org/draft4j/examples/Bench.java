@@ -43,7 +43,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code soak} (not part of "all"): {@code --steps N} DRaFT-1 training steps on a tiny model, resident
  * memory sampled every 100 steps, to show that memory stays flat over long runs.
  *
- * <p>Flags: {@code --only sd15-unet|chain|throughput|soak}, {@code --steps N} (soak), {@code --batch LIST}
+ * {@code sd15-step} (not part of "all"): whole DRaFT steps at SD 1.5 size ({@link RealSizeStep}); the
+ * random-weight folders are written once under {@code --models DIR} (default
+ * target/sd15-step-models, about 10 GB); {@code --steps N} steps per DRaFT-1 / DRaFT-LV case (default 2).
+ *
+ * <p>Flags: {@code --only sd15-unet|chain|throughput|engine|sd15|sd15-step|soak}, {@code --steps N} (soak,
+ * sd15-step), {@code --batch LIST}
  * (chain: batch sizes, default 1), {@code --out FILE} (default
  * docs/benchmarks.md).
  */
@@ -51,7 +56,7 @@ public final class Bench {
   private Bench() {}
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> f = Flags.parse(args, "only", "out", "steps", "batch");
+    Map<String, String> f = Flags.parse(args, "only", "out", "steps", "batch", "models");
     Path out = Path.of(f.getOrDefault("out", "docs/benchmarks.md"));
     String only = f.getOrDefault("only", "all");
     StringBuilder md = new StringBuilder();
@@ -86,6 +91,10 @@ public final class Bench {
     }
     if (only.equals("all") || only.equals("sd15")) {
       md.append(EngineBench.sd15());
+    }
+    if (only.equals("sd15-step")) {
+      md.append(RealSizeStep.bench(Path.of(f.getOrDefault("models", "target/sd15-step-models")),
+          Integer.parseInt(f.getOrDefault("steps", "2"))));
     }
     if (only.equals("soak")) {
       md.append(soak(Integer.parseInt(f.getOrDefault("steps", "2000"))));

@@ -16,6 +16,8 @@ import org.draft4j.models.TextToImageModel;
 import org.draft4j.objectives.Objective;
 import org.draft4j.objectives.Objectives;
 import org.draft4j.optim.AdamW;
+import org.draft4j.rewards.AestheticHead;
+import org.draft4j.rewards.ClipModel;
 import org.draft4j.rewards.Rewards;
 import org.draft4j.samplers.Ddim;
 import org.draft4j.spi.Reward;
@@ -46,18 +48,26 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code out} [train-output]; {@code model} [the shipped ShapesWorld model]; {@code quiet} [false];
  * {@code checkpoints} [none: a directory where the adapter, optimizer state and step are written
  * atomically; rerunning the same settings resumes from it, bit for bit, and other settings are
- * refused naming the field], {@code checkpoint-every} [10 steps].
+ * refused naming the field], {@code checkpoint-every} [10 steps]; {@code reward} pickscore | hpsv2 | laion-aesthetic with
+ * {@code reward-model} DIR (a Hugging Face {@code CLIPModel} folder: PickScore's, HPSv2's, or the CLIP
+ * ViT-L/14 of the LAION aesthetic predictor, whose head is {@code aesthetic-head} FILE
+ * [DIR/aesthetic_head.safetensors]); {@code prompts} FILE [ShapesWorld captions: one training prompt
+ * per line; the evaluation uses its first {@code eval-prompts} lines]; {@code eval-prompts} 0 skips
+ * the evaluations (for large models).
  */
 public final class TrainRun {
   /** Every setting name {@link #run} reads. */
   public static final List<String> KEYS = List.of("objective", "k", "lv-n", "kl", "refl-min", "refl-max",
       "alignprop-min", "alignprop-max", "reward", "aesthetic-weight", "rank", "alpha", "dropout", "targets", "lr",
       "steps", "micro", "global", "sampler-steps", "guidance", "eta", "seed", "eval-prompts", "eval-seeds",
-      "eval-every", "out", "model", "quiet", "checkpoints", "checkpoint-every");
+      "eval-every", "out", "model", "quiet", "checkpoints", "checkpoint-every", "reward-model", "aesthetic-head",
+      "prompts");
   private static final List<String> OBJECTIVES = List.of("draft", "draft-k", "draft-lv", "draft-plus", "refl",
       "alignprop");
   private static final List<String> REWARDS = List.of("world", "alignment", "aesthetic", "compressibility",
-      "incompressibility", "colorfulness");
+      "incompressibility", "colorfulness", "pickscore", "hpsv2", "laion-aesthetic");
+  /** Rewards whose CLIP model comes from {@code reward-model}. */
+  private static final List<String> FOLDER_REWARDS = List.of("pickscore", "hpsv2", "laion-aesthetic");
   private static final List<String> TARGETS = List.of("attention", "attention+ff", "all");
   private static final int BIG = Integer.MAX_VALUE;
 
@@ -110,7 +120,23 @@ public final class TrainRun {
       }
     }
     FlagValues.oneOf(s, "objective", "draft-k", OBJECTIVES);
-    FlagValues.oneOf(s, "reward", "world", REWARDS);
+    String rw = FlagValues.oneOf(s, "reward", "world", REWARDS);
+    if (FOLDER_REWARDS.contains(rw) && !s.containsKey("reward-model")) {
+      throw new IllegalArgumentException("--reward " + rw + " needs --reward-model DIR (a Hugging Face CLIPModel"
+          + " folder: config.json, model.safetensors, vocab.json, merges.txt)");
+    }
+    if (s.containsKey("reward-model") && !FOLDER_REWARDS.contains(rw)) {
+      throw new IllegalArgumentException("--reward-model is read by --reward " + FOLDER_REWARDS + " only, not by"
+          + " --reward " + rw);
+    }
+    if (s.containsKey("aesthetic-head") && !rw.equals("laion-aesthetic")) {
+      throw new IllegalArgumentException("--aesthetic-head is read by --reward laion-aesthetic only");
+    }
+    for (String k : new String[] {"reward-model", "prompts"}) {
+      if (s.containsKey(k) && !Files.exists(Path.of(s.get(k)))) {
+        throw new IllegalArgumentException("--" + k + " = \"" + s.get(k) + "\": no such file or directory");
+      }
+    }
     FlagValues.oneOf(s, "targets", "attention", TARGETS);
     FlagValues.integer(s, "steps", 40, 1, BIG);
     int samplerSteps = FlagValues.integer(s, "sampler-steps", 10, 1, 1000);
@@ -135,9 +161,12 @@ public final class TrainRun {
     FlagValues.integer(s, "alignprop-max", samplerSteps, apMin, samplerSteps);
     FlagValues.number(s, "aesthetic-weight", 0.5, -Double.MAX_VALUE, false, Double.MAX_VALUE);
     FlagValues.longInteger(s, "seed", 0);
-    FlagValues.integer(s, "eval-prompts", 4, 1, 10_000);
+    int evalPrompts = FlagValues.integer(s, "eval-prompts", 4, 0, 10_000);
     FlagValues.integer(s, "eval-seeds", 4, 1, 10_000);
-    FlagValues.integer(s, "eval-every", 0, 0, BIG);
+    int evalEvery = FlagValues.integer(s, "eval-every", 0, 0, BIG);
+    if (evalPrompts == 0 && evalEvery > 0) {
+      throw new IllegalArgumentException("--eval-every = " + evalEvery + " needs --eval-prompts >= 1");
+    }
     FlagValues.bool(s, "quiet", false);
     FlagValues.integer(s, "checkpoint-every", 10, 1, BIG);
     if (s.containsKey("checkpoint-every") && !s.containsKey("checkpoints")) {
@@ -178,9 +207,38 @@ public final class TrainRun {
       case "compressibility" -> Rewards.compressibility();
       case "incompressibility" -> Rewards.incompressibility();
       case "colorfulness" -> new ColorfulnessReward();
+      case "pickscore" -> Rewards.pickScore(clipFolder(s));
+      case "hpsv2" -> Rewards.hpsV2(clipFolder(s));
+      case "laion-aesthetic" -> {
+        ClipModel clip = clipFolder(s);
+        Path head = Path.of(s.getOrDefault("aesthetic-head",
+            Path.of(s.get("reward-model")).resolve("aesthetic_head.safetensors").toString()));
+        yield Rewards.aesthetic(clip, AestheticHead.load(head, clip.projectionDim()));
+      }
       default -> throw new IllegalArgumentException("setting reward = \"" + r
           + "\" is not one of [world, alignment, aesthetic, compressibility, incompressibility, colorfulness]");
     };
+  }
+
+  private static ClipModel clipFolder(Map<String, String> s) {
+    try {
+      return ClipModel.load(Path.of(s.get("reward-model")));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("--reward-model " + s.get("reward-model") + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The training prompts: the lines of {@code prompts} (blank lines skipped), or ShapesWorld captions. */
+  static List<String> trainingPrompts(Map<String, String> s) throws IOException {
+    if (!s.containsKey("prompts")) {
+      return ShapesWorld.captions(1, 256);
+    }
+    List<String> l = Files.readAllLines(Path.of(s.get("prompts"))).stream().map(String::strip)
+        .filter(x -> !x.isEmpty()).toList();
+    if (l.isEmpty()) {
+      throw new IllegalArgumentException("--prompts = \"" + s.get("prompts") + "\": the file has no prompt lines");
+    }
+    return l;
   }
 
   static LoraTargets targets(String t) {
@@ -216,7 +274,15 @@ public final class TrainRun {
     boolean quiet = FlagValues.bool(s, "quiet", false);
     int nPrompts = integer(s, "eval-prompts", 4);
     int nSeeds = integer(s, "eval-seeds", 4);
-    List<String> evalPrompts = evalPrompts(nPrompts, nSeeds);
+    List<String> training = trainingPrompts(s);
+    List<String> evalPrompts = new ArrayList<>();
+    if (s.containsKey("prompts")) {
+      for (int i = 0; i < nPrompts * nSeeds; i++) {
+        evalPrompts.add(training.get((i / nSeeds) % training.size()));
+      }
+    } else {
+      evalPrompts = evalPrompts(nPrompts, nSeeds);
+    }
     long[] evalSeeds = new long[evalPrompts.size()];
     for (int i = 0; i < evalSeeds.length; i++) {
       evalSeeds[i] = 101 + i % nSeeds;
@@ -239,7 +305,7 @@ public final class TrainRun {
             .on(targets(s.getOrDefault("targets", "attention"))))
         .objective(objective)
         .optimizer(AdamW.lr(number(s, "lr", 1e-3)))
-        .prompts(ShapesWorld.captions(1, 256))
+        .prompts(training)
         .batch(micro, integer(s, "global", micro))
         .seed(FlagValues.longInteger(s, "seed", 0));
     if (s.containsKey("checkpoints")) {
@@ -254,6 +320,21 @@ public final class TrainRun {
       };
       b = quiet ? b.listener(jsonl, keep) : b.listener(ConsoleProgress.stderr(), jsonl, keep);
       try (DraftTrainer trainer = b.build()) {
+        if (nPrompts == 0) { // no evaluation: train, save, summarize the training metrics
+          trainer.fitTo(steps);
+          trainer.saveAdapter(out.resolve("pytorch_lora_weights.safetensors"), LoraFormat.DIFFUSERS);
+          trainer.writeConfig(out.resolve("training_config.json"));
+          Map<String, Object> summary = new LinkedHashMap<>();
+          summary.put("objective", objective.name());
+          summary.put("reward", reward.name());
+          summary.put("eval", "none (eval-prompts = 0)");
+          summary.put("last_step_reward_mean", history.isEmpty() ? null : history.get(history.size() - 1).rewardMean());
+          summary.put("steps", steps);
+          summary.put("wall_seconds", (System.nanoTime() - t0) / 1e9);
+          summary.put("settings", s);
+          Files.writeString(out.resolve("summary.json"), Json.writePretty(summary));
+          return new Result(summary, history, null, null, evalPrompts);
+        }
         DraftTrainer.Evaluation before = evaluateBase(trainer, evalPrompts, evalSeeds);
         int every = integer(s, "eval-every", 0);
         if (every > 0) {
@@ -367,8 +448,11 @@ public final class TrainRun {
   /** Held-out mean reward, diversity and oracle fidelity after {@code step} optimizer steps. */
   record EvalPoint(long step, double reward, double diversity, Map<String, Double> oracle) {
     static EvalPoint of(long step, DraftTrainer.Evaluation e, List<String> prompts, int seedsPerPrompt) {
+      // the oracle reads ShapesWorld scenes; images of other models get no fidelity figures
+      Map<String, Double> oracle = e.images().size(2) == ShapesWorld.SIZE && e.images().size(3) == ShapesWorld.SIZE
+          ? ShapesOracle.accuracy(e.images(), prompts) : Map.of("mean", Double.NaN);
       return new EvalPoint(step, e.rewards().meanNumber().doubleValue(), Demo.diversity(e.images(), seedsPerPrompt),
-          ShapesOracle.accuracy(e.images(), prompts));
+          oracle);
     }
 
     /** The inverse of {@link #toJson}. */
@@ -416,6 +500,11 @@ public final class TrainRun {
   }
 
   static void print(Map<String, Object> m) {
+    if (!m.containsKey("reward_before")) {
+      System.out.printf(Locale.ROOT, "%s on %s: %s steps, no evaluation; reward of the last step's batch %s%n",
+          m.get("objective"), m.get("reward"), m.get("steps"), m.get("last_step_reward_mean"));
+      return;
+    }
     System.out.printf(Locale.ROOT, "reward before (base model, held-out prompts and seeds): %.4f%n",
         (Double) m.get("reward_before"));
     System.out.printf(Locale.ROOT, "reward after  (%s LoRA, same prompts and seeds): %.4f%n", m.get("objective"),

@@ -84,6 +84,11 @@ class LauncherTest {
         "--steps", "1", "--out", dir.resolve("s.png").toString());
     badInput("no such file", "sample", "--lora", dir.resolve("missing.safetensors").toString());
     badInput("no such file", "train", "--config", dir.resolve("missing.conf").toString());
+    badInput("--reward pickscore needs --reward-model DIR", "train", "--reward", "pickscore");
+    badInput("--reward-model is read by --reward", "train", "--reward-model", dir.toString());
+    badInput("no such file or directory", "train", "--reward", "hpsv2", "--reward-model",
+        dir.resolve("nope").toString());
+    badInput("--eval-every = 2 needs --eval-prompts >= 1", "train", "--eval-prompts", "0", "--eval-every", "2");
     // the stack trace only with --verbose
     Object[] r = launch("train", "--steps", "-3", "--verbose");
     assertEquals(Launcher.BAD_INPUT, r[0]);
@@ -173,5 +178,24 @@ class LauncherTest {
   private static String loss(String jsonLine) {
     Object l = org.draft4j.io.Json.parseObject(jsonLine).get("loss");
     return String.valueOf(l);
+  }
+
+  /** The launcher trains a latent model with a CLIP reward from folders, as a user's downloads would be given. */
+  @Test
+  void trainRunsOnALatentModelAndARewardFolder() throws Exception {
+    Path models = dir.resolve("models");
+    for (String part : new String[] {"sd15", "pickscore"}) {
+      RealSizeStep.prepare(models, part, true);
+    }
+    Path prompts = dir.resolve("prompts.txt");
+    Files.writeString(prompts, RealSizeStep.PROMPT + "\n\na red star\n");
+    Path out = dir.resolve("latent-run");
+    Object[] r = launch("train", "--model", models.resolve("sd15").toString(), "--reward", "pickscore",
+        "--reward-model", models.resolve("pickscore").toString(), "--prompts", prompts.toString(), "--eval-prompts",
+        "0", "--steps", "2", "--micro", "1", "--sampler-steps", "2", "--quiet", "true", "--out", out.toString());
+    assertEquals(0, r[0], (String) r[1]);
+    assertTrue(Files.exists(out.resolve("pytorch_lora_weights.safetensors")));
+    String summary = Files.readString(out.resolve("summary.json"));
+    assertTrue(summary.contains("pickscore") && summary.contains("last_step_reward_mean"), summary);
   }
 }
