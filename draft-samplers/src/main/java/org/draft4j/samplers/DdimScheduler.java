@@ -29,6 +29,9 @@ public final class DdimScheduler {
     this.config = config;
     int n = config.numTrainTimesteps();
     double[] betas = betas(config);
+    if (config.rescaleBetasZeroSnr()) {
+      betas = rescaleZeroTerminalSnr(betas);
+    }
     alphasCumprod = new double[n];
     double p = 1;
     for (int i = 0; i < n; i++) {
@@ -70,6 +73,33 @@ public final class DdimScheduler {
       default -> throw new IllegalArgumentException("beta_schedule " + c.betaSchedule());
     }
     return b;
+  }
+
+  /**
+   * diffusers' {@code rescale_zero_terminal_snr}: with {@code s = √ᾱ}, {@code s ← (s − s_T)·s_0/(s_0 − s_T)},
+   * then {@code β_0 = 1 − s_0²} and {@code β_t = 1 − s_t²/s_{t−1}²}, so {@code ᾱ_T = 0} and {@code β_T = 1}.
+   */
+  static double[] rescaleZeroTerminalSnr(double[] betas) {
+    int n = betas.length;
+    double[] s = new double[n];
+    double p = 1;
+    for (int i = 0; i < n; i++) {
+      p *= 1 - betas[i];
+      s[i] = Math.sqrt(p);
+    }
+    double s0 = s[0];
+    double sT = s[n - 1];
+    double[] a = new double[n];
+    for (int i = 0; i < n; i++) {
+      double v = (s[i] - sT) * s0 / (s0 - sT);
+      a[i] = v * v;
+    }
+    double[] out = new double[n];
+    out[0] = 1 - a[0];
+    for (int i = 1; i < n; i++) {
+      out[i] = 1 - a[i] / a[i - 1];
+    }
+    return out;
   }
 
   private static double alphaBar(double t) {

@@ -14,10 +14,16 @@ import org.draft4j.io.Json;
  * diffusers' {@code DDIMScheduler} config ({@code scheduler/scheduler_config.json}). The default is
  * Stable Diffusion 1.x's: scaled_linear betas 0.00085 to 0.012 over 1000 steps, "leading" spacing
  * with steps_offset 1, set_alpha_to_one false, epsilon prediction, no clipping.
+ *
+ * <p>{@code rescale_betas_zero_snr} (Lin et al., "Common Diffusion Noise Schedules and Sample Steps
+ * are Flawed", WACV 2024) rescales the betas so that the last timestep has signal-to-noise ratio 0:
+ * {@code √ᾱ ← (√ᾱ − √ᾱ_T)·√ᾱ_0/(√ᾱ_0 − √ᾱ_T)}, so {@code ᾱ_T = 0} and x_T carries nothing of the image.
+ * It needs v or sample prediction (epsilon's {@code x̂₀ = (x − √(1−ᾱ)ε)/√ᾱ} divides by zero at T)
+ * and is meant with "trailing" spacing, which starts sampling at T.
  */
 public record DdimSchedulerConfig(int numTrainTimesteps, double betaStart, double betaEnd, String betaSchedule,
     boolean setAlphaToOne, int stepsOffset, String predictionType, String timestepSpacing, boolean clipSample,
-    double clipSampleRange) {
+    double clipSampleRange, boolean rescaleBetasZeroSnr) {
   static final Set<String> BETA_SCHEDULES = Set.of("linear", "scaled_linear", "squaredcos_cap_v2");
   static final Set<String> PREDICTION_TYPES = Set.of("epsilon", "v_prediction", "sample");
   static final Set<String> SPACINGS = Set.of("leading", "trailing", "linspace");
@@ -34,21 +40,42 @@ public record DdimSchedulerConfig(int numTrainTimesteps, double betaStart, doubl
         timestepSpacing, SPACINGS);
     checkArgument(stepsOffset >= 0, "steps_offset = %s must be >= 0", stepsOffset);
     checkArgument(clipSampleRange > 0, "clip_sample_range = %s must be > 0", clipSampleRange);
+    checkArgument(!rescaleBetasZeroSnr || !predictionType.equals("epsilon"),
+        "rescale_betas_zero_snr = true with prediction_type = \"epsilon\": epsilon prediction is undefined at zero"
+            + " terminal SNR (x0 = (x - sqrt(1 - alpha_bar) eps) / sqrt(alpha_bar) divides by sqrt(alpha_bar_T) = 0);"
+            + " allowed with zero SNR: v_prediction, sample");
+  }
+
+  /** The same schedule with {@code rescale_betas_zero_snr} (see the class comment). */
+  public DdimSchedulerConfig withRescaleBetasZeroSnr(boolean rescale) {
+    return new DdimSchedulerConfig(numTrainTimesteps, betaStart, betaEnd, betaSchedule, setAlphaToOne, stepsOffset,
+        predictionType, timestepSpacing, clipSample, clipSampleRange, rescale);
+  }
+
+  /**
+   * SD 1.x's betas made zero-terminal-SNR, with v-prediction and trailing spacing: the configuration
+   * Lin et al. recommend (diffusers: {@code rescale_betas_zero_snr=True, timestep_spacing="trailing",
+   * prediction_type="v_prediction"}).
+   */
+  public static DdimSchedulerConfig zeroTerminalSnr() {
+    return new DdimSchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", false, 1, "v_prediction", "trailing", false,
+        1.0, true);
   }
 
   /** Stable Diffusion 1.x's scheduler. */
   public static DdimSchedulerConfig sd15() {
-    return new DdimSchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", false, 1, "epsilon", "leading", false, 1.0);
+    return new DdimSchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", false, 1, "epsilon", "leading", false, 1.0,
+        false);
   }
 
   public DdimSchedulerConfig withPredictionType(String type) {
     return new DdimSchedulerConfig(numTrainTimesteps, betaStart, betaEnd, betaSchedule, setAlphaToOne, stepsOffset,
-        type, timestepSpacing, clipSample, clipSampleRange);
+        type, timestepSpacing, clipSample, clipSampleRange, rescaleBetasZeroSnr);
   }
 
   public DdimSchedulerConfig withTimestepSpacing(String spacing) {
     return new DdimSchedulerConfig(numTrainTimesteps, betaStart, betaEnd, betaSchedule, setAlphaToOne, stepsOffset,
-        predictionType, spacing, clipSample, clipSampleRange);
+        predictionType, spacing, clipSample, clipSampleRange, rescaleBetasZeroSnr);
   }
 
   /** Parses scheduler_config.json content (unknown keys such as {@code _class_name} are ignored). */
@@ -65,7 +92,8 @@ public record DdimSchedulerConfig(int numTrainTimesteps, double betaStart, doubl
           (String) m.getOrDefault("prediction_type", d.predictionType),
           (String) m.getOrDefault("timestep_spacing", d.timestepSpacing),
           (Boolean) m.getOrDefault("clip_sample", d.clipSample),
-          num(m, "clip_sample_range", d.clipSampleRange).doubleValue());
+          num(m, "clip_sample_range", d.clipSampleRange).doubleValue(),
+          (Boolean) m.getOrDefault("rescale_betas_zero_snr", d.rescaleBetasZeroSnr));
     } catch (ClassCastException | IllegalArgumentException e) {
       throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
     }
@@ -101,6 +129,7 @@ public record DdimSchedulerConfig(int numTrainTimesteps, double betaStart, doubl
     m.put("timestep_spacing", timestepSpacing);
     m.put("clip_sample", clipSample);
     m.put("clip_sample_range", clipSampleRange);
+    m.put("rescale_betas_zero_snr", rescaleBetasZeroSnr);
     return m;
   }
 }

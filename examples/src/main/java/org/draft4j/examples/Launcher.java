@@ -68,8 +68,10 @@ public final class Launcher {
         + " [--steps N] [--only LIST] [--report FILE] [--no-report true]", Results::main);
     add("hf-crosscheck-data", "write the shipped models' token ids, text-encoder states and CLIP features for"
         + " examples/scripts/hf_crosscheck.py [--out FILE] [--count N]", HfCrossCheckData::main);
-    add("bench", "benchmarks appended to docs/benchmarks.md [--only engine|sd15|sd15-unet|chain|throughput|soak] [--steps N]"
-        + " [--batch LIST] [--out FILE]", Bench::main);
+    add("bench", "benchmarks appended to docs/benchmarks.md [--only engine|sd15|sd15-step|sd15-unet|chain|throughput|soak]"
+        + " [--steps N] [--batch LIST] [--models DIR] [--out FILE]", Bench::main);
+    add("probe-background", "does the base model take its background from the seed? correlations and a shift"
+        + " experiment on 64 samples", BackgroundProbe::main);
   }
 
   private static void add(String name, String help, Command c) {
