@@ -27,8 +27,26 @@ final class BackgroundProbe {
     for (int y = 0; y < 32; y++) for (int x = 0; x < 32; x++) if (y < 2 || y > 29 || x < 2 || x > 29) { s += img.getDouble(b, c, y, x); n++; }
     return s / n;
   }
-  public static void main(String[] args) {
+  /**
+   * Flags: {@code --unet FILE} (UNet weights to probe instead of the shipped ones: a pretraining
+   * checkpoint or a weights file; the shipped tokenizer and text encoder stay), {@code --scheduler
+   * sd15|zero-snr} (the sampler's schedule, default sd15).
+   */
+  public static void main(String[] args) throws java.io.IOException {
+    java.util.Map<String, String> f = Flags.parse(args, "unet", "scheduler");
     TextToImageModel model = ShapesWorldModel.pretrained();
+    if (f.containsKey("unet")) {
+      try (org.draft4j.io.SafetensorsFile cf = org.draft4j.io.SafetensorsFile.open(java.nio.file.Path.of(f.get("unet")))) {
+        boolean checkpoint = cf.keys().stream().anyMatch(n -> n.startsWith("unet/"));
+        model.unet().parameters().asMap().forEach((k, v) -> v.assign(cf.get(checkpoint ? "unet/" + k : k)));
+      }
+    }
+    String schedule = f.getOrDefault("scheduler", "sd15");
+    org.draft4j.samplers.DdimSchedulerConfig sc = switch (schedule) {
+      case "sd15" -> org.draft4j.samplers.DdimSchedulerConfig.sd15();
+      case "zero-snr" -> org.draft4j.samplers.DdimSchedulerConfig.zeroTerminalSnr();
+      default -> throw new IllegalArgumentException("--scheduler = \"" + schedule + "\"; allowed: sd15, zero-snr");
+    };
     UNetDenoiser den = model.newDenoiser();
     int nc = 16, ns = 4, n = nc * ns;
     List<ShapesWorld.Scene> scenes = new ArrayList<>();
@@ -38,7 +56,7 @@ final class BackgroundProbe {
     for (int i = 0; i < n; i++) { prompts.add(scenes.get(i / ns).caption()); seeds[i] = 101 + i; }
     INDArray x = NoiseSource.batch(seeds, 0, 3, 32, 32);
     Conditioning cond = new Conditioning(model.encode(prompts), model.encode(Collections.nCopies(n, "")));
-    DdimSampler s = Ddim.steps(25).guidance(7.5);
+    DdimSampler s = Ddim.steps(25, sc).guidance(7.5);
     INDArray img = s.sample(den, cond, x, seeds, null);
     // within-caption correlation of the seed's channel mean and the background's channel value
     double sxy = 0, sxx = 0, syy = 0;
@@ -63,5 +81,9 @@ final class BackgroundProbe {
       for (int b = 0; b < n; b++) { dr += (border(im2, b, 0) - border(img, b, 0)) / n; dg += (border(im2, b, 1) - border(img, b, 1)) / n; }
       System.out.printf("shift x_T red-channel mean by %+.2f (%.1f std of the mean): background red %+.3f, green %+.3f (image units in [-1,1])%n", d, d / (1 / 32.0), dr, dg);
     }
+    // the base model's protocol (PretrainWorld's report): 64 captions of world seed 7 x 2 sampling seeds
+    List<String> caps = ShapesWorld.captions(7, 64);
+    System.out.println("oracle fidelity, 64 captions x 2 seeds, DDIM 25, guidance 7.5: "
+        + Sample.fidelity(Sample.generate(model, den, caps, 2, s), caps, 2));
   }
 }

@@ -40,8 +40,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Flags: {@code --out DIR} (default shapesworld-pretrain), {@code --steps N} (1200),
  * {@code --batch B} (16), {@code --lr X} (1e-3), {@code --seed S} (0), {@code --checkpoint-every N}
- * (50), {@code --text-encoder CLIPDIR}, {@code --init-unet CHECKPOINT} (a checkpoint of an earlier
- * stage whose UNet starts this one), {@code --schedule warmup|cosine} (warmup: 100 steps then
+ * (50), {@code --text-encoder CLIPDIR}, {@code --init-unet FILE} (a checkpoint of an earlier
+ * stage, or a model folder's UNet weights file, whose UNet starts this one), {@code --zero-snr true}
+ * (v-prediction under the zero-terminal-SNR schedule, {@link DdimSchedulerConfig#zeroTerminalSnr()},
+ * instead of ε-prediction under SD's), {@code --schedule warmup|cosine} (warmup: 100 steps then
  * constant; cosine: to 0.1·lr), {@code --export DIR} (write the final model in diffusers layout).
  */
 public final class PretrainShapes {
@@ -75,7 +77,7 @@ public final class PretrainShapes {
 
   public static void main(String[] args) throws IOException {
     Map<String, String> f = Flags.parse(args, "out", "steps", "batch", "lr", "seed", "checkpoint-every", "export",
-        "text-encoder", "init-unet", "schedule");
+        "text-encoder", "init-unet", "schedule", "zero-snr");
     Path out = Path.of(f.getOrDefault("out", "shapesworld-pretrain"));
     int steps = Integer.parseInt(f.getOrDefault("steps", "1200"));
     int batch = Integer.parseInt(f.getOrDefault("batch", "16"));
@@ -97,7 +99,9 @@ public final class PretrainShapes {
     if (f.containsKey("init-unet")) {
       Path init = Path.of(f.get("init-unet"));
       try (SafetensorsFile cf = SafetensorsFile.open(init)) {
-        model.unet().parameters().asMap().forEach((k, a) -> a.assign(cf.get("unet/" + k)));
+        // a checkpoint of an earlier stage (unet/<name>) or a model's UNet weights file (<name>)
+        boolean checkpoint = cf.keys().stream().anyMatch(n -> n.startsWith("unet/"));
+        model.unet().parameters().asMap().forEach((k, a) -> a.assign(cf.get(checkpoint ? "unet/" + k : k)));
       }
     }
     UNetDenoiser den = model.newDenoiser();
@@ -105,7 +109,9 @@ public final class PretrainShapes {
     Map<String, INDArray> params = den.trainableParameters();
     AdamW opt = AdamW.lr(lr).clipNorm(1.0).schedule(lrs, schedule);
     OptimizerState state = opt.init(params);
-    DdimScheduler sched = new DdimScheduler(DdimSchedulerConfig.sd15());
+    boolean zeroSnr = Boolean.parseBoolean(f.getOrDefault("zero-snr", "false"));
+    DdimSchedulerConfig schedConfig = zeroSnr ? DdimSchedulerConfig.zeroTerminalSnr() : DdimSchedulerConfig.sd15();
+    DdimScheduler sched = new DdimScheduler(schedConfig);
     Path ckpt = out.resolve("checkpoint.safetensors");
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("seed", seed);
@@ -113,6 +119,9 @@ public final class PretrainShapes {
     config.put("lr", lr);
     config.put("unet", model.unet().config().toJson());
     config.put("cfg_dropout", 0.1);
+    if (zeroSnr) {
+      config.put("scheduler", schedConfig.toJson());
+    }
     if (f.containsKey("text-encoder")) {
       config.put("text_encoder", "text tower of " + f.get("text-encoder") + " (data sha256 "
           + sha(Path.of(f.get("text-encoder"), "model.safetensors")) + ")");
@@ -173,7 +182,10 @@ public final class PretrainShapes {
       INDArray tv = Nd4j.createFromArray(ts);
       INDArray ctx = model.encode(caps);
       INDArray pred = den.predict(xt, tv, ctx);
-      INDArray diff = pred.sub(eps);
+      // ε-prediction, or with zero terminal SNR v = √ᾱ·ε − √(1−ᾱ)·x₀
+      INDArray target = !zeroSnr ? eps : eps.reshape(batch, -1).mulColumnVector(Nd4j.createFromArray(sa).reshape(batch, 1))
+          .subi(x0.reshape(batch, -1).mulColumnVector(Nd4j.createFromArray(sb).reshape(batch, 1))).reshape(batch, 3, 32, 32);
+      INDArray diff = pred.sub(target);
       double loss = diff.mul(diff).meanNumber().doubleValue();
       Denoiser.Vjp v = den.vjp(xt, tv, ctx, diff.mul(2.0 / diff.length()));
       double norm = opt.update(params, v.paramGrads(), state);
@@ -192,7 +204,7 @@ public final class PretrainShapes {
     if (f.containsKey("export")) {
       BpeTrainer.Vocabulary voc = DemoModel.vocabulary();
       Path dir = Path.of(f.get("export"));
-      model.save(dir, voc.vocabJson(), voc.mergesTxt(), DdimSchedulerConfig.sd15().toJson());
+      model.save(dir, voc.vocabJson(), voc.mergesTxt(), schedConfig.toJson());
       Map<String, Object> prov = new LinkedHashMap<>(config);
       prov.put("steps", steps);
       prov.put("final_ema_loss", emaLoss);
