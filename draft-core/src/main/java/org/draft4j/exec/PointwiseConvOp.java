@@ -1,6 +1,5 @@
 package org.draft4j.exec;
 
-import java.lang.reflect.Field;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
@@ -22,17 +21,7 @@ import sun.misc.Unsafe;
  * part of a SameDiff graph.
  */
 final class PointwiseConvOp extends DynamicCustomOp implements JavaOp {
-  private static final Unsafe U;
-
-  static {
-    try {
-      Field f = Unsafe.class.getDeclaredField("theUnsafe");
-      f.setAccessible(true);
-      U = (Unsafe) f.get(null);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
+  private static final Unsafe U = org.draft4j.nn.ops.RawMemory.unsafe();
 
   private final boolean inputGradient;
   private final boolean hasBias;

@@ -1,6 +1,5 @@
 package org.draft4j.exec;
 
-import java.lang.reflect.Field;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import sun.misc.Unsafe;
@@ -12,19 +11,8 @@ import sun.misc.Unsafe;
  * and writes the result once: about 10× faster on attention's head permutes.
  */
 final class StridedCopy implements Kernel {
-  private static final Unsafe U;
-  private static final long FLOAT_BASE;
-
-  static {
-    try {
-      Field f = Unsafe.class.getDeclaredField("theUnsafe");
-      f.setAccessible(true);
-      U = (Unsafe) f.get(null);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-    FLOAT_BASE = U.arrayBaseOffset(float[].class);
-  }
+  private static final Unsafe U = org.draft4j.nn.ops.RawMemory.unsafe();
+  private static final long FLOAT_BASE = U.arrayBaseOffset(float[].class);
 
   private final String name;
   private final long srcAddress;

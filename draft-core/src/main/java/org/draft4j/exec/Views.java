@@ -180,15 +180,7 @@ final class Views {
    * ND4J's own test refuses some such arrays).
    */
   static boolean denseC(INDArray a) {
-    long expected = 1;
-    for (int d = a.rank() - 1; d >= 0; d--) {
-      long size = a.size(d);
-      if (size != 1 && a.stride(d) != expected) {
-        return false;
-      }
-      expected *= size;
-    }
-    return true;
+    return org.draft4j.nn.ops.RawMemory.denseC(a);
   }
 
   /** Whether v lies in x's memory (a view, not a copy). */

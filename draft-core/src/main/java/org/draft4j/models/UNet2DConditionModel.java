@@ -64,14 +64,18 @@ public final class UNet2DConditionModel {
   }
 
   private void validateWeights() {
-    SameDiff sd = org.draft4j.exec.Graphs.create();
-    GraphBuilder g = new GraphBuilder(sd, params, List.of());
+    traceForward(new GraphBuilder(org.draft4j.exec.Graphs.create(), params, List.of()));
+    params.requireAllUsed();
+  }
+
+  /** Builds the forward pass on placeholders (config sample size, 77 context tokens) into {@code g}'s graph. */
+  private void traceForward(GraphBuilder g) {
+    SameDiff sd = g.sd();
     int hw = config.sampleSize();
     SDVariable x = sd.placeHolder("sample", DataType.FLOAT, -1, config.inChannels(), hw, hw);
     SDVariable t = sd.placeHolder("timestep", DataType.FLOAT, -1);
     SDVariable c = sd.placeHolder("encoder_hidden_states", DataType.FLOAT, -1, 77, config.crossAttentionDim());
     forward(g, x, t, c, hw, hw, 77);
-    params.requireAllUsed();
   }
 
   /**
@@ -107,13 +111,9 @@ public final class UNet2DConditionModel {
     };
     List<LayerAdapter> all = new java.util.ArrayList<>(adapters);
     all.add(0, recorder);
-    SameDiff sd = org.draft4j.exec.Graphs.create();
-    GraphBuilder g = new GraphBuilder(sd, Parameters.shapesOnly("UNet layers"), all);
-    int hw = config.sampleSize();
-    SDVariable x = sd.placeHolder("sample", DataType.FLOAT, -1, config.inChannels(), hw, hw);
-    SDVariable t = sd.placeHolder("timestep", DataType.FLOAT, -1);
-    SDVariable c = sd.placeHolder("encoder_hidden_states", DataType.FLOAT, -1, 77, config.crossAttentionDim());
-    new UNet2DConditionModel(config, Parameters.shapesOnly("UNet layers")).forward(g, x, t, c, hw, hw, 77);
+    Parameters shapes = Parameters.shapesOnly("UNet layers");
+    new UNet2DConditionModel(config, shapes)
+        .traceForward(new GraphBuilder(org.draft4j.exec.Graphs.create(), shapes, all));
     return List.copyOf(seen);
   }
 

@@ -46,14 +46,23 @@ public final class ClipModel {
     this.projectionDim = projectionDim;
     this.params = params;
     this.tokenizer = tokenizer;
+    buildTowers(textConfig, visionConfig, projectionDim, params, tokenizer.maxLength());
+    params.requireAllUsed("position_ids");
+  }
+
+  /**
+   * Builds both towers and the logit scale over {@code params} once (placeholders for inputs): checks
+   * a strict store's weights, or creates an initializing store's.
+   */
+  private static void buildTowers(ClipTextConfig textConfig, ClipVisionConfig visionConfig, int projectionDim,
+      Parameters params, int textLength) {
     SameDiff sd = Graphs.create();
     GraphBuilder g = new GraphBuilder(sd, params, List.of());
     int s = visionConfig.imageSize();
     new ClipVisionModel(visionConfig, params).imageEmbeds(g, sd.placeHolder("px", DataType.FLOAT, -1, 3, s, s));
-    textEmbeds(g, sd.placeHolder("ids", DataType.INT, -1, tokenizer.maxLength()),
-        sd.placeHolder("eos", DataType.FLOAT, -1, tokenizer.maxLength()));
+    textEmbeds(textConfig, projectionDim, g, sd.placeHolder("ids", DataType.INT, -1, textLength),
+        sd.placeHolder("eos", DataType.FLOAT, -1, textLength));
     g.weight("logit_scale", new long[] {}, Parameters.Init.ONES, 0);
-    params.requireAllUsed("position_ids");
   }
 
   /**
@@ -64,13 +73,7 @@ public final class ClipModel {
   public static ClipModel random(ClipTextConfig textConfig, ClipVisionConfig visionConfig, int projectionDim,
       ClipTokenizer tokenizer, long seed) {
     Parameters p = Parameters.random(seed);
-    SameDiff sd = Graphs.create();
-    GraphBuilder g = new GraphBuilder(sd, p, List.of());
-    int s = visionConfig.imageSize();
-    new ClipVisionModel(visionConfig, p).imageEmbeds(g, sd.placeHolder("px", DataType.FLOAT, -1, 3, s, s));
-    textEmbeds(textConfig, projectionDim, g, sd.placeHolder("ids", DataType.INT, -1, textConfig.maxPositionEmbeddings()),
-        sd.placeHolder("eos", DataType.FLOAT, -1, textConfig.maxPositionEmbeddings()));
-    g.weight("logit_scale", new long[] {}, Parameters.Init.ONES, 0);
+    buildTowers(textConfig, visionConfig, projectionDim, p, textConfig.maxPositionEmbeddings());
     return new ClipModel(textConfig, visionConfig, projectionDim, Parameters.of(p.asMap(), "random CLIP (seed " + seed
         + ")"), tokenizer);
   }

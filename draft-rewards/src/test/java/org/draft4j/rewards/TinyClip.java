@@ -2,11 +2,7 @@ package org.draft4j.rewards;
 
 import java.util.List;
 import org.draft4j.models.ClipTextConfig;
-import org.draft4j.nn.GraphBuilder;
-import org.draft4j.nn.Parameters;
 import org.draft4j.text.BpeTrainer;
-import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /** A tiny random CLIP (image 8×8, patch 4, hidden 8, projection 6) for tests. */
 final class TinyClip {
@@ -19,20 +15,13 @@ final class TinyClip {
   static ClipModel create(long seed) {
     BpeTrainer.Vocabulary v = VOCAB;
     ClipTextConfig tc = new ClipTextConfig(v.vocab().size(), 8, 16, 1, 2, 8, "quick_gelu", 1e-5);
-    Parameters p = Parameters.random(seed);
-    // materialize every weight by building both towers once over an initializing store
-    SameDiff sd = SameDiff.create();
-    GraphBuilder g = new GraphBuilder(sd, p, List.of());
-    new ClipVisionModel(VISION, p).imageEmbeds(g, sd.placeHolder("x", DataType.FLOAT, -1, 3, 8, 8));
-    org.draft4j.models.ClipTextModel.forward(tc, g, sd.placeHolder("i", DataType.INT, -1, 8), 8);
-    g.weight("text_projection.weight", new long[] {6, 8}, Parameters.Init.NORMAL_002, 0);
-    g.weight("logit_scale", new long[] {}, Parameters.Init.ONES, 0);
-    // larger than CLIP's 0.02 init so outputs vary visibly with the input
-    p.asMap().forEach((k, a) -> {
+    ClipModel clip = ClipModel.random(tc, VISION, 6, v.tokenizer(8), seed);
+    // larger than CLIP's 0.02 init so outputs vary visibly with the input (in place: the model holds these arrays)
+    clip.parameters().asMap().forEach((k, a) -> {
       if (!k.contains("norm") && !k.equals("logit_scale")) {
         a.muli(10);
       }
     });
-    return new ClipModel(tc, VISION, 6, Parameters.of(p.asMap(), "tiny-clip"), v.tokenizer(8));
+    return clip;
   }
 }

@@ -158,31 +158,7 @@ class DdimGoldenTest {
     Map<String, Object> cg = (Map<String, Object>) g.get("cfg");
     INDArray u = tensor(cg.get("eps_uncond"));
     INDArray c = tensor(cg.get("eps_text"));
-    Denoiser byContext = new Denoiser() {
-      @Override
-      public INDArray predict(INDArray sample, INDArray timesteps, INDArray context) {
-        INDArray[] rows = new INDArray[(int) sample.size(0)];
-        for (int i = 0; i < rows.length; i++) {
-          rows[i] = context.getDouble(i, 0, 0) == 0 ? u : c; // context 0 = the empty prompt's
-        }
-        return Nd4j.concat(0, rows);
-      }
-
-      @Override
-      public Vjp vjp(INDArray sample, INDArray timesteps, INDArray context, INDArray cotangent) {
-        throw new UnsupportedOperationException();
-      }
-
-      @Override
-      public Map<String, INDArray> trainableParameters() {
-        return Map.of();
-      }
-
-      @Override
-      public boolean setAdaptersEnabled(boolean enabled) {
-        return true;
-      }
-    };
+    Denoiser byContext = FakeDenoisers.byContext(u, c);
     Conditioning cond = new Conditioning(Nd4j.ones(DataType.FLOAT, 1, 1, 1), Nd4j.zeros(DataType.FLOAT, 1, 1, 1));
     INDArray x = Nd4j.zeros(DataType.FLOAT, u.shape());
     for (Object o : (List<Object>) cg.get("results")) {

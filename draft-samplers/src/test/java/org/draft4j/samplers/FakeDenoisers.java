@@ -18,18 +18,41 @@ final class FakeDenoisers {
    * {@code eps_text(x,t) = -0.05x + 0.02(1 - t/1000)} for context 1.
    */
   static Denoiser golden() {
+    return predicting((x, t, ctx) -> {
+      INDArray out = Nd4j.create(x.dataType(), x.shape());
+      for (int b = 0; b < x.size(0); b++) {
+        double tt = t.getDouble(b);
+        INDArray xb = x.get(NDArrayIndex.point(b));
+        INDArray o = ctx.getDouble(b, 0, 0) == 0 ? xb.mul(0.1).add(0.01 * tt / 1000)
+            : xb.mul(-0.05).add(0.02 * (1 - tt / 1000));
+        out.get(NDArrayIndex.point(b)).assign(o);
+      }
+      return out;
+    });
+  }
+
+  /** Fixed outputs by prompt: {@code uncond} for rows whose context is 0 (the empty prompt's), else {@code cond}. */
+  static Denoiser byContext(INDArray uncond, INDArray cond) {
+    return predicting((x, t, ctx) -> {
+      INDArray[] rows = new INDArray[(int) x.size(0)];
+      for (int i = 0; i < rows.length; i++) {
+        rows[i] = ctx.getDouble(i, 0, 0) == 0 ? uncond : cond;
+      }
+      return Nd4j.concat(0, rows);
+    });
+  }
+
+  /** A prediction function. */
+  interface Prediction {
+    INDArray predict(INDArray x, INDArray t, INDArray ctx);
+  }
+
+  /** A denoiser that only predicts (no gradient, no parameters, no adapters). */
+  static Denoiser predicting(Prediction f) {
     return new Denoiser() {
       @Override
       public INDArray predict(INDArray x, INDArray t, INDArray ctx) {
-        INDArray out = Nd4j.create(x.dataType(), x.shape());
-        for (int b = 0; b < x.size(0); b++) {
-          double tt = t.getDouble(b);
-          INDArray xb = x.get(NDArrayIndex.point(b));
-          INDArray o = ctx.getDouble(b, 0, 0) == 0 ? xb.mul(0.1).add(0.01 * tt / 1000)
-              : xb.mul(-0.05).add(0.02 * (1 - tt / 1000));
-          out.get(NDArrayIndex.point(b)).assign(o);
-        }
-        return out;
+        return f.predict(x, t, ctx);
       }
 
       @Override

@@ -1,9 +1,6 @@
 package org.draft4j.examples;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -316,39 +313,8 @@ final class EngineBench {
     return ((Number) r.get(k)).doubleValue();
   }
 
-  @SuppressWarnings("unchecked")
   private static Map<String, Object> child(String kind, int batch) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx8g");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(EngineBench.class.getName());
-    cmd.add(kind);
-    cmd.add(String.valueOf(batch));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    Process p = pb.start();
-    Map<String, Object> result = null;
-    java.util.ArrayDeque<String> tail = new java.util.ArrayDeque<>();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        if (line.startsWith(RESULT)) {
-          result = Json.parseObject(line.substring(RESULT.length()));
-        } else {
-          tail.addLast(line);
-          if (tail.size() > 30) {
-            tail.removeFirst();
-          }
-        }
-      }
-    }
-    int code = p.waitFor();
-    if (code != 0 || result == null) {
-      throw new IllegalStateException("benchmark child " + kind + " batch " + batch + " failed with exit code " + code
-          + ":\n" + String.join("\n", tail));
-    }
-    return result;
+    return ChildJvm.run(EngineBench.class, List.of("-Xmx8g"), List.of(kind, String.valueOf(batch)), RESULT);
   }
 
   /** Child entry point: {@code <init|forward|vjp> <batch>}; prints one result line. */

@@ -1,9 +1,6 @@
 package org.draft4j.examples;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -196,11 +193,9 @@ final class RealSizeStep {
       Nd4j.getRandom().setSeed(7);
       INDArray x0 = Nd4j.randn(DataType.FLOAT, 1, latent[0], latent[1], latent[2]);
       Reward mean = Reward.named("mean", (g, im) -> im.mean(1, 2, 3));
-      try (RewardEvaluator dec = new RewardEvaluator(mean, model.decoder())) {
-        r.putAll(timed("decode", dec, x0, List.of(PROMPT)));
-      }
       INDArray images;
       try (RewardEvaluator dec = new RewardEvaluator(mean, model.decoder())) {
+        r.putAll(timed("decode", dec, x0, List.of(PROMPT)));
         images = dec.evaluate(x0, List.of(PROMPT), false).images();
       }
       try (RewardEvaluator rw = new RewardEvaluator(reward, ImageDecoder.identity())) {
@@ -282,38 +277,8 @@ final class RealSizeStep {
     return v instanceof Number n ? n.doubleValue() : Double.NaN;
   }
 
-  @SuppressWarnings("unchecked")
   private static Map<String, Object> child(List<String> args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx8g");
-    cmd.add("-XX:+UseSerialGC");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(RealSizeStep.class.getName());
-    cmd.addAll(args);
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    Map<String, Object> result = null;
-    java.util.ArrayDeque<String> tail = new java.util.ArrayDeque<>();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        if (line.startsWith(RESULT)) {
-          result = Json.parseObject(line.substring(RESULT.length()));
-        } else {
-          tail.addLast(line);
-          if (tail.size() > 40) {
-            tail.removeFirst();
-          }
-        }
-      }
-    }
-    int code = p.waitFor();
-    if (code != 0 || result == null) {
-      throw new IllegalStateException("sd15-step child " + args + " failed with exit code " + code + ":\n"
-          + String.join("\n", tail));
-    }
-    return result;
+    return ChildJvm.run(RealSizeStep.class, List.of("-Xmx8g", "-XX:+UseSerialGC"), args, RESULT);
   }
 
   /** Child entry: {@code prepare DIR PART [tiny]} or {@code step DIR OBJECTIVE REWARD STEPS [phases]}. */

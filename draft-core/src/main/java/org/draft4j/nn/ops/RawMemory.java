@@ -35,11 +35,21 @@ public final class RawMemory {
     return a.data().addressPointer().address();
   }
 
+  /** The JDK's Unsafe, for the engine's raw-memory kernels in other packages; not an API. */
+  public static Unsafe unsafe() {
+    return U;
+  }
+
   /** Whether a kernel may treat the array as one dense block in c order. */
   public static boolean contiguous(INDArray a) {
-    if (a.isEmpty()) {
-      return false;
-    }
+    return !a.isEmpty() && denseC(a);
+  }
+
+  /**
+   * Whether an array's elements lie densely in c order (size-1 dimensions may have any stride;
+   * ND4J's own test refuses some such arrays).
+   */
+  public static boolean denseC(INDArray a) {
     long expected = 1;
     for (int d = a.rank() - 1; d >= 0; d--) {
       long size = a.size(d);
