@@ -46,12 +46,12 @@ public final class GraphRunner implements AutoCloseable {
     this.context = b.context == null ? ExecutionContext.shared() : b.context;
     this.label = b.label;
     if (!wrt.isEmpty()) {
-      gradNames = Gradients.names(forward, wrt);
+      gradNames = GradientFunction.names(forward, wrt);
     } else {
       gradNames = Map.of();
     }
     if (context.options().mode() == ExecutionMode.ENGINE) {
-      SameDiff g = wrt.isEmpty() ? forward : Gradients.function(forward);
+      SameDiff g = wrt.isEmpty() ? forward : GradientFunction.function(forward);
       CompiledGraph.Builder cb = CompiledGraph.builder(g).context(context).label(label);
       inputs.forEach(cb::input);
       for (String o : outputs) {

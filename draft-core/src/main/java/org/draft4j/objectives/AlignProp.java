@@ -29,7 +29,7 @@ public final class AlignProp implements Objective {
   }
 
   @Override
-  public void validate(org.draft4j.spi.Sampler s) {
+  public void validate(org.draft4j.spi.SamplingSchedule s) {
     checkArgument(maxK <= s.numSteps(), "AlignProp max K %s exceeds the sampler's %s steps", maxK, s.numSteps());
   }
 

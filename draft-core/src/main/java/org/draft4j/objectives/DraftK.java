@@ -4,8 +4,12 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.draft4j.spi.Gradients;
 import org.draft4j.spi.RewardEvaluator;
 import org.draft4j.spi.Sampler;
+import org.draft4j.spi.SamplingSchedule;
+import org.draft4j.spi.Span;
+import org.draft4j.spi.Trajectory;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -24,7 +28,7 @@ public final class DraftK implements Objective {
   }
 
   /** K, or the sampler's step count for full DRaFT. */
-  public int truncation(Sampler s) {
+  public int truncation(SamplingSchedule s) {
     int kk = full ? s.numSteps() : k;
     checkArgument(kk <= s.numSteps(), "DRaFT-K with K = %s exceeds the sampler's %s steps", kk, s.numSteps());
     return kk;
@@ -32,23 +36,23 @@ public final class DraftK implements Objective {
 
   @Override
   public ObjectiveResult compute(ObjectiveContext ctx) {
-    return run(ctx, truncation(ctx.sampler()), null, 0);
+    return run(ctx, truncation(ctx.sampler().schedule()), null, 0);
   }
 
   @Override
-  public void validate(Sampler s) {
+  public void validate(SamplingSchedule s) {
     truncation(s);
   }
 
   /** Shared by DRaFT-K, DRaFT+ and AlignProp: differentiate the last kk steps, with an optional penalty. */
   static ObjectiveResult run(ObjectiveContext ctx, int kk, KlPenalty penalty, double klCoeff) {
     Sampler s = ctx.sampler();
-    int n = s.numSteps();
-    Sampler.Rollout r = s.rollout(ctx.model(), ctx.cond(), ctx.initialNoise(), 0, n, n - kk, ctx.seeds(), null);
+    Trajectory r = s.rollout(ctx.model(), ctx.cond(), ctx.initialNoise(), ctx.seeds(),
+        Span.all(s.numSteps()).differentiatingLast(kk));
     RewardEvaluator.Result ev = ctx.rewards().evaluate(r.output(), ctx.prompts(), true);
     long b = r.output().size(0);
     INDArray g = ev.gradient().mul(-1.0 / b);
-    s.backward(ctx.model(), ctx.cond(), r, g, penalty, ctx.paramGrads());
+    Gradients grads = r.backward(g, penalty);
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("k", (double) kk);
     double loss = -ev.mean();
@@ -56,7 +60,7 @@ public final class DraftK implements Objective {
       metrics.put("kl", penalty.value());
       loss += klCoeff * penalty.value();
     }
-    return new ObjectiveResult(loss, ev.rewards(), ev.terms(), metrics);
+    return new ObjectiveResult(loss, grads.params(), ev.rewards(), ev.terms(), metrics);
   }
 
   @Override

@@ -4,9 +4,12 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.draft4j.spi.Gradients;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.spi.RewardEvaluator;
 import org.draft4j.spi.Sampler;
+import org.draft4j.spi.Span;
+import org.draft4j.spi.Trajectory;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -29,23 +32,24 @@ public final class DraftLv implements Objective {
   public ObjectiveResult compute(ObjectiveContext ctx) {
     Sampler s = ctx.sampler();
     int steps = s.numSteps();
-    INDArray x0 = s.rollout(ctx.model(), ctx.cond(), ctx.initialNoise(), 0, steps, steps, ctx.seeds(), null).output();
+    INDArray x0 = s.sample(ctx.model(), ctx.cond(), ctx.initialNoise(), ctx.seeds());
     long b = x0.size(0);
     double loss = 0;
     INDArray rewardSum = null;
+    Gradients grads = Gradients.none();
     Map<String, INDArray> terms = new LinkedHashMap<>();
     for (int i = 0; i < n; i++) {
       long[] sh = x0.shape();
       INDArray eps = NoiseSource.batch(ctx.seeds(), PURPOSE + i, sh[1], sh[2], sh[3]);
-      INDArray xi = s.noiseTo(x0, steps - 1, eps);
-      Sampler.Rollout r = s.rollout(ctx.model(), ctx.cond(), xi, steps - 1, steps, steps - 1, ctx.seeds(), null);
+      INDArray xi = s.schedule().noiseTo(x0, steps - 1, eps);
+      Trajectory r = s.rollout(ctx.model(), ctx.cond(), xi, ctx.seeds(), Span.of(steps - 1, steps).differentiatingLast(1));
       RewardEvaluator.Result ev = ctx.rewards().evaluate(r.output(), ctx.prompts(), true);
-      s.backward(ctx.model(), ctx.cond(), r, ev.gradient().mul(-1.0 / (b * n)), null, ctx.paramGrads());
+      grads = grads.accumulate(r.backward(ev.gradient().mul(-1.0 / (b * n))));
       loss -= ev.mean() / n;
       rewardSum = rewardSum == null ? ev.rewards().dup() : rewardSum.addi(ev.rewards());
       ev.terms().forEach((k, v) -> terms.merge(k, v.div(n), (a, c) -> a.add(c)));
     }
-    return new ObjectiveResult(loss, rewardSum.divi(n), terms, Map.of("n", (double) n));
+    return new ObjectiveResult(loss, grads.params(), rewardSum.divi(n), terms, Map.of("n", (double) n));
   }
 
   @Override

@@ -30,7 +30,7 @@ public final class DraftPlus implements Objective {
   }
 
   @Override
-  public void validate(org.draft4j.spi.Sampler s) {
+  public void validate(org.draft4j.spi.SamplingSchedule s) {
     checkArgument(k <= s.numSteps(), "DRaFT+ K = %s exceeds the sampler's %s steps", k, s.numSteps());
   }
 

@@ -1,7 +1,7 @@
 package org.draft4j.objectives;
 
 import java.util.function.Supplier;
-import org.draft4j.spi.Sampler;
+import org.draft4j.spi.StepPenalty;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -9,7 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the K differentiated steps, the reference being the same network with adapters off on the adapted
  * model's own trajectory (no gradient). Its cotangent on ε_ft is {@code c·2(ε_ft − ε_ref)/(numel·K)}.
  */
-final class KlPenalty implements Sampler.StepPenalty {
+final class KlPenalty implements StepPenalty {
   private final double coeff;
   private final int k;
   private double sum;

@@ -3,9 +3,10 @@ package org.draft4j.objectives;
 import java.util.Map;
 
 /**
- * A training objective: given one micro-batch's context it returns the loss it minimizes and adds
- * {@code dLoss/dθ} into the context's gradient accumulator. Objectives are small immutable values;
- * a new one needs no change to the trainer.
+ * A training objective: given one micro-batch's context it returns the loss it minimizes and that
+ * loss's gradient ({@link ObjectiveResult}). Objectives are small immutable values built from
+ * {@link org.draft4j.spi.Sampler#rollout} spans and {@link org.draft4j.spi.Trajectory#backward}; a
+ * new one needs no change to the trainer or the sampler.
  */
 public interface Objective {
   /** Computes loss and gradients for one micro-batch. */
@@ -22,5 +23,5 @@ public interface Objective {
    * exception naming the values; called by the trainer's {@code build()} so mistakes surface before
    * training starts.
    */
-  default void validate(org.draft4j.spi.Sampler sampler) {}
+  default void validate(org.draft4j.spi.SamplingSchedule schedule) {}
 }

@@ -1,7 +1,6 @@
 package org.draft4j.objectives;
 
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.Denoiser;
@@ -20,8 +19,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param initialNoise x_T, {@code [B, C, H, W]}
  * @param seeds one seed per sample (sampler noise, re-noising)
  * @param random randomness of the objective itself (random truncation), seeded by the trainer
- * @param paramGrads accumulator for {@code dLoss/dθ}, keyed like {@link Denoiser#trainableParameters()}
  */
 public record ObjectiveContext(Denoiser model, Sampler sampler, Conditioning cond, RewardEvaluator rewards,
-    List<String> prompts, INDArray initialNoise, long[] seeds, SplittableRandom random,
-    Map<String, INDArray> paramGrads) {}
+    List<String> prompts, INDArray initialNoise, long[] seeds, SplittableRandom random) {}

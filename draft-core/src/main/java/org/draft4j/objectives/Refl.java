@@ -4,8 +4,12 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.draft4j.spi.Gradients;
 import org.draft4j.spi.RewardEvaluator;
 import org.draft4j.spi.Sampler;
+import org.draft4j.spi.SamplingSchedule;
+import org.draft4j.spi.Span;
+import org.draft4j.spi.Trajectory;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -26,17 +30,18 @@ public final class Refl implements Objective {
   @Override
   public ObjectiveResult compute(ObjectiveContext ctx) {
     Sampler s = ctx.sampler();
-    checkArgument(maxStep < s.numSteps(), "ReFL max step %s must be < the sampler's %s steps", maxStep, s.numSteps());
+    validate(s.schedule());
     int m = minStep + ctx.random().nextInt(maxStep - minStep + 1);
-    INDArray x = s.rollout(ctx.model(), ctx.cond(), ctx.initialNoise(), 0, m, m, ctx.seeds(), null).output();
-    INDArray x0 = s.predictX0(ctx.model(), ctx.cond(), x, m);
+    Trajectory r = s.rollout(ctx.model(), ctx.cond(), ctx.initialNoise(), ctx.seeds(),
+        Span.of(0, m + 1).differentiatingLast(1).endingInPredictedX0());
+    INDArray x0 = r.output();
     RewardEvaluator.Result ev = ctx.rewards().evaluate(x0, ctx.prompts(), true);
-    s.backwardPredictX0(ctx.model(), ctx.cond(), x, m, ev.gradient().mul(-1.0 / x0.size(0)), ctx.paramGrads());
-    return new ObjectiveResult(-ev.mean(), ev.rewards(), ev.terms(), Map.of("stop_step", (double) m));
+    Gradients g = r.backward(ev.gradient().mul(-1.0 / x0.size(0)));
+    return new ObjectiveResult(-ev.mean(), g.params(), ev.rewards(), ev.terms(), Map.of("stop_step", (double) m));
   }
 
   @Override
-  public void validate(Sampler s) {
+  public void validate(SamplingSchedule s) {
     checkArgument(maxStep < s.numSteps(), "ReFL max step %s must be < the sampler's %s steps", maxStep, s.numSteps());
   }
 

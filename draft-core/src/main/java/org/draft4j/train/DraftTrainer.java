@@ -27,6 +27,7 @@ import org.draft4j.spi.Adapter;
 import org.draft4j.spi.AdapterFormat;
 import org.draft4j.spi.AdapterSpec;
 import org.draft4j.spi.Conditioning;
+import org.draft4j.spi.Gradients;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.spi.Reward;
 import org.draft4j.spi.RewardEvaluator;
@@ -67,9 +68,8 @@ public final class DraftTrainer implements AutoCloseable {
   private final RewardEvaluator evaluator;
   private final OptimizerState optState;
   private final Map<String, INDArray> params;
-  /** The step's accumulated gradient and one micro-batch's, reused from step to step (zeroed). */
+  /** The step's accumulated gradient, reused from step to step (zeroed). */
   private final Map<String, INDArray> stepGrads = new LinkedHashMap<>();
-  private final Map<String, INDArray> microGrads = new LinkedHashMap<>();
   private final Path checkpointDir;
   private final int checkpointEvery;
   private final int maxNonFinite;
@@ -244,10 +244,7 @@ public final class DraftTrainer implements AutoCloseable {
   private StepMetrics trainStep(long target) {
     long t0 = System.nanoTime();
     if (stepGrads.isEmpty()) {
-      params.forEach((k, v) -> {
-        stepGrads.put(k, Nd4j.zerosLike(v));
-        microGrads.put(k, Nd4j.zerosLike(v));
-      });
+      params.forEach((k, v) -> stepGrads.put(k, Nd4j.zerosLike(v)));
     }
     Map<String, INDArray> grads = stepGrads;
     grads.values().forEach(g -> g.assign(0));
@@ -266,22 +263,28 @@ public final class DraftTrainer implements AutoCloseable {
       Conditioning cond = conditioning(batchPrompts);
       long[] sh = model.sampleShape();
       INDArray xT = NoiseSource.batch(seeds, XT_PURPOSE, sh[0], sh[1], sh[2]);
-      Map<String, INDArray> mg = microGrads;
-      mg.values().forEach(g -> g.assign(0));
       ObjectiveContext ctx = new ObjectiveContext(denoiser, sampler, cond, evaluator, batchPrompts, xT, seeds,
-          new SplittableRandom(NoiseSource.mix(seed, step, mb, 0x0B7L)), mg);
+          new SplittableRandom(NoiseSource.mix(seed, step, mb, 0x0B7L)));
       ObjectiveResult r;
       adapter.beginTrainingStep(NoiseSource.mix(seed, step, mb, 0xD0L));
       try {
         r = objective.compute(ctx);
       } catch (ArithmeticException e) {
         LOG.warn("step {}: {}; update skipped", step + 1, e.getMessage());
-        r = new ObjectiveResult(Double.NaN, Nd4j.valueArrayOf(new long[] {micro}, Double.NaN), Map.of(), Map.of());
+        r = new ObjectiveResult(Double.NaN, Map.of(), Nd4j.valueArrayOf(new long[] {micro}, Double.NaN), Map.of(),
+            Map.of());
       } finally {
         adapter.endTrainingStep();
       }
       double w = (double) micro / global;
-      mg.forEach((k, v) -> grads.get(k).addi(v.muli(w)));
+      ObjectiveResult res = r;
+      res.gradients().forEach((k, v) -> {
+        INDArray acc = grads.get(k);
+        checkState(acc != null, "objective %s returned a gradient for %s, which is not a trainable parameter",
+            objective.name(), k);
+        acc.addi(v.muli(w));
+      });
+      new Gradients(null, r.gradients()).release();
       loss += r.loss() * w;
       rewards.add(r.rewards());
       r.terms().forEach((k, v) -> termValues.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
@@ -353,8 +356,7 @@ public final class DraftTrainer implements AutoCloseable {
     long[] sh = model.sampleShape();
     INDArray xT = NoiseSource.batch(seeds, XT_PURPOSE, sh[0], sh[1], sh[2]);
     Conditioning cond = conditioning(evalPrompts);
-    INDArray x0 = sampler.rollout(denoiser, cond, xT, 0, sampler.numSteps(), sampler.numSteps(), seeds, null)
-        .output();
+    INDArray x0 = sampler.sample(denoiser, cond, xT, seeds);
     RewardEvaluator.Result r = evaluator.evaluate(x0, evalPrompts, false);
     return new Evaluation(r.images(), r.rewards(), r.terms());
   }
@@ -584,7 +586,7 @@ public final class DraftTrainer implements AutoCloseable {
       checkArgument(gl >= mi && gl % mi == 0, "batch: global = %s must be a positive multiple of micro = %s", gl, mi);
       micro = mi;
       global = gl;
-      objective.validate(sampler);
+      objective.validate(sampler.schedule());
       checkArgument(execution == null || context == null,
           "execution options and an execution context were both given; set one (the context has its own options)");
       if (execution == null) {

@@ -4,11 +4,16 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.Denoiser;
 import org.draft4j.spi.NoiseSource;
+import org.draft4j.spi.Gradients;
 import org.draft4j.spi.Sampler;
+import org.draft4j.spi.SamplingSchedule;
+import org.draft4j.spi.Span;
+import org.draft4j.spi.StepListener;
+import org.draft4j.spi.StepPenalty;
+import org.draft4j.spi.Trajectory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -19,10 +24,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * .guidance(7.5)}. The guided output is {@code out = out_u + s·(out_c − out_u)}, computed in one
  * batched call on {@code [uncond; cond]} (skipped when s = 1).
  *
- * <p>Gradients: each step is affine in (x_t, out) ({@link DdimScheduler.Coefficients}), so the
- * backward of step i given {@code g = dL/dx_{i+1}} is {@code dL/dx_i = cx·g + J_xᵀ(co·g)} and
- * {@code dL/dθ += J_θᵀ(co·g)}, where the model VJPs recompute the step's activations from its
- * stored input. Memory holds one state per differentiated step and one step's activations.
+ * <p>Gradients ({@link DdimTrajectory}): each step is affine in (x_t, out)
+ * ({@link DdimScheduler.Coefficients}), so the backward of step i given {@code g = dL/dx_{i+1}} is
+ * {@code dL/dx_i = cx·g + J_xᵀ(co·g)} and {@code dL/dθ += J_θᵀ(co·g)}, where the model VJPs
+ * recompute the step's activations from its stored input; the read-out {@code x̂₀ = px·x + po·out}
+ * the same with (px, po). Memory holds one state per differentiated step and one step's activations.
  */
 public final class DdimSampler implements Sampler {
   private static final long NOISE_PURPOSE = 0x5EED_0000L;
@@ -31,6 +37,7 @@ public final class DdimSampler implements Sampler {
   private final double eta;
   private final double guidance;
   private final int[] timesteps;
+  private final SamplingSchedule schedule;
 
   DdimSampler(DdimScheduler scheduler, int numSteps, double eta, double guidance) {
     checkArgument(eta >= 0 && Double.isFinite(eta), "eta = %s must be finite and >= 0", eta);
@@ -40,6 +47,7 @@ public final class DdimSampler implements Sampler {
     this.eta = eta;
     this.guidance = guidance;
     this.timesteps = scheduler.timesteps(numSteps);
+    this.schedule = new DdimSchedule(this);
   }
 
   /** The same sampler with another eta (0 = deterministic DDIM, 1 = DDPM-like). */
@@ -74,7 +82,7 @@ public final class DdimSampler implements Sampler {
     return numSteps;
   }
 
-  @Override
+  /** Model timestep used at step i (0 ≤ i < numSteps). */
   public int timestep(int step) {
     checkArgument(step >= 0 && step < numSteps, "step %s outside [0, %s)", step, numSteps);
     return timesteps[step];
@@ -112,13 +120,10 @@ public final class DdimSampler implements Sampler {
     return out;
   }
 
-  /** VJP of the guided output for cotangent u: returns dL/dx and adds dL/dθ into paramGrads. */
-  private INDArray guidedVjp(Denoiser model, Conditioning c, INDArray x, int step, INDArray u,
-      Map<String, INDArray> paramGrads) {
+  /** VJP of the guided output for cotangent u: {@code dL/dx} and {@code dL/dθ} (guided branches summed). */
+  private Denoiser.Vjp guidedVjp(Denoiser model, Conditioning c, INDArray x, int step, INDArray u) {
     int t = timestep(step);
     long b = x.size(0);
-    Denoiser.Vjp v;
-    INDArray dx;
     if (guided(c)) {
       INDArray x2 = Nd4j.concat(0, x, x);
       INDArray ctx2 = Nd4j.concat(0, c.uncond(), c.cond());
@@ -126,29 +131,19 @@ public final class DdimSampler implements Sampler {
       INDArray uc = u.mul(guidance);
       INDArray u2 = Nd4j.concat(0, uu, uc);
       INDArray ts = Nd4j.valueArrayOf(new long[] {2 * b}, (float) t, DataType.FLOAT);
-      v = model.vjp(x2, ts, ctx2, u2);
-      dx = v.sampleGrad().get(NDArrayIndex.interval(0, b)).add(v.sampleGrad().get(NDArrayIndex.interval(b, 2 * b)));
+      Denoiser.Vjp v = model.vjp(x2, ts, ctx2, u2);
+      INDArray dx = v.sampleGrad().get(NDArrayIndex.interval(0, b)).add(v.sampleGrad().get(NDArrayIndex.interval(b, 2 * b)));
       release(x2, ctx2, uu, uc, u2, ts, v.sampleGrad());
-    } else {
-      INDArray ts = Nd4j.valueArrayOf(new long[] {b}, (float) t, DataType.FLOAT);
-      v = model.vjp(x, ts, c.cond(), u);
-      dx = v.sampleGrad();
-      release(ts);
+      return new Denoiser.Vjp(dx, v.paramGrads());
     }
-    for (Map.Entry<String, INDArray> e : v.paramGrads().entrySet()) {
-      INDArray acc = paramGrads.get(e.getKey());
-      if (acc == null) {
-        paramGrads.put(e.getKey(), e.getValue());
-      } else {
-        acc.addi(e.getValue());
-        release(e.getValue());
-      }
-    }
-    return dx;
+    INDArray ts = Nd4j.valueArrayOf(new long[] {b}, (float) t, DataType.FLOAT);
+    Denoiser.Vjp v = model.vjp(x, ts, c.cond(), u);
+    release(ts);
+    return v;
   }
 
   /** Frees arrays this sampler made and no longer needs (views and already-closed arrays are skipped). */
-  private static void release(INDArray... arrays) {
+  static void release(INDArray... arrays) {
     for (INDArray a : arrays) {
       if (a != null && !a.wasClosed() && a.closeable()) {
         a.close();
@@ -162,7 +157,7 @@ public final class DdimSampler implements Sampler {
 
   /** Full no-gradient sampling x_T → x_0 (evaluation and inference). */
   public INDArray sample(Denoiser model, Conditioning c, INDArray xT, long[] seeds, StepListener listener) {
-    return rollout(model, c, xT, 0, numSteps, numSteps, seeds, listener).output();
+    return rollout(model, c, xT, seeds, Span.all(numSteps), listener).output();
   }
 
   /**
@@ -198,16 +193,22 @@ public final class DdimSampler implements Sampler {
   }
 
   @Override
-  public Rollout rollout(Denoiser model, Conditioning c, INDArray x, int from, int to, int keepFrom, long[] seeds,
+  public Trajectory rollout(Denoiser model, Conditioning c, INDArray x, long[] seeds, Span span) {
+    return rollout(model, c, x, seeds, span, null);
+  }
+
+  /** As {@link #rollout(Denoiser, Conditioning, INDArray, long[], Span)}, with a progress listener (or null). */
+  public Trajectory rollout(Denoiser model, Conditioning c, INDArray x, long[] seeds, Span span,
       StepListener listener) {
-    checkArgument(0 <= from && from <= to && to <= numSteps, "steps [%s, %s) outside [0, %s]", from, to, numSteps);
-    checkArgument(keepFrom >= from && keepFrom <= to, "keepFrom %s outside [%s, %s]", keepFrom, from, to);
+    checkArgument(span.to() <= numSteps, "span steps [%s, %s) outside the sampler's [0, %s)", span.from(), span.to(),
+        numSteps);
     checkArgument(seeds != null && seeds.length == x.size(0), "need one seed per sample (%s), got %s", x.size(0),
         seeds == null ? 0 : seeds.length);
     List<INDArray> kept = new ArrayList<>();
     INDArray cur = x;
-    for (int i = from; i < to; i++) {
-      if (i >= keepFrom) {
+    int last = span.predictX0() ? span.to() - 1 : span.to();
+    for (int i = span.from(); i < last; i++) {
+      if (i >= span.differentiateFrom()) {
         kept.add(cur);
       }
       INDArray out = guidedOutput(model, c, cur, i);
@@ -215,7 +216,7 @@ public final class DdimSampler implements Sampler {
           : null;
       INDArray next = scheduler.step(out, timesteps[i], prev(i), cur, eta, z).prevSample();
       release(out, z);
-      if (cur != x && i < keepFrom) {
+      if (cur != x && i < span.differentiateFrom()) {
         release(cur); // neither the caller's input nor kept for the backward pass
       }
       cur = next;
@@ -223,59 +224,64 @@ public final class DdimSampler implements Sampler {
         listener.onStep(i, numSteps);
       }
     }
-    return new Rollout(keepFrom, List.copyOf(kept), cur, seeds.clone());
+    if (span.predictX0()) {
+      // x̂₀ = px·x + po·out from the last step's input (ReFL's one-step prediction)
+      if (last >= span.differentiateFrom()) {
+        kept.add(cur);
+      }
+      DdimScheduler.Coefficients co = coefficients(last);
+      INDArray out = guidedOutput(model, c, cur, last);
+      INDArray x0 = cur.mul(co.px()).addi(out.mul(co.po()));
+      release(out);
+      if (cur != x && last < span.differentiateFrom()) {
+        release(cur);
+      }
+      cur = x0;
+      if (listener != null) {
+        listener.onStep(last, numSteps);
+      }
+    }
+    return new DdimTrajectory(this, model, c, span, List.copyOf(kept), cur);
   }
 
-  @Override
-  public INDArray backward(Denoiser model, Conditioning c, Rollout r, INDArray gradOut, StepPenalty penalty,
-      Map<String, INDArray> paramGrads) {
+  DdimScheduler.Coefficients coefficients(int step) {
+    return scheduler.coefficients(timesteps[step], prev(step), eta);
+  }
+
+  /**
+   * The backward of step {@code step} given {@code g = dL/dy} of its output y = a·x + b·out (the
+   * next state, or x̂₀ for the read-out): {@code dL/dx = a·g + J_xᵀ(b·g + penalty)}, with
+   * {@code dL/dθ = J_θᵀ(b·g + penalty)} returned beside it.
+   */
+  Gradients backwardStep(Denoiser model, Conditioning c, INDArray x, int step, INDArray g, boolean readOut,
+      StepPenalty penalty) {
     checkArgument(!scheduler.config().clipSample(),
         "clip_sample = true is not differentiable; use a scheduler config with clip_sample false for training");
-    INDArray g = gradOut;
-    for (int k = r.checkpoints().size() - 1; k >= 0; k--) {
-      int i = r.keepFrom() + k;
-      INDArray x = r.checkpoints().get(k);
-      DdimScheduler.Coefficients co = scheduler.coefficients(timesteps[i], prev(i), eta);
-      INDArray u = g.mul(co.co());
-      if (penalty != null) {
-        final int step = i;
-        INDArray guidedOut = guidedOutput(model, c, x, i);
-        INDArray extra = penalty.cotangent(i, x, guidedOut, () -> {
-          boolean was = model.setAdaptersEnabled(false);
-          try {
-            return guidedOutput(model, c, x, step);
-          } finally {
-            model.setAdaptersEnabled(was);
-          }
-        });
-        if (extra != null) {
-          u.addi(extra);
+    DdimScheduler.Coefficients co = coefficients(step);
+    INDArray u = g.mul(readOut ? co.po() : co.co());
+    if (penalty != null) {
+      INDArray guidedOut = guidedOutput(model, c, x, step);
+      INDArray extra = penalty.cotangent(step, x, guidedOut, () -> {
+        boolean was = model.setAdaptersEnabled(false);
+        try {
+          return guidedOutput(model, c, x, step);
+        } finally {
+          model.setAdaptersEnabled(was);
         }
+      });
+      if (extra != null) {
+        u.addi(extra);
       }
-      INDArray dx = guidedVjp(model, c, x, i, u, paramGrads);
-      g = g.mul(co.cx()).addi(dx);
     }
-    return g;
+    Denoiser.Vjp v = guidedVjp(model, c, x, step, u);
+    INDArray dx = g.mul(readOut ? co.px() : co.cx()).addi(v.sampleGrad());
+    release(u, v.sampleGrad());
+    return new Gradients(dx, v.paramGrads());
   }
 
   @Override
-  public INDArray predictX0(Denoiser model, Conditioning c, INDArray x, int step) {
-    DdimScheduler.Coefficients co = scheduler.coefficients(timesteps[step], prev(step), eta);
-    INDArray out = guidedOutput(model, c, x, step);
-    return x.mul(co.px()).addi(out.mul(co.po()));
-  }
-
-  @Override
-  public INDArray backwardPredictX0(Denoiser model, Conditioning c, INDArray x, int step, INDArray gradX0,
-      Map<String, INDArray> paramGrads) {
-    DdimScheduler.Coefficients co = scheduler.coefficients(timesteps[step], prev(step), eta);
-    INDArray dx = guidedVjp(model, c, x, step, gradX0.mul(co.po()), paramGrads);
-    return dx.addi(gradX0.mul(co.px()));
-  }
-
-  @Override
-  public INDArray noiseTo(INDArray x0, int step, INDArray noise) {
-    return scheduler.addNoise(x0, noise, timestep(step));
+  public SamplingSchedule schedule() {
+    return schedule;
   }
 
   @Override

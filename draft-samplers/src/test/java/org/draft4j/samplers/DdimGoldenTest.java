@@ -12,6 +12,7 @@ import org.draft4j.io.Json;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.Denoiser;
 import org.draft4j.spi.Sampler;
+import org.draft4j.spi.Span;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -133,9 +134,9 @@ class DdimGoldenTest {
         assertEquals(((Number) st.get("t")).intValue(), sampler.timestep(i), name + " t at " + i);
         close(tensor(st.get("model_output")), sampler.guidedOutput(FakeDenoisers.golden(), c, x, i),
             name + " model output " + i);
-        close(tensor(st.get("pred_original_sample")), sampler.predictX0(FakeDenoisers.golden(), c, x, i),
+        close(tensor(st.get("pred_original_sample")), sampler.rollout(FakeDenoisers.golden(), c, x, new long[] {0}, Span.of(i, i + 1).endingInPredictedX0()).output(),
             name + " x0 " + i);
-        x = sampler.rollout(FakeDenoisers.golden(), c, x, i, i + 1, i + 1, new long[] {0}, null).output();
+        x = sampler.rollout(FakeDenoisers.golden(), c, x, new long[] {0}, Span.of(i, i + 1)).output();
         close(tensor(st.get("prev_sample")), x, name + " prev " + i);
       }
       close(tensor(tr.get("final")), x, name + " final");
@@ -171,7 +172,7 @@ class DdimGoldenTest {
   @Test
   void samplerGivesOneTimestepPerStep() {
     Sampler s = Ddim.steps(50);
-    assertEquals(981, s.timestep(0));
-    assertEquals(1, s.timestep(49));
+    assertEquals(981, s.schedule().timestep(0));
+    assertEquals(1, s.schedule().timestep(49));
   }
 }

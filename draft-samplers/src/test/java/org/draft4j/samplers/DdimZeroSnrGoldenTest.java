@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.draft4j.io.Json;
 import org.draft4j.spi.Conditioning;
+import org.draft4j.spi.Span;
 import org.draft4j.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -80,8 +81,8 @@ class DdimZeroSnrGoldenTest {
           assertEquals(((Number) st.get("t")).intValue(), sampler.timestep(i), what + " t at " + i);
           close(((Number) st.get("alpha_prod_t")).doubleValue(), s.alphaCumprod(sampler.timestep(i)), what + " alpha");
           close(st.get("model_output"), sampler.guidedOutput(FakeDenoisers.golden(), cond, x, i), what + " out " + i);
-          close(st.get("pred_original_sample"), sampler.predictX0(FakeDenoisers.golden(), cond, x, i), what + " x0 " + i);
-          x = sampler.rollout(FakeDenoisers.golden(), cond, x, i, i + 1, i + 1, new long[] {0}, null).output();
+          close(st.get("pred_original_sample"), sampler.rollout(FakeDenoisers.golden(), cond, x, new long[] {0}, Span.of(i, i + 1).endingInPredictedX0()).output(), what + " x0 " + i);
+          x = sampler.rollout(FakeDenoisers.golden(), cond, x, new long[] {0}, Span.of(i, i + 1)).output();
           close(st.get("prev_sample"), x, what + " prev " + i);
         }
         close(tr.get("final"), x, what + " final");

@@ -309,10 +309,8 @@ public final class Bench {
         }
         List<String> prompts = ShapesWorld.captions(3, b);
         Conditioning cond = new Conditioning(model.encode(prompts), model.encode(Collections.nCopies(b, "")));
-        Map<String, INDArray> g = new LinkedHashMap<>();
-        den.trainableParameters().forEach((n, v) -> g.put(n, Nd4j.zerosLike(v)));
         ObjectiveContext ctx = new ObjectiveContext(den, sampler, cond, ev, prompts,
-            NoiseSource.batch(seeds, 0, sh[0], sh[1], sh[2]), seeds, new SplittableRandom(0), g);
+            NoiseSource.batch(seeds, 0, sh[0], sh[1], sh[2]), seeds, new SplittableRandom(0));
         e.getValue().compute(ctx);
         resetPeak();
         long t0 = System.nanoTime();
@@ -356,10 +354,8 @@ public final class Bench {
     long base = -1;
     List<String> rows = new ArrayList<>();
     for (int k : new int[] {1, 5, 20, 50}) {
-      Map<String, INDArray> g = new LinkedHashMap<>();
-      den.trainableParameters().forEach((n, v) -> g.put(n, Nd4j.zerosLike(v)));
       ObjectiveContext ctx = new ObjectiveContext(den, sampler, cond, ev, prompts,
-          NoiseSource.batch(seeds, 0, sh[0], sh[1], sh[2]), seeds, new SplittableRandom(0), g);
+          NoiseSource.batch(seeds, 0, sh[0], sh[1], sh[2]), seeds, new SplittableRandom(0));
       Objectives.draftK(k).compute(ctx); // warm-up (graph compilation)
       resetPeak();
       long t0 = System.nanoTime();

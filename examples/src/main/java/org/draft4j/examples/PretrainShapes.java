@@ -44,7 +44,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * stage, or a model folder's UNet weights file, whose UNet starts this one), {@code --zero-snr true}
  * (v-prediction under the zero-terminal-SNR schedule, {@link DdimSchedulerConfig#zeroTerminalSnr()},
  * instead of ε-prediction under SD's), {@code --schedule warmup|cosine} (warmup: 100 steps then
- * constant; cosine: to 0.1·lr), {@code --export DIR} (write the final model in diffusers layout).
+ * constant; cosine: to 0.1·lr), {@code --ema D} (keep an exponential moving average of the weights,
+ * w̄ ← D·w̄ + (1 − D)·w per step, checkpointed and exported instead of the last weights; default 0:
+ * none), {@code --export DIR} (write the final model in diffusers layout).
  */
 public final class PretrainShapes {
   private PretrainShapes() {}
@@ -77,7 +79,7 @@ public final class PretrainShapes {
 
   public static void main(String[] args) throws IOException {
     Map<String, String> f = Flags.parse(args, "out", "steps", "batch", "lr", "seed", "checkpoint-every", "export",
-        "text-encoder", "init-unet", "schedule", "zero-snr");
+        "text-encoder", "init-unet", "schedule", "zero-snr", "ema");
     Path out = Path.of(f.getOrDefault("out", "shapesworld-pretrain"));
     int steps = Integer.parseInt(f.getOrDefault("steps", "1200"));
     int batch = Integer.parseInt(f.getOrDefault("batch", "16"));
@@ -110,6 +112,12 @@ public final class PretrainShapes {
     AdamW opt = AdamW.lr(lr).clipNorm(1.0).schedule(lrs, schedule);
     OptimizerState state = opt.init(params);
     boolean zeroSnr = Boolean.parseBoolean(f.getOrDefault("zero-snr", "false"));
+    double emaDecay = FlagValues.number(f, "ema", 0, 0, false, 0.99999);
+    // EMA of the weights, w̄ ← d·w̄ + (1 − d)·w after every step, starting at the initial weights
+    Map<String, INDArray> ema = new LinkedHashMap<>();
+    if (emaDecay > 0) {
+      params.forEach((k, a) -> ema.put(k, a.dup()));
+    }
     DdimSchedulerConfig schedConfig = zeroSnr ? DdimSchedulerConfig.zeroTerminalSnr() : DdimSchedulerConfig.sd15();
     DdimScheduler sched = new DdimScheduler(schedConfig);
     Path ckpt = out.resolve("checkpoint.safetensors");
@@ -133,6 +141,9 @@ public final class PretrainShapes {
     if (!schedule.equals("warmup")) {
       config.put("schedule", schedule);
     }
+    if (emaDecay > 0) {
+      config.put("ema_decay", emaDecay);
+    }
     if (Files.exists(ckpt)) {
       try (SafetensorsFile cf = SafetensorsFile.openVerified(ckpt)) {
         String saved = cf.metadata().get("config");
@@ -146,6 +157,7 @@ public final class PretrainShapes {
         for (String k : state.slots().keySet()) {
           state.slots().get(k).assign(cf.get("opt/" + k));
         }
+        ema.forEach((k, a) -> a.assign(cf.get("ema/" + k)));
         state.setStep(Long.parseLong(cf.metadata().get("step")));
       }
       System.err.println("resumed from " + ckpt + " at step " + state.step());
@@ -189,6 +201,7 @@ public final class PretrainShapes {
       double loss = diff.mul(diff).meanNumber().doubleValue();
       Denoiser.Vjp v = den.vjp(xt, tv, ctx, diff.mul(2.0 / diff.length()));
       double norm = opt.update(params, v.paramGrads(), state);
+      ema.forEach((k, a) -> a.muli(emaDecay).addi(params.get(k).mul(1 - emaDecay)));
       emaLoss = Double.isNaN(emaLoss) ? loss : 0.98 * emaLoss + 0.02 * loss;
       double sec = (System.nanoTime() - t0) / 1e9;
       Files.writeString(log, Json.write(Map.of("step", state.step(), "loss", loss, "ema_loss", emaLoss,
@@ -198,10 +211,12 @@ public final class PretrainShapes {
         Map<String, INDArray> t = new LinkedHashMap<>();
         params.forEach((k, a) -> t.put("unet/" + k, a));
         state.slots().forEach((k, a) -> t.put("opt/" + k, a));
+        ema.forEach((k, a) -> t.put("ema/" + k, a));
         Safetensors.write(ckpt, t, Map.of("step", String.valueOf(state.step()), "config", Json.write(config)));
       }
     }
     if (f.containsKey("export")) {
+      ema.forEach((k, a) -> params.get(k).assign(a)); // the exported model is the weights' EMA
       BpeTrainer.Vocabulary voc = DemoModel.vocabulary();
       Path dir = Path.of(f.get("export"));
       model.save(dir, voc.vocabJson(), voc.mergesTxt(), schedConfig.toJson());

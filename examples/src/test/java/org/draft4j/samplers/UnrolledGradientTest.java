@@ -19,6 +19,8 @@ import org.draft4j.objectives.Objectives;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.Denoiser;
 import org.draft4j.spi.Sampler;
+import org.draft4j.spi.Span;
+import org.draft4j.spi.Trajectory;
 import org.draft4j.testing.TinyModels;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -52,13 +54,12 @@ class UnrolledGradientTest {
     INDArray probe = Nd4j.randn(DataType.FLOAT, 2, 3, 8, 8);
     DdimSampler s = Ddim.steps(n).eta(0).guidance(guidance);
 
-    Sampler.Rollout r = s.rollout(den, c, xT, 0, n, n - k, new long[] {1, 2}, null);
-    Map<String, INDArray> chain = new HashMap<>();
-    s.backward(den, c, r, probe, null, chain);
+    Trajectory r = s.rollout(den, c, xT, new long[] {1, 2}, Span.all(n).differentiatingLast(k));
+    Map<String, INDArray> chain = r.backward(probe).params();
 
     SameDiff sd = SameDiff.create();
     GraphBuilder g = new GraphBuilder(sd, unet.parameters(), List.of(lora));
-    SDVariable x = sd.constant(r.checkpoints().get(0));
+    SDVariable x = sd.constant(s.rollout(den, c, xT, new long[] {1, 2}, Span.of(0, n - k)).output());
     for (int i = n - k; i < n; i++) {
       int t = s.timestep(i);
       SDVariable tv = sd.constant(Nd4j.createFromArray(new float[] {t, t}));
@@ -114,7 +115,7 @@ class UnrolledGradientTest {
     assertTrue(e.getMessage().contains("step 0 (timestep 801)") && e.getMessage().contains("NaN"), e.getMessage());
     IllegalArgumentException k = assertThrows(IllegalArgumentException.class,
         () -> Objectives.draftK(7).compute(new ObjectiveContext(nan, Ddim.steps(5), c, null, List.of("x"),
-            Nd4j.zeros(DataType.FLOAT, 1, 3, 8, 8), new long[] {0}, new SplittableRandom(0), new LinkedHashMap<>())));
+            Nd4j.zeros(DataType.FLOAT, 1, 3, 8, 8), new long[] {0}, new SplittableRandom(0))));
     assertTrue(k.getMessage().contains("K = 7 exceeds the sampler's 5 steps"), k.getMessage());
   }
 }

@@ -23,6 +23,8 @@ import org.draft4j.spi.ImageDecoder;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.spi.RewardEvaluator;
 import org.draft4j.spi.Sampler;
+import org.draft4j.spi.Span;
+import org.draft4j.spi.Trajectory;
 import org.draft4j.testing.TinyModels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -60,12 +62,14 @@ class ObjectivesTest {
     return NoiseSource.batch(seeds, 1, 3, 8, 8).muli(0.3);
   }
 
+  /** The objective's gradient for every trainable parameter (zero where it returned none). */
   static Map<String, INDArray> grads(Objective o) {
-    Map<String, INDArray> g = new LinkedHashMap<>();
-    den.trainableParameters().forEach((k, v) -> g.put(k, Nd4j.zerosLike(v)));
     ObjectiveResult r = o.compute(new ObjectiveContext(den, sampler, cond(), rewards, prompts, xT(), seeds,
-        new SplittableRandom(5), g));
+        new SplittableRandom(5)));
     assertTrue(Double.isFinite(r.loss()));
+    Map<String, INDArray> g = new LinkedHashMap<>();
+    den.trainableParameters().forEach((k, v) -> g.put(k, r.gradients().containsKey(k) ? r.gradients().get(k)
+        : Nd4j.zerosLike(v)));
     return g;
   }
 
@@ -99,14 +103,13 @@ class ObjectivesTest {
     Map<String, INDArray> got = grads(Objectives.draftLv(1));
     // by hand: x0 without gradient; re-noise to the last step's level with the objective's noise stream; one step
     Conditioning c = cond();
-    INDArray x0 = sampler.rollout(den, c, xT(), 0, 3, 3, seeds, null).output();
+    INDArray x0 = sampler.sample(den, c, xT(), seeds);
     INDArray eps = NoiseSource.batch(seeds, 0x4C56_0000L, 3, 8, 8);
     INDArray x1 = sampler.scheduler().addNoise(x0, eps, sampler.timestep(2));
-    Sampler.Rollout r = sampler.rollout(den, c, x1, 2, 3, 2, seeds, null);
+    Trajectory r = sampler.rollout(den, c, x1, seeds, Span.of(2, 3).differentiatingLast(1));
     RewardEvaluator.Result ev = rewards.evaluate(r.output(), prompts, true);
-    Map<String, INDArray> want = new LinkedHashMap<>();
-    den.trainableParameters().forEach((k, v) -> want.put(k, Nd4j.zerosLike(v)));
-    sampler.backward(den, c, r, ev.gradient().mul(-1.0 / 2), null, want);
+    Map<String, INDArray> want = new LinkedHashMap<>(r.backward(ev.gradient().mul(-1.0 / 2)).params());
+    den.trainableParameters().forEach((k, v) -> want.putIfAbsent(k, Nd4j.zerosLike(v)));
     assertEquals(0.0, maxRelDiff(want, got), 1e-6);
   }
 

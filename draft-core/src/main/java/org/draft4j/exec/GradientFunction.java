@@ -15,10 +15,10 @@ import org.nd4j.autodiff.samediff.SameDiff;
  * of the gradient variables in it. SameDiff prints a line per differentiated op to standard output;
  * those lines are dropped here.
  */
-public final class Gradients {
+public final class GradientFunction {
   private static final String FN = "grad";
 
-  private Gradients() {}
+  private GradientFunction() {}
 
   /** The gradient function of {@code sd} (created on first use; the loss variables must be set). */
   public static synchronized SameDiff function(SameDiff sd) {
