@@ -3,7 +3,7 @@
 
 draft4j side: `launcher hf-crosscheck-data --out crosscheck.safetensors` (token ids, the pipeline
 text encoder's last_hidden_state, the world CLIP's normalized text and image features). This script
-reads the same folders from examples/src/main/resources with transformers' CLIPTokenizer,
+reads the same folders from draft-shapesworld/src/main/resources with transformers' CLIPTokenizer,
 CLIPTextModel and CLIPModel and prints the largest differences. Exit status 1 on a mismatch.
 
 usage: python3 hf_crosscheck.py CROSSCHECK.safetensors RESOURCES_DIR [--patch-eos]

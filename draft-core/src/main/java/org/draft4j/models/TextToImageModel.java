@@ -25,6 +25,7 @@ public final class TextToImageModel {
   private final UNet2DConditionModel unet;
   private final ImageDecoder decoder;
   private final AutoencoderKL vae;
+  private final Map<String, Object> schedulerConfig;
   private final Map<String, INDArray> promptCache = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, INDArray> e) {
@@ -39,6 +40,7 @@ public final class TextToImageModel {
     this.unet = b.unet;
     this.vae = b.vae;
     this.decoder = b.vae != null ? b.vae.asImageDecoder() : b.decoder;
+    this.schedulerConfig = b.schedulerConfig;
   }
 
   public static Builder builder() {
@@ -50,7 +52,8 @@ public final class TextToImageModel {
    * diffusion_pytorch_model.safetensors), {@code text_encoder/} (config.json + model.safetensors),
    * {@code tokenizer/} (vocab.json + merges.txt, max length from tokenizer_config.json or 77) and,
    * for latent models such as Stable Diffusion 1.x, {@code vae/}; without {@code vae/} the model
-   * works in pixel space.
+   * works in pixel space. {@code scheduler/scheduler_config.json}, when present, is kept as the
+   * model's {@link #schedulerConfig()} (the schedule its UNet was trained under).
    */
   public static TextToImageModel load(ModelFolder folder, String id) {
     UNet2DConditionConfig uc = UNet2DConditionConfig.fromJson(
@@ -79,6 +82,9 @@ public final class TextToImageModel {
     ClipTokenizer tok = new ClipTokenizer(ClipTokenizer.readVocab(folder.readString("tokenizer/vocab.json")),
         ClipTokenizer.readMerges(folder.readString("tokenizer/merges.txt")), maxLen);
     Builder b = builder().id(id).tokenizer(tok).textEncoder(text).unet(unet);
+    if (folder.exists("scheduler/scheduler_config.json")) {
+      b.schedulerConfig(org.draft4j.io.Json.parseObject(folder.readString("scheduler/scheduler_config.json")));
+    }
     if (folder.exists("vae/config.json")) {
       AutoencoderKLConfig vc = AutoencoderKLConfig.fromJson(
           org.draft4j.io.Json.parseObject(folder.readString("vae/config.json")), folder.location("vae/config.json"));
@@ -130,6 +136,14 @@ public final class TextToImageModel {
   }
 
   /** Model identifier recorded in adapter provenance. */
+  /**
+   * The diffusers scheduler config the model was trained under ({@code scheduler/scheduler_config.json}
+   * of its folder), or empty for a model built without one; {@code Ddim.steps(n, model)} samples with it.
+   */
+  public java.util.Optional<Map<String, Object>> schedulerConfig() {
+    return java.util.Optional.ofNullable(schedulerConfig);
+  }
+
   public String id() {
     return id;
   }
@@ -216,6 +230,7 @@ public final class TextToImageModel {
     private UNet2DConditionModel unet;
     private ImageDecoder decoder;
     private AutoencoderKL vae;
+    private Map<String, Object> schedulerConfig;
 
     private static void once(Object current, String field) {
       checkState(current == null, "%s is already set", field);
@@ -258,6 +273,13 @@ public final class TextToImageModel {
       once(vae, "vae");
       checkState(decoder == null, "decoder and vae are exclusive: a VAE is the decoder of a latent model");
       vae = v;
+      return this;
+    }
+
+    /** The diffusers scheduler config the UNet was trained under (scheduler_config.json's content). */
+    public Builder schedulerConfig(Map<String, Object> config) {
+      once(schedulerConfig, "schedulerConfig");
+      schedulerConfig = Collections.unmodifiableMap(new LinkedHashMap<>(config));
       return this;
     }
 

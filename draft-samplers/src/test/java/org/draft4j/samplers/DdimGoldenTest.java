@@ -1,5 +1,7 @@
 package org.draft4j.samplers;
 
+import org.draft4j.testing.FakeDenoisers;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

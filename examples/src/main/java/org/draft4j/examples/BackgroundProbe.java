@@ -1,4 +1,7 @@
 package org.draft4j.examples;
+
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldModel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -30,7 +33,7 @@ final class BackgroundProbe {
   /**
    * Flags: {@code --unet FILE} (UNet weights to probe instead of the shipped ones: a pretraining
    * checkpoint or a weights file; the shipped tokenizer and text encoder stay), {@code --scheduler
-   * sd15|zero-snr} (the sampler's schedule, default sd15).
+   * model|sd15|zero-snr} (the sampler's schedule; default: the model's own scheduler config).
    */
   public static void main(String[] args) throws java.io.IOException {
     java.util.Map<String, String> f = Flags.parse(args, "unet", "scheduler");
@@ -41,11 +44,12 @@ final class BackgroundProbe {
         model.unet().parameters().asMap().forEach((k, v) -> v.assign(cf.get(checkpoint ? "unet/" + k : k)));
       }
     }
-    String schedule = f.getOrDefault("scheduler", "sd15");
-    org.draft4j.samplers.DdimSchedulerConfig sc = switch (schedule) {
-      case "sd15" -> org.draft4j.samplers.DdimSchedulerConfig.sd15();
-      case "zero-snr" -> org.draft4j.samplers.DdimSchedulerConfig.zeroTerminalSnr();
-      default -> throw new IllegalArgumentException("--scheduler = \"" + schedule + "\"; allowed: sd15, zero-snr");
+    String schedule = f.getOrDefault("scheduler", "model");
+    DdimSampler s = switch (schedule) {
+      case "model" -> Ddim.steps(25, model).guidance(7.5);
+      case "sd15" -> Ddim.steps(25, org.draft4j.samplers.DdimSchedulerConfig.sd15()).guidance(7.5);
+      case "zero-snr" -> Ddim.steps(25, org.draft4j.samplers.DdimSchedulerConfig.zeroTerminalSnr()).guidance(7.5);
+      default -> throw new IllegalArgumentException("--scheduler = \"" + schedule + "\"; allowed: model, sd15, zero-snr");
     };
     UNetDenoiser den = model.newDenoiser();
     int nc = 16, ns = 4, n = nc * ns;
@@ -56,7 +60,6 @@ final class BackgroundProbe {
     for (int i = 0; i < n; i++) { prompts.add(scenes.get(i / ns).caption()); seeds[i] = 101 + i; }
     INDArray x = NoiseSource.batch(seeds, 0, 3, 32, 32);
     Conditioning cond = new Conditioning(model.encode(prompts), model.encode(Collections.nCopies(n, "")));
-    DdimSampler s = Ddim.steps(25, sc).guidance(7.5);
     INDArray img = s.sample(den, cond, x, seeds, null);
     // within-caption correlation of the seed's channel mean and the background's channel value
     double sxy = 0, sxx = 0, syy = 0;
@@ -84,6 +87,6 @@ final class BackgroundProbe {
     // the base model's protocol (PretrainWorld's report): 64 captions of world seed 7 x 2 sampling seeds
     List<String> caps = ShapesWorld.captions(7, 64);
     System.out.println("oracle fidelity, 64 captions x 2 seeds, DDIM 25, guidance 7.5: "
-        + Sample.fidelity(Sample.generate(model, den, caps, 2, s), caps, 2));
+        + PromptGrid.fidelity(PromptGrid.generate(model, den, caps, 2, s), caps, 2));
   }
 }

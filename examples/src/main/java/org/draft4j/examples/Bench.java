@@ -1,5 +1,9 @@
 package org.draft4j.examples;
 
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldModel;
+import org.draft4j.shapesworld.ShapesWorldArchitecture;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -243,7 +247,7 @@ public final class Bench {
     try {
       model = ShapesWorldModel.pretrained();
     } catch (IllegalStateException e) {
-      model = DemoModel.random(0);
+      model = ShapesWorldArchitecture.random(0);
     }
     StringBuilder sb = new StringBuilder();
     double mm = matmulGflops(1024);
@@ -332,7 +336,7 @@ public final class Bench {
       model = ShapesWorldModel.pretrained();
       which = "shipped ShapesWorld model";
     } catch (IllegalStateException e) {
-      model = DemoModel.random(0);
+      model = ShapesWorldArchitecture.random(0);
       which = "ShapesWorld architecture, random weights";
     }
     StringBuilder sb = new StringBuilder();

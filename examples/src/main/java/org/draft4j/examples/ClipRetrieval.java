@@ -1,5 +1,7 @@
 package org.draft4j.examples;
 
+import org.draft4j.shapesworld.ShapesWorld;
+
 import java.util.ArrayList;
 import java.util.List;
 import org.draft4j.rewards.ClipModel;

@@ -1,29 +1,14 @@
 package org.draft4j.examples;
 
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldModel;
+
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.draft4j.io.Json;
-import org.draft4j.lora.Lora;
-import org.draft4j.lora.LoraFormat;
 import org.draft4j.models.TextToImageModel;
-import org.draft4j.objectives.Objectives;
-import org.draft4j.optim.AdamW;
-import org.draft4j.rewards.Rewards;
-import org.draft4j.samplers.Ddim;
-import org.draft4j.train.ConsoleProgress;
-import org.draft4j.train.DraftTrainer;
-import org.draft4j.train.JsonlMetrics;
-import org.draft4j.train.StepMetrics;
-import org.draft4j.train.TrainingListener;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 
 /**
  * The README's main job: DRaFT-K (K=1) fine-tunes a rank-4 LoRA of the shipped ShapesWorld model
@@ -84,32 +69,5 @@ public final class Demo {
       return 3;
     }
     return 0;
-  }
-
-  /** Mean pairwise RMS pixel distance between the samples of each prompt (groups of {@code perPrompt}). */
-  static double diversity(org.nd4j.linalg.api.ndarray.INDArray images, int perPrompt) {
-    double sum = 0;
-    int pairs = 0;
-    for (int g = 0; g < images.size(0) / perPrompt; g++) {
-      for (int i = 0; i < perPrompt; i++) {
-        for (int j = i + 1; j < perPrompt; j++) {
-          org.nd4j.linalg.api.ndarray.INDArray a = images.get(org.nd4j.linalg.indexing.NDArrayIndex.point(g * perPrompt + i));
-          org.nd4j.linalg.api.ndarray.INDArray b = images.get(org.nd4j.linalg.indexing.NDArrayIndex.point(g * perPrompt + j));
-          sum += a.distance2(b) / Math.sqrt(a.length());
-          pairs++;
-        }
-      }
-    }
-    return sum / pairs;
-  }
-
-  static void rewardCurve(Path file, List<StepMetrics> history, String title) throws IOException {
-    double[] x = history.stream().mapToDouble(StepMetrics::step).toArray();
-    double[] y = history.stream().mapToDouble(StepMetrics::rewardMean).toArray();
-    XYChart chart = new XYChartBuilder().width(640).height(400).title(title)
-        .xAxisTitle("optimizer step").yAxisTitle("mean reward (training batch)").build();
-    chart.addSeries("reward", x, y);
-    chart.getStyler().setLegendVisible(false);
-    BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
   }
 }

@@ -102,4 +102,22 @@ final class FlagValues {
   private static String fmt(double d) {
     return d == Math.rint(d) && Math.abs(d) < 1e15 ? String.valueOf((long) d) : String.valueOf(d);
   }
+
+  /** Comma-separated finite numbers given to {@code --flag}. */
+  static double[] numbers(String flag, String s) {
+    String[] p = s.split(",");
+    double[] w = new double[p.length];
+    for (int i = 0; i < p.length; i++) {
+      try {
+        w[i] = Double.parseDouble(p[i].strip());
+      } catch (NumberFormatException e) {
+        w[i] = Double.NaN;
+      }
+      if (!Double.isFinite(w[i])) {
+        throw new IllegalArgumentException("--" + flag + " = \"" + s + "\": \"" + p[i] + "\" is not a finite number;"
+            + " give comma-separated numbers");
+      }
+    }
+    return w;
+  }
 }

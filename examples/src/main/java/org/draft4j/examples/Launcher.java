@@ -1,5 +1,7 @@
 package org.draft4j.examples;
 
+import org.draft4j.shapesworld.ShapesWorld;
+
 import java.io.FileNotFoundException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;

@@ -1,5 +1,8 @@
 package org.draft4j.examples;
 
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldModel;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +35,7 @@ public final class Mix {
     if (!f.containsKey("a")) {
       throw new IllegalArgumentException("--a FILE is required (a LoRA safetensors file)");
     }
-    double[] weights = parseWeights("weights", f.getOrDefault("weights", "0,0.25,0.5,0.75,1"));
+    double[] weights = FlagValues.numbers("weights", f.getOrDefault("weights", "0,0.25,0.5,0.75,1"));
     int nPrompts = FlagValues.integer(f, "prompts", 4, 1, 10_000);
     int steps = FlagValues.integer(f, "steps", 25, 1, 1000);
     double guidance = FlagValues.number(f, "guidance", 5, 0, false, Double.MAX_VALUE);
@@ -44,7 +47,7 @@ public final class Mix {
     TextToImageModel model = f.containsKey("model") ? ShapesWorldModel.load(Path.of(f.get("model")))
         : ShapesWorldModel.pretrained();
     List<String> prompts = ShapesWorld.captions(2, nPrompts);
-    DdimSampler sampler = Ddim.steps(steps).guidance(guidance);
+    DdimSampler sampler = Ddim.steps(steps, model).guidance(guidance);
     UNetDenoiser den = model.newDenoiser();
     LoraAdapter a = LoraAdapter.load(Path.of(f.get("a")), "a");
     den.attach(a);
@@ -64,7 +67,7 @@ public final class Mix {
         b.setScale(w);
         labels.add(String.format(Locale.ROOT, "%.2fA + %.2fB", 1 - w, w));
       }
-      List<INDArray> perPrompt = Sample.generate(model, den, prompts, 2, sampler);
+      List<INDArray> perPrompt = PromptGrid.generate(model, den, prompts, 2, sampler);
       rows.add(org.nd4j.linalg.factory.Nd4j.concat(0, perPrompt.toArray(new INDArray[0])));
     }
     Path out = Path.of(f.getOrDefault("out", "mix.png"));
@@ -87,23 +90,5 @@ public final class Mix {
     System.out.println("RMS distance of each row from the first: " + dist + " (" + json + ")");
     System.out.println("wrote " + out.toAbsolutePath() + " (" + weights.length + " rows x " + prompts.size()
         + " prompts x 2 seeds; prompts: " + String.join(" | ", prompts) + ")");
-  }
-
-  /** Comma-separated finite numbers given to {@code --flag}. */
-  static double[] parseWeights(String flag, String s) {
-    String[] p = s.split(",");
-    double[] w = new double[p.length];
-    for (int i = 0; i < p.length; i++) {
-      try {
-        w[i] = Double.parseDouble(p[i].strip());
-      } catch (NumberFormatException e) {
-        w[i] = Double.NaN;
-      }
-      if (!Double.isFinite(w[i])) {
-        throw new IllegalArgumentException("--" + flag + " = \"" + s + "\": \"" + p[i] + "\" is not a finite number;"
-            + " give comma-separated numbers");
-      }
-    }
-    return w;
   }
 }

@@ -1,5 +1,8 @@
 package org.draft4j.examples;
 
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesAppeal;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,8 @@
 package org.draft4j.examples;
 
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldArchitecture;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,7 +64,7 @@ public final class PretrainClip {
 
   /** The world's tokenizer at {@link #MAX_TOKENS}. */
   public static ClipTokenizer tokenizer() {
-    return DemoModel.vocabulary().tokenizer(MAX_TOKENS);
+    return ShapesWorldArchitecture.vocabulary().tokenizer(MAX_TOKENS);
   }
 
   /** Settings of one run. */
@@ -94,7 +97,7 @@ public final class PretrainClip {
     ClipModel clip = train(s);
     if (f.containsKey("export")) {
       Path dir = Path.of(f.get("export"));
-      BpeTrainer.Vocabulary v = DemoModel.vocabulary();
+      BpeTrainer.Vocabulary v = ShapesWorldArchitecture.vocabulary();
       clip.save(dir, v.vocabJson(), v.mergesTxt());
       System.err.println("exported the CLIP to " + dir.toAbsolutePath());
     }

@@ -1,5 +1,8 @@
 package org.draft4j.examples;
 
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldArchitecture;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,7 +91,7 @@ public final class PretrainShapes {
     int every = Integer.parseInt(f.getOrDefault("checkpoint-every", "50"));
     Files.createDirectories(out);
 
-    TextToImageModel model = DemoModel.random(seed);
+    TextToImageModel model = ShapesWorldArchitecture.random(seed);
     String schedule = f.getOrDefault("schedule", "warmup");
     LearningRateSchedule lrs = switch (schedule) {
       case "warmup" -> LearningRateSchedule.warmup(100);
@@ -217,7 +220,7 @@ public final class PretrainShapes {
     }
     if (f.containsKey("export")) {
       ema.forEach((k, a) -> params.get(k).assign(a)); // the exported model is the weights' EMA
-      BpeTrainer.Vocabulary voc = DemoModel.vocabulary();
+      BpeTrainer.Vocabulary voc = ShapesWorldArchitecture.vocabulary();
       Path dir = Path.of(f.get("export"));
       model.save(dir, voc.vocabJson(), voc.mergesTxt(), schedConfig.toJson());
       Map<String, Object> prov = new LinkedHashMap<>(config);

@@ -1,5 +1,9 @@
 package org.draft4j.examples;
 
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesOracle;
+import org.draft4j.shapesworld.ShapesWorldModel;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,9 +92,9 @@ public final class PretrainWorld {
 
     TextToImageModel model = ShapesWorldModel.load(modelDir);
     List<String> prompts = ShapesWorld.captions(7, evalPrompts);
-    DdimSampler sampler = Ddim.steps(25).guidance(7.5);
-    List<INDArray> rows = Sample.generate(model, model.newDenoiser(), prompts, 2, sampler);
-    rep.put("oracle_fidelity_g7.5_25steps", Sample.fidelity(rows, prompts, 2));
+    DdimSampler sampler = Ddim.steps(25, model).guidance(7.5);
+    List<INDArray> rows = PromptGrid.generate(model, model.newDenoiser(), prompts, 2, sampler);
+    rep.put("oracle_fidelity_g7.5_25steps", PromptGrid.fidelity(rows, prompts, 2));
     rep.put("oracle_fidelity_of_renders", ShapesOracle.accuracy(
         ShapesWorld.images(sceneList(7, evalPrompts)).addi(1).divi(2), prompts));
     rep.put("eval", evalPrompts + " captions of ShapesWorld seed 7 x 2 sampling seeds; retrieval among 500 scenes"

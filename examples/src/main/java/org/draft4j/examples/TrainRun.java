@@ -1,5 +1,9 @@
 package org.draft4j.examples;
 
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesOracle;
+import org.draft4j.shapesworld.ShapesWorldModel;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -299,7 +303,7 @@ public final class TrainRun {
     keepUpTo(evalFile, resumeStep, steps).forEach(m -> between.add(EvalPoint.fromJson(m)));
     DraftTrainer.Builder b = DraftTrainer.builder()
         .model(model)
-        .sampler(Ddim.steps(samplerSteps).eta(number(s, "eta", 0)).guidance(number(s, "guidance", 5)))
+        .sampler(Ddim.steps(samplerSteps, model).eta(number(s, "eta", 0)).guidance(number(s, "guidance", 5)))
         .reward(reward)
         .adapter(Lora.rank(rank).alpha(number(s, "alpha", rank)).dropout(number(s, "dropout", 0))
             .on(targets(s.getOrDefault("targets", "attention"))))
@@ -366,7 +370,7 @@ public final class TrainRun {
           labels.add(from == 0 ? String.format(Locale.ROOT, "%s  %.3f", objective.name(), ra) : objective.name());
         }
         Images.grid(out.resolve("before_after.png"), rows, labels, 3);
-        Demo.rewardCurve(out.resolve("reward_curve.png"), history, objective.name() + " on " + reward.name());
+        RewardCurve.write(out.resolve("reward_curve.png"), history, objective.name() + " on " + reward.name());
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("objective", objective.name());
         summary.put("reward", reward.name());
@@ -451,7 +455,7 @@ public final class TrainRun {
       // the oracle reads ShapesWorld scenes; images of other models get no fidelity figures
       Map<String, Double> oracle = e.images().size(2) == ShapesWorld.SIZE && e.images().size(3) == ShapesWorld.SIZE
           ? ShapesOracle.accuracy(e.images(), prompts) : Map.of("mean", Double.NaN);
-      return new EvalPoint(step, e.rewards().meanNumber().doubleValue(), Demo.diversity(e.images(), seedsPerPrompt),
+      return new EvalPoint(step, e.rewards().meanNumber().doubleValue(), ImageDiversity.diversity(e.images(), seedsPerPrompt),
           oracle);
     }
 

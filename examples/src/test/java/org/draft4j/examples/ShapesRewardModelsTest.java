@@ -1,5 +1,9 @@
 package org.draft4j.examples;
 
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesAppeal;
+import org.draft4j.shapesworld.ShapesWorldArchitecture;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,7 +50,7 @@ class ShapesRewardModelsTest {
     double first = ((Number) org.draft4j.io.Json.parseObject(log.get(0)).get("loss")).doubleValue();
     double last = ((Number) org.draft4j.io.Json.parseObject(log.get(11)).get("loss")).doubleValue();
     assertTrue(last < first, "loss " + first + " -> " + last);
-    org.draft4j.text.BpeTrainer.Vocabulary v = DemoModel.vocabulary();
+    org.draft4j.text.BpeTrainer.Vocabulary v = ShapesWorldArchitecture.vocabulary();
     clip.save(dir.resolve("export"), v.vocabJson(), v.mergesTxt());
     ClipModel back = ClipModel.load(dir.resolve("export"));
     List<String> caps = ShapesWorld.captions(9, 3);

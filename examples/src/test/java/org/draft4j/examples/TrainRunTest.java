@@ -35,8 +35,8 @@ class TrainRunTest {
 
   @Test
   void mixWeightsParse() {
-    assertArrayEquals(new double[] {0, 0.5, 1}, Mix.parseWeights("weights", "0, 0.5,1"));
-    assertThrows(IllegalArgumentException.class, () -> Mix.parseWeights("weights", "0,half"));
+    assertArrayEquals(new double[] {0, 0.5, 1}, FlagValues.numbers("weights", "0, 0.5,1"));
+    assertThrows(IllegalArgumentException.class, () -> FlagValues.numbers("weights", "0,half"));
   }
 
   @Test

@@ -1,12 +1,13 @@
 package org.draft4j.train;
 
+import org.draft4j.shapesworld.ShapesWorldModel;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
 import org.draft4j.examples.ColorfulnessReward;
-import org.draft4j.examples.ShapesWorldModel;
 import org.draft4j.exec.ExecutionContext;
 import org.draft4j.exec.ExecutionOptions;
 import org.draft4j.lora.Lora;

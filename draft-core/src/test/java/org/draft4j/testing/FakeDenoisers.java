@@ -1,4 +1,4 @@
-package org.draft4j.samplers;
+package org.draft4j.testing;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,14 +10,14 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** Closed-form denoisers for sampler tests. */
-final class FakeDenoisers {
+public final class FakeDenoisers {
   private FakeDenoisers() {}
 
   /**
    * The golden file's fake model: {@code eps(x,t) = 0.1x + 0.01t/1000} for context 0 (unconditional),
    * {@code eps_text(x,t) = -0.05x + 0.02(1 - t/1000)} for context 1.
    */
-  static Denoiser golden() {
+  public static Denoiser golden() {
     return predicting((x, t, ctx) -> {
       INDArray out = Nd4j.create(x.dataType(), x.shape());
       for (int b = 0; b < x.size(0); b++) {
@@ -32,7 +32,7 @@ final class FakeDenoisers {
   }
 
   /** Fixed outputs by prompt: {@code uncond} for rows whose context is 0 (the empty prompt's), else {@code cond}. */
-  static Denoiser byContext(INDArray uncond, INDArray cond) {
+  public static Denoiser byContext(INDArray uncond, INDArray cond) {
     return predicting((x, t, ctx) -> {
       INDArray[] rows = new INDArray[(int) x.size(0)];
       for (int i = 0; i < rows.length; i++) {
@@ -43,12 +43,12 @@ final class FakeDenoisers {
   }
 
   /** A prediction function. */
-  interface Prediction {
+  public interface Prediction {
     INDArray predict(INDArray x, INDArray t, INDArray ctx);
   }
 
   /** A denoiser that only predicts (no gradient, no parameters, no adapters). */
-  static Denoiser predicting(Prediction f) {
+  public static Denoiser predicting(Prediction f) {
     return new Denoiser() {
       @Override
       public INDArray predict(INDArray x, INDArray t, INDArray ctx) {
@@ -76,11 +76,11 @@ final class FakeDenoisers {
    * A differentiable toy: {@code out = w ⊙ tanh(x + c) + 0.001·t} with a per-channel parameter w
    * {@code [1, C, 1, 1]} and c the context value broadcast; exact VJPs, in double precision.
    */
-  static final class Toy implements Denoiser {
-    final INDArray w;
+  public static final class Toy implements Denoiser {
+    public final INDArray w;
     boolean enabled = true;
 
-    Toy(INDArray w) {
+    public Toy(INDArray w) {
       this.w = w;
     }
 

@@ -1,4 +1,4 @@
-package org.draft4j.examples;
+package org.draft4j.shapesworld;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

@@ -1,5 +1,9 @@
 package org.draft4j.train;
 
+import org.draft4j.testing.ToySampler;
+import org.draft4j.testing.ToyAdapter;
+import org.draft4j.testing.ToyRewards;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,22 +11,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.draft4j.lora.Lora;
-import org.draft4j.lora.LoraAdapter;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNetDenoiser;
 import org.draft4j.objectives.Objective;
 import org.draft4j.objectives.ObjectiveContext;
 import org.draft4j.objectives.ObjectiveResult;
 import org.draft4j.objectives.Objectives;
-import org.draft4j.rewards.Rewards;
-import org.draft4j.samplers.Ddim;
-import org.draft4j.samplers.DdimSampler;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.ImageDecoder;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.spi.RewardEvaluator;
-import org.draft4j.spi.Sampler;
 import org.draft4j.spi.Span;
 import org.draft4j.spi.Trajectory;
 import org.draft4j.testing.TinyModels;
@@ -37,9 +35,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 class ObjectivesTest {
   static TextToImageModel model;
   static UNetDenoiser den;
-  static LoraAdapter lora;
-  static DdimSampler sampler = Ddim.steps(3).eta(0).guidance(2.0);
-  static RewardEvaluator rewards = new RewardEvaluator(Rewards.compressibility(), ImageDecoder.pixelSpace());
+  static ToyAdapter lora;
+  static ToySampler sampler = ToySampler.steps(3, 2.0);
+  static RewardEvaluator rewards = new RewardEvaluator(ToyRewards.contrast(), ImageDecoder.pixelSpace());
   static List<String> prompts = List.of("a red star", "a blue square");
   static long[] seeds = {11, 12};
 
@@ -47,11 +45,11 @@ class ObjectivesTest {
   static void setUp() {
     model = TinyModels.model(1);
     den = model.newDenoiser();
-    lora = Lora.rank(2).create(3);
+    lora = new ToyAdapter();
     den.attach(lora);
     den.adaptedLayers();
-    Nd4j.getRandom().setSeed(4); // non-zero B so every gradient path is active
-    lora.upMatrices().values().forEach(b -> b.assign(Nd4j.randn(DataType.FLOAT, b.shape()).muli(0.2)));
+    Nd4j.getRandom().setSeed(4); // non-zero W so every gradient path is active
+    lora.trainableParameters().values().forEach(b -> b.assign(Nd4j.randn(DataType.FLOAT, b.shape()).muli(0.2)));
   }
 
   static Conditioning cond() {
@@ -105,7 +103,7 @@ class ObjectivesTest {
     Conditioning c = cond();
     INDArray x0 = sampler.sample(den, c, xT(), seeds);
     INDArray eps = NoiseSource.batch(seeds, 0x4C56_0000L, 3, 8, 8);
-    INDArray x1 = sampler.scheduler().addNoise(x0, eps, sampler.timestep(2));
+    INDArray x1 = sampler.schedule().noiseTo(x0, 2, eps);
     Trajectory r = sampler.rollout(den, c, x1, seeds, Span.of(2, 3).differentiatingLast(1));
     RewardEvaluator.Result ev = rewards.evaluate(r.output(), prompts, true);
     Map<String, INDArray> want = new LinkedHashMap<>(r.backward(ev.gradient().mul(-1.0 / 2)).params());

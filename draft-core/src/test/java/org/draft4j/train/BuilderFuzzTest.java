@@ -1,5 +1,9 @@
 package org.draft4j.train;
 
+import org.draft4j.testing.ToySampler;
+import org.draft4j.testing.ToyAdapter;
+import org.draft4j.testing.ToyRewards;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,13 +13,10 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.constraints.IntRange;
-import org.draft4j.lora.Lora;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.objectives.Objective;
 import org.draft4j.objectives.Objectives;
 import org.draft4j.optim.AdamW;
-import org.draft4j.rewards.Rewards;
-import org.draft4j.samplers.Ddim;
 import org.draft4j.testing.TinyModels;
 
 /**
@@ -45,13 +46,13 @@ class BuilderFuzzTest {
         b.model(MODEL);
       }
       if (missing != 1) {
-        b.sampler(Ddim.steps(steps).guidance(2.0));
+        b.sampler(ToySampler.steps(steps, 2.0));
       }
       if (missing != 2) {
-        b.reward(Rewards.compressibility());
+        b.reward(ToyRewards.contrast());
       }
       if (missing != 3) {
-        b.adapter(Lora.rank(1 + k % 2));
+        b.adapter(ToyAdapter.spec());
       }
       b.objective(o).optimizer(AdamW.lr(1e-3)).prompts(List.of("a red star", "a blue box"));
       if (micro != 0) {

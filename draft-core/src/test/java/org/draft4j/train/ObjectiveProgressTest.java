@@ -1,30 +1,24 @@
 package org.draft4j.train;
 
+import org.draft4j.testing.ToySampler;
+import org.draft4j.testing.ToyAdapter;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.draft4j.lora.Lora;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.objectives.Objective;
 import org.draft4j.objectives.Objectives;
 import org.draft4j.optim.AdamW;
-import org.draft4j.samplers.BlendSchedule;
-import org.draft4j.samplers.Ddim;
-import org.draft4j.samplers.DdimSampler;
-import org.draft4j.spi.Conditioning;
-import org.draft4j.spi.NoiseSource;
 import org.draft4j.spi.Reward;
 import org.draft4j.testing.TinyModels;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Each objective raises the reward on fixed evaluation seeds within a few steps (tiny model; a
@@ -53,8 +47,8 @@ class ObjectiveProgressTest {
   }
 
   static DraftTrainer.Builder builder(Objective o) {
-    return DraftTrainer.builder().model(model()).sampler(Ddim.steps(4).guidance(2.0)).reward(BRIGHTNESS)
-        .adapter(Lora.rank(2)).objective(o).optimizer(AdamW.lr(3e-2)).prompts(PROMPTS).batch(2, 2).seed(1);
+    return DraftTrainer.builder().model(model()).sampler(ToySampler.steps(4, 2.0)).reward(BRIGHTNESS)
+        .adapter(ToyAdapter.spec()).objective(o).optimizer(AdamW.lr(3e-2)).prompts(PROMPTS).batch(2, 2).seed(1);
   }
 
   @ParameterizedTest
@@ -74,42 +68,6 @@ class ObjectiveProgressTest {
       t.fit(5);
       double after = t.evaluate(PROMPTS, seeds).rewards().meanNumber().doubleValue();
       assertTrue(after > before + 1e-3, name + ": reward " + before + " -> " + after);
-    }
-  }
-
-  @Test
-  void blendedSamplingInterpolatesBetweenBaseAndAdapted() {
-    try (DraftTrainer t = builder(Objectives.draftK(1)).build()) {
-      t.fit(3);
-      DdimSampler s = Ddim.steps(4).guidance(2.0);
-      TextToImageModel m = model();
-      Conditioning c = t.conditioning(PROMPTS);
-      long[] seeds = {5, 6};
-      INDArray xT = NoiseSource.batch(seeds, 1, 3, 8, 8);
-      INDArray adapted = s.sample(t.denoiser(), c, xT, seeds, null);
-      t.denoiser().setAdaptersEnabled(false);
-      INDArray base = s.sample(t.denoiser(), c, xT, seeds, null);
-      t.denoiser().setAdaptersEnabled(true);
-      assertEquals(base, s.sampleBlended(t.denoiser(), c, xT, seeds, BlendSchedule.base(), null));
-      assertEquals(adapted, s.sampleBlended(t.denoiser(), c, xT, seeds, BlendSchedule.adapted(), null));
-      INDArray lin = s.sampleBlended(t.denoiser(), c, xT, seeds, BlendSchedule.linear(), null);
-      assertTrue(Transforms.abs(lin.sub(base)).maxNumber().doubleValue() > 1e-6);
-      assertTrue(Transforms.abs(lin.sub(adapted)).maxNumber().doubleValue() > 1e-6);
-      assertEquals("tiny-linear", m.id());
-    }
-  }
-
-  @Test
-  void seedsMakeSamplesIndependentOfBatchOrder() {
-    try (DraftTrainer t = builder(Objectives.draftK(1)).build()) {
-      DdimSampler s = Ddim.steps(3).eta(1.0).guidance(2.0);
-      INDArray ab = s.sample(t.denoiser(), t.conditioning(PROMPTS),
-          NoiseSource.batch(new long[] {1, 2}, 9, 3, 8, 8), new long[] {1, 2}, null);
-      INDArray ba = s.sample(t.denoiser(), t.conditioning(List.of(PROMPTS.get(1), PROMPTS.get(0))),
-          NoiseSource.batch(new long[] {2, 1}, 9, 3, 8, 8), new long[] {2, 1}, null);
-      double d = Transforms.abs(ab.get(NDArrayIndex.point(0)).sub(ba.get(NDArrayIndex.point(1)))).maxNumber()
-          .doubleValue();
-      assertTrue(d < 1e-5, "sample 0 depends on its batch position: " + d);
     }
   }
 

@@ -1,5 +1,9 @@
 package org.draft4j.train;
 
+import org.draft4j.testing.ToySampler;
+import org.draft4j.testing.ToyAdapter;
+import org.draft4j.testing.ToyRewards;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,11 +15,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.draft4j.io.SafetensorsException;
 import org.draft4j.io.SafetensorsFile;
-import org.draft4j.lora.Lora;
 import org.draft4j.objectives.Objectives;
 import org.draft4j.optim.AdamW;
-import org.draft4j.rewards.Rewards;
-import org.draft4j.samplers.Ddim;
 import org.draft4j.spi.Reward;
 import org.draft4j.testing.TinyModels;
 import org.junit.jupiter.api.Test;
@@ -30,8 +31,8 @@ class ResumeTest {
   @TempDir Path dir;
 
   static DraftTrainer.Builder builder() {
-    return DraftTrainer.builder().model(TinyModels.model(1)).sampler(Ddim.steps(3).guidance(2.0))
-        .reward(Rewards.compressibility()).adapter(Lora.rank(2)).objective(Objectives.draftK(2))
+    return DraftTrainer.builder().model(TinyModels.model(1)).sampler(ToySampler.steps(3, 2.0))
+        .reward(ToyRewards.contrast()).adapter(ToyAdapter.spec()).objective(Objectives.draftK(2))
         .optimizer(AdamW.lr(1e-2)).prompts(PROMPTS).batch(2, 2).seed(3);
   }
 
@@ -50,8 +51,8 @@ class ResumeTest {
 
   /** The test configuration with the lambda reward, checkpointing every step into {@code ckpt} (or not when null). */
   static DraftTrainer lambdaTrainer(Path ckpt) {
-    DraftTrainer.Builder b = DraftTrainer.builder().model(TinyModels.model(1)).sampler(Ddim.steps(3).guidance(2.0))
-        .reward(brightness()).adapter(Lora.rank(2)).objective(Objectives.draftK(2)).optimizer(AdamW.lr(1e-2))
+    DraftTrainer.Builder b = DraftTrainer.builder().model(TinyModels.model(1)).sampler(ToySampler.steps(3, 2.0))
+        .reward(brightness()).adapter(ToyAdapter.spec()).objective(Objectives.draftK(2)).optimizer(AdamW.lr(1e-2))
         .prompts(PROMPTS).batch(2, 2).seed(3);
     if (ckpt != null) {
       b.checkpoints(ckpt, 1);
@@ -87,14 +88,14 @@ class ResumeTest {
     }
     // another function (same class, same default name) or another weight is still refused, naming the field
     IllegalStateException other = assertThrows(IllegalStateException.class, () -> DraftTrainer.builder()
-        .model(TinyModels.model(1)).sampler(Ddim.steps(3).guidance(2.0))
-        .reward((graph, images) -> images.mean(1, 2, 3).mul(2.0)).adapter(Lora.rank(2))
+        .model(TinyModels.model(1)).sampler(ToySampler.steps(3, 2.0))
+        .reward((graph, images) -> images.mean(1, 2, 3).mul(2.0)).adapter(ToyAdapter.spec())
         .objective(Objectives.draftK(2)).optimizer(AdamW.lr(1e-2)).prompts(PROMPTS).batch(2, 2).seed(3)
         .checkpoints(ck, 1).build());
     assertTrue(other.getMessage().contains("reward_graph"), other.getMessage());
     IllegalStateException weighted = assertThrows(IllegalStateException.class, () -> DraftTrainer.builder()
-        .model(TinyModels.model(1)).sampler(Ddim.steps(3).guidance(2.0)).reward(brightness().times(0.5))
-        .adapter(Lora.rank(2)).objective(Objectives.draftK(2)).optimizer(AdamW.lr(1e-2)).prompts(PROMPTS)
+        .model(TinyModels.model(1)).sampler(ToySampler.steps(3, 2.0)).reward(brightness().times(0.5))
+        .adapter(ToyAdapter.spec()).objective(Objectives.draftK(2)).optimizer(AdamW.lr(1e-2)).prompts(PROMPTS)
         .batch(2, 2).seed(3).checkpoints(ck, 1).build());
     assertTrue(weighted.getMessage().contains("reward"), weighted.getMessage());
     // a named reward keeps its name
@@ -179,8 +180,8 @@ class ResumeTest {
       t.fit(1);
     }
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> DraftTrainer.builder()
-        .model(TinyModels.model(1)).sampler(Ddim.steps(3).guidance(2.0)).reward(Rewards.compressibility())
-        .adapter(Lora.rank(2)).objective(Objectives.draftK(1)).optimizer(AdamW.lr(1e-2)).prompts(PROMPTS)
+        .model(TinyModels.model(1)).sampler(ToySampler.steps(3, 2.0)).reward(ToyRewards.contrast())
+        .adapter(ToyAdapter.spec()).objective(Objectives.draftK(1)).optimizer(AdamW.lr(1e-2)).prompts(PROMPTS)
         .batch(2, 2).seed(3).checkpoints(ck, 1).build());
     assertTrue(e.getMessage().contains("objective") && e.getMessage().contains("\"k\":2")
         && e.getMessage().contains("\"k\":1"), e.getMessage());
@@ -188,7 +189,7 @@ class ResumeTest {
 
   /** A reward that is NaN for prompts containing "bad". */
   static Reward nanFor(String word) {
-    Reward c = Rewards.compressibility();
+    Reward c = ToyRewards.contrast();
     return (g, images) -> {
       org.nd4j.autodiff.samediff.SDVariable mask = g.promptInput("bad_mask", DataType.FLOAT, ps -> {
         float[] v = new float[ps.size()];
@@ -204,8 +205,8 @@ class ResumeTest {
   @Test
   void nonFiniteStepsAreSkippedCountedAndStopTrainingWhenRepeated() {
     // all prompts bad: three skipped steps in a row stop training; parameters untouched
-    DraftTrainer.Builder b = DraftTrainer.builder().model(TinyModels.model(1)).sampler(Ddim.steps(2).guidance(1.0))
-        .reward(nanFor("bad")).adapter(Lora.rank(2)).objective(Objectives.draftK(1)).optimizer(AdamW.lr(1e-2))
+    DraftTrainer.Builder b = DraftTrainer.builder().model(TinyModels.model(1)).sampler(ToySampler.steps(2, 1.0))
+        .reward(nanFor("bad")).adapter(ToyAdapter.spec()).objective(Objectives.draftK(1)).optimizer(AdamW.lr(1e-2))
         .prompts(List.of("bad one", "bad two")).batch(2, 2).maxConsecutiveNonFinite(3);
     try (DraftTrainer t = b.build()) {
       Map<String, INDArray> before = new java.util.HashMap<>();
@@ -216,8 +217,8 @@ class ResumeTest {
       t.denoiser().trainableParameters().forEach((k, v) -> assertEquals(before.get(k), v, k));
     }
     // one bad prompt among good ones: that step is skipped, training goes on
-    try (DraftTrainer t = DraftTrainer.builder().model(TinyModels.model(1)).sampler(Ddim.steps(2).guidance(1.0))
-        .reward(nanFor("bad")).adapter(Lora.rank(2)).objective(Objectives.draftK(1)).optimizer(AdamW.lr(1e-2))
+    try (DraftTrainer t = DraftTrainer.builder().model(TinyModels.model(1)).sampler(ToySampler.steps(2, 1.0))
+        .reward(nanFor("bad")).adapter(ToyAdapter.spec()).objective(Objectives.draftK(1)).optimizer(AdamW.lr(1e-2))
         .prompts(List.of("a red star", "bad star", "a blue box", "a green dot")).batch(1, 1).build()) {
       t.fit(4);
       assertEquals(1, t.skippedSteps());

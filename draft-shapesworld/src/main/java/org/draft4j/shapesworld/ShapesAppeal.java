@@ -1,4 +1,4 @@
-package org.draft4j.examples;
+package org.draft4j.shapesworld;
 
 /**
  * ShapesWorld's visual-appeal score, the target the world's aesthetic head learns (the stand-in for

@@ -1,4 +1,4 @@
-package org.draft4j.examples;
+package org.draft4j.shapesworld;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -85,8 +85,22 @@ class ShapesOracleTest {
     }
     assertTrue(big > 10 && small > 10, big + " big, " + small + " small");
     assertTrue(bigArea / big > 2 * smallArea / small, "area big " + bigArea / big + ", small " + smallArea / small);
-    double r = PretrainAesthetic.pearson(contrast.stream().mapToDouble(p -> p[0]).toArray(),
+    double r = pearson(contrast.stream().mapToDouble(p -> p[0]).toArray(),
         contrast.stream().mapToDouble(p -> p[1]).toArray());
     assertTrue(r > 0.9, "Pearson(true contrast, measured contrast) = " + r);
+  }
+
+  static double pearson(double[] a, double[] b) {
+    double ma = java.util.Arrays.stream(a).average().orElse(0);
+    double mb = java.util.Arrays.stream(b).average().orElse(0);
+    double sab = 0;
+    double saa = 0;
+    double sbb = 0;
+    for (int i = 0; i < a.length; i++) {
+      sab += (a[i] - ma) * (b[i] - mb);
+      saa += (a[i] - ma) * (a[i] - ma);
+      sbb += (b[i] - mb) * (b[i] - mb);
+    }
+    return sab / Math.sqrt(saa * sbb);
   }
 }

@@ -1,4 +1,4 @@
-package org.draft4j.examples;
+package org.draft4j.shapesworld;
 
 import java.util.List;
 import org.draft4j.models.ClipTextConfig;
@@ -15,8 +15,8 @@ import org.draft4j.text.ClipTokenizer;
  * pixel space, two UNet levels with cross-attention, a 2-layer CLIP text encoder), randomly
  * initialized, with a BPE vocabulary learned from ShapesWorld captions.
  */
-public final class DemoModel {
-  private DemoModel() {}
+public final class ShapesWorldArchitecture {
+  private ShapesWorldArchitecture() {}
 
   /**
    * UNet config: 32×32×3 pixels, channels (32, 64, 64) at 32², 16², 8², one ResNet per level,

@@ -1,4 +1,4 @@
-package org.draft4j.examples;
+package org.draft4j.shapesworld;
 
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
