@@ -49,10 +49,9 @@ final class Checkpoints {
       Map<String, Object> saved = Json.parseObject(sf.metadata().getOrDefault("config", "{}"));
       Map<String, Object> now = Json.parseObject(Json.write(config));
       for (String k : now.keySet()) {
-        String a = Json.write(saved.get(k));
-        String b = Json.write(now.get(k));
-        if (!a.equals(b)) {
-          throw new CheckpointMismatchException(f, k, a, b);
+        Difference d = firstDifference(k, saved.get(k), now.get(k));
+        if (d != null) {
+          throw new CheckpointMismatchException(f, d.field(), Json.write(d.saved()), Json.write(d.now()));
         }
       }
       for (Map.Entry<String, INDArray> e : params.entrySet()) {
@@ -64,6 +63,28 @@ final class Checkpoints {
       state.setStep(Long.parseLong(sf.metadata().get("optimizer_step")));
       return Long.parseLong(sf.metadata().get("step"));
     }
+  }
+
+  /** Where two configurations first differ: the field's dotted path and its two values. */
+  record Difference(String field, Object saved, Object now) {}
+
+  /**
+   * The first field where two parsed JSON values differ ({@code adapter.rank}), or null when they
+   * are equal. Objects compare by key, not by key order; arrays and scalars by value.
+   */
+  static Difference firstDifference(String path, Object saved, Object now) {
+    if (saved instanceof Map<?, ?> ms && now instanceof Map<?, ?> mn) {
+      java.util.Set<Object> keys = new java.util.LinkedHashSet<>(mn.keySet());
+      keys.addAll(ms.keySet());
+      for (Object k : keys) {
+        Difference d = firstDifference(path + "." + k, ms.get(k), mn.get(k));
+        if (d != null) {
+          return d;
+        }
+      }
+      return null;
+    }
+    return java.util.Objects.equals(saved, now) ? null : new Difference(path, saved, now);
   }
 
   /** The step of the checkpoint in {@code dir} (its checksum verified), 0 when there is none. */

@@ -1,9 +1,5 @@
 package org.draft4j.train;
 
-import org.draft4j.testing.ToySampler;
-import org.draft4j.testing.ToyAdapter;
-import org.draft4j.testing.ToyRewards;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,13 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
-import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.statistics.Statistics;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.objectives.Objective;
 import org.draft4j.objectives.Objectives;
 import org.draft4j.optim.AdamW;
 import org.draft4j.testing.TinyModels;
+import org.draft4j.testing.ToyAdapter;
+import org.draft4j.testing.ToyRewards;
+import org.draft4j.testing.ToySampler;
 
 /**
  * Random and invalid builder settings: every invalid one is refused with a message by the time

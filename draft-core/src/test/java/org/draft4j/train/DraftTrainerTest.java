@@ -1,10 +1,5 @@
 package org.draft4j.train;
 
-import org.draft4j.testing.ToySampler;
-import org.draft4j.testing.ToyAdapter;
-import org.draft4j.testing.ToyRewards;
-
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,6 +14,9 @@ import org.draft4j.models.TextToImageModel;
 import org.draft4j.objectives.Objectives;
 import org.draft4j.optim.AdamW;
 import org.draft4j.testing.TinyModels;
+import org.draft4j.testing.ToyAdapter;
+import org.draft4j.testing.ToyRewards;
+import org.draft4j.testing.ToySampler;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;

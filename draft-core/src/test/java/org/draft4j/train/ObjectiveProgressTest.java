@@ -1,8 +1,5 @@
 package org.draft4j.train;
 
-import org.draft4j.testing.ToySampler;
-import org.draft4j.testing.ToyAdapter;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,8 +12,10 @@ import org.draft4j.objectives.Objectives;
 import org.draft4j.optim.AdamW;
 import org.draft4j.spi.Reward;
 import org.draft4j.testing.TinyModels;
-import org.junit.jupiter.api.io.TempDir;
+import org.draft4j.testing.ToyAdapter;
+import org.draft4j.testing.ToySampler;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 

@@ -1,9 +1,5 @@
 package org.draft4j.train;
 
-import org.draft4j.testing.ToySampler;
-import org.draft4j.testing.ToyAdapter;
-import org.draft4j.testing.ToyRewards;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,6 +20,9 @@ import org.draft4j.spi.RewardEvaluator;
 import org.draft4j.spi.Span;
 import org.draft4j.spi.Trajectory;
 import org.draft4j.testing.TinyModels;
+import org.draft4j.testing.ToyAdapter;
+import org.draft4j.testing.ToyRewards;
+import org.draft4j.testing.ToySampler;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,7 +1,5 @@
 package org.draft4j.samplers;
 
-import org.draft4j.testing.FakeDenoisers;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.draft4j.spi.Conditioning;
@@ -9,6 +7,7 @@ import org.draft4j.spi.Gradients;
 import org.draft4j.spi.Sampler;
 import org.draft4j.spi.Span;
 import org.draft4j.spi.Trajectory;
+import org.draft4j.testing.FakeDenoisers;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;

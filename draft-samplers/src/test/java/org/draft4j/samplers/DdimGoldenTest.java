@@ -1,7 +1,5 @@
 package org.draft4j.samplers;
 
-import org.draft4j.testing.FakeDenoisers;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,6 +13,7 @@ import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.Denoiser;
 import org.draft4j.spi.Sampler;
 import org.draft4j.spi.Span;
+import org.draft4j.testing.FakeDenoisers;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,7 +1,5 @@
 package org.draft4j.samplers;
 
-import org.draft4j.testing.FakeDenoisers;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,6 +11,7 @@ import java.util.Map;
 import org.draft4j.io.Json;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.Span;
+import org.draft4j.testing.FakeDenoisers;
 import org.draft4j.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,7 +1,5 @@
 package org.draft4j.examples;
 
-import org.draft4j.shapesworld.ShapesWorld;
-import org.draft4j.shapesworld.ShapesWorldModel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -9,6 +7,8 @@ import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNetDenoiser;
 import org.draft4j.samplers.Ddim;
 import org.draft4j.samplers.DdimSampler;
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldModel;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.NoiseSource;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,9 +1,5 @@
 package org.draft4j.examples;
 
-import org.draft4j.shapesworld.ShapesWorld;
-import org.draft4j.shapesworld.ShapesWorldModel;
-import org.draft4j.shapesworld.ShapesWorldArchitecture;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +22,9 @@ import org.draft4j.objectives.Objectives;
 import org.draft4j.rewards.Rewards;
 import org.draft4j.samplers.Ddim;
 import org.draft4j.samplers.DdimSampler;
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldArchitecture;
+import org.draft4j.shapesworld.ShapesWorldModel;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.spi.RewardEvaluator;

@@ -1,10 +1,9 @@
 package org.draft4j.examples;
 
-import org.draft4j.shapesworld.ShapesWorld;
-
 import java.util.ArrayList;
 import java.util.List;
 import org.draft4j.rewards.ClipModel;
+import org.draft4j.shapesworld.ShapesWorld;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**

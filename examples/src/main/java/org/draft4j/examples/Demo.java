@@ -1,14 +1,13 @@
 package org.draft4j.examples;
 
-import org.draft4j.shapesworld.ShapesWorld;
-import org.draft4j.shapesworld.ShapesWorldModel;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.draft4j.models.TextToImageModel;
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldModel;
 
 /**
  * The README's main job: DRaFT-K (K=1) fine-tunes a rank-4 LoRA of the shipped ShapesWorld model

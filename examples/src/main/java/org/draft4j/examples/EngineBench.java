@@ -1,8 +1,5 @@
 package org.draft4j.examples;
 
-import org.draft4j.shapesworld.ShapesWorld;
-import org.draft4j.shapesworld.ShapesWorldModel;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,6 +19,8 @@ import org.draft4j.models.UNet2DConditionModel;
 import org.draft4j.models.UNetDenoiser;
 import org.draft4j.samplers.Ddim;
 import org.draft4j.samplers.DdimSampler;
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldModel;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.train.Memory;

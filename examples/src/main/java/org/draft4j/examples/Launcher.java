@@ -1,7 +1,5 @@
 package org.draft4j.examples;
 
-import org.draft4j.shapesworld.ShapesWorld;
-
 import java.io.FileNotFoundException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -13,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.draft4j.exec.ExecutionOptions;
 import org.draft4j.io.SafetensorsException;
+import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.train.CheckpointMismatchException;
 
 /**

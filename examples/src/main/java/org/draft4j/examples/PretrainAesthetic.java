@@ -1,8 +1,5 @@
 package org.draft4j.examples;
 
-import org.draft4j.shapesworld.ShapesWorld;
-import org.draft4j.shapesworld.ShapesAppeal;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +18,8 @@ import org.draft4j.optim.LearningRateSchedule;
 import org.draft4j.optim.OptimizerState;
 import org.draft4j.rewards.AestheticHead;
 import org.draft4j.rewards.ClipModel;
+import org.draft4j.shapesworld.ShapesAppeal;
+import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.train.ProgressBar;
 import org.nd4j.autodiff.samediff.SDVariable;

@@ -1,8 +1,5 @@
 package org.draft4j.examples;
 
-import org.draft4j.shapesworld.ShapesWorld;
-import org.draft4j.shapesworld.ShapesWorldArchitecture;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +23,8 @@ import org.draft4j.rewards.ClipModel;
 import org.draft4j.rewards.ClipPreprocess;
 import org.draft4j.rewards.ClipVisionConfig;
 import org.draft4j.rewards.ClipVisionModel;
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldArchitecture;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.text.BpeTrainer;
 import org.draft4j.text.ClipTokenizer;

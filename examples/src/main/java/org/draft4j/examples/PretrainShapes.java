@@ -1,8 +1,5 @@
 package org.draft4j.examples;
 
-import org.draft4j.shapesworld.ShapesWorld;
-import org.draft4j.shapesworld.ShapesWorldArchitecture;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +20,8 @@ import org.draft4j.optim.LearningRateSchedule;
 import org.draft4j.optim.OptimizerState;
 import org.draft4j.samplers.DdimScheduler;
 import org.draft4j.samplers.DdimSchedulerConfig;
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldArchitecture;
 import org.draft4j.spi.Denoiser;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.text.BpeTrainer;

@@ -1,9 +1,5 @@
 package org.draft4j.examples;
 
-import org.draft4j.shapesworld.ShapesWorld;
-import org.draft4j.shapesworld.ShapesOracle;
-import org.draft4j.shapesworld.ShapesWorldModel;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +13,9 @@ import org.draft4j.models.TextToImageModel;
 import org.draft4j.rewards.ClipModel;
 import org.draft4j.samplers.Ddim;
 import org.draft4j.samplers.DdimSampler;
+import org.draft4j.shapesworld.ShapesOracle;
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldModel;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**

@@ -1,6 +1,5 @@
 package org.draft4j.examples;
 
-import org.draft4j.shapesworld.ShapesOracle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -8,6 +7,7 @@ import java.util.Map;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNetDenoiser;
 import org.draft4j.samplers.DdimSampler;
+import org.draft4j.shapesworld.ShapesOracle;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.spi.RewardEvaluator;

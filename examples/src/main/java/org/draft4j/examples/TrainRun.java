@@ -1,9 +1,5 @@
 package org.draft4j.examples;
 
-import org.draft4j.shapesworld.ShapesWorld;
-import org.draft4j.shapesworld.ShapesOracle;
-import org.draft4j.shapesworld.ShapesWorldModel;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +20,9 @@ import org.draft4j.rewards.AestheticHead;
 import org.draft4j.rewards.ClipModel;
 import org.draft4j.rewards.Rewards;
 import org.draft4j.samplers.Ddim;
+import org.draft4j.shapesworld.ShapesOracle;
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldModel;
 import org.draft4j.spi.Reward;
 import org.draft4j.train.ConsoleProgress;
 import org.draft4j.train.DraftTrainer;

@@ -1,9 +1,5 @@
 package org.draft4j.examples;
 
-import org.draft4j.shapesworld.ShapesWorld;
-import org.draft4j.shapesworld.ShapesAppeal;
-import org.draft4j.shapesworld.ShapesWorldArchitecture;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.List;
 import org.draft4j.rewards.ClipModel;
+import org.draft4j.shapesworld.ShapesAppeal;
+import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.shapesworld.ShapesWorldArchitecture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

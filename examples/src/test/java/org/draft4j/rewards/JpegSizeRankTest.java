@@ -1,7 +1,5 @@
 package org.draft4j.rewards;
 
-import org.draft4j.shapesworld.ShapesWorld;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +13,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.spi.ImageDecoder;
 import org.draft4j.spi.RewardEvaluator;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,5 @@
 package org.draft4j.train;
 
-import org.draft4j.shapesworld.ShapesWorldModel;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +13,7 @@ import org.draft4j.objectives.Objectives;
 import org.draft4j.optim.AdamW;
 import org.draft4j.rewards.Rewards;
 import org.draft4j.samplers.Ddim;
+import org.draft4j.shapesworld.ShapesWorldModel;
 import org.draft4j.spi.ImageDecoder;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.spi.Reward;
