@@ -38,6 +38,9 @@ public final class UNetDenoiser implements Denoiser, AutoCloseable {
   private static final String CONTEXT = "encoder_hidden_states";
   private static final String COTANGENT = "cotangent";
   private static final String OUT = "out";
+  private static final String TARGET = "target";
+  private static final String WEIGHT = "sample_weight";
+  private static final String SQUARED_ERROR = "squared_error";
 
   private final UNet2DConditionModel unet;
   private final int height;
@@ -48,6 +51,8 @@ public final class UNetDenoiser implements Denoiser, AutoCloseable {
   private boolean adaptersEnabled = true;
   private boolean baseTrainable;
   private Built built;
+  /** The regression graph (pretraining), built on first use; a graph of its own with its own loss. */
+  private GraphRunner regression;
 
   private record Built(SameDiff sd, GraphBuilder builder, GraphRunner forward, GraphRunner[] vjp,
       List<String> adaptedLayers, List<String> feedNames) {}
@@ -142,6 +147,10 @@ public final class UNetDenoiser implements Denoiser, AutoCloseable {
   }
 
   private void invalidate() {
+    if (regression != null) {
+      regression.close();
+      regression = null;
+    }
     if (built != null) {
       built.forward().close();
       if (built.vjp()[0] != null) {
@@ -213,6 +222,62 @@ public final class UNetDenoiser implements Denoiser, AutoCloseable {
     }
     return ph;
   }
+
+  /**
+   * One sample's squared error and the gradient of a weighted sum of them, from one forward and one
+   * backward pass (pretraining; {@link #predict} then {@link #vjp} would run the forward twice):
+   * {@code e_b = Σ_{c,h,w} (out_b − target_b)²} and {@code dL/dθ} for {@code L = Σ_b w_b·e_b}
+   * (for a mean-squared-error loss, {@code w_b = 1/numel}). Additive over samples, so the worker
+   * shards of a batch add up to the batch's gradient.
+   *
+   * @param target the regression target, shaped like the output ({@code [B, C, H, W]})
+   * @param weights {@code [B]} per-sample loss weights
+   */
+  public synchronized Regression regression(INDArray sample, INDArray timesteps, INDArray textContext, INDArray target,
+      INDArray weights) {
+    checkArgument(Arrays.equals(sample.shape(), target.shape()), "target shape %s differs from sample shape %s",
+        Arrays.toString(target.shape()), Arrays.toString(sample.shape()));
+    checkArgument(weights.length() == sample.size(0), "%s weights for a batch of %s", weights.length(),
+        sample.size(0));
+    if (regression == null) {
+      SameDiff sd = org.draft4j.exec.Graphs.create();
+      GraphBuilder g = new GraphBuilder(sd, unet.parameters(), adapters, baseTrainable, context.fusedOps());
+      UNet2DConditionConfig c = unet.config();
+      SDVariable x = sd.var(SAMPLE, Nd4j.zeros(DataType.FLOAT, 1, c.inChannels(), height, width));
+      SDVariable t = sd.placeHolder(TIMESTEP, DataType.FLOAT, -1);
+      SDVariable ctx = sd.placeHolder(CONTEXT, DataType.FLOAT, -1, contextLen, c.crossAttentionDim());
+      SDVariable out = unet.forward(g, x, t, ctx, height, width, contextLen);
+      SDVariable y = sd.placeHolder(TARGET, DataType.FLOAT, -1, c.outChannels(), height, width);
+      SDVariable w = sd.placeHolder(WEIGHT, DataType.FLOAT, -1);
+      SDVariable d = out.sub(y);
+      SDVariable e = d.mul(d).sum(1, 2, 3).rename(SQUARED_ERROR);
+      sd.setLossVariables(e.mul(w).sum().rename("regression_loss"));
+      GraphRunner.Builder rb = GraphRunner.builder(sd).label("unet regression").context(context)
+          .segments(g.segments()).output(SQUARED_ERROR);
+      List<String> feeds = new ArrayList<>();
+      for (LayerAdapter a : adapters) {
+        feeds.addAll(a.feeds(true).keySet());
+      }
+      inputs(rb, feeds);
+      rb.input(TARGET, true).input(WEIGHT, true);
+      for (String k : trainableParameters().keySet()) {
+        rb.gradient(k);
+      }
+      regression = rb.build();
+    }
+    Map<String, INDArray> ph = feeds(sample, timesteps, textContext);
+    ph.put(TARGET, target.castTo(DataType.FLOAT));
+    ph.put(WEIGHT, weights.castTo(DataType.FLOAT).reshape(sample.size(0)));
+    GraphRunner.Result r = regression.run(ph);
+    Map<String, INDArray> pg = new LinkedHashMap<>();
+    for (String k : trainableParameters().keySet()) {
+      pg.put(k, r.gradients().get(k));
+    }
+    return new Regression(r.outputs().get(SQUARED_ERROR), pg);
+  }
+
+  /** Per-sample squared errors {@code [B]} and the weighted loss's parameter gradients. */
+  public record Regression(INDArray squaredErrors, Map<String, INDArray> paramGrads) {}
 
   @Override
   public synchronized INDArray predict(INDArray sample, INDArray timesteps, INDArray context) {

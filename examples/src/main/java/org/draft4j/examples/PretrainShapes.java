@@ -22,7 +22,6 @@ import org.draft4j.samplers.DdimScheduler;
 import org.draft4j.samplers.DdimSchedulerConfig;
 import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.shapesworld.ShapesWorldArchitecture;
-import org.draft4j.spi.Denoiser;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.text.BpeTrainer;
 import org.draft4j.train.ProgressBar;
@@ -31,7 +30,9 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Pretrains the ShapesWorld text-to-image model as a diffusion model: ε-prediction MSE under SD's
- * DDPM schedule (scaled_linear 0.00085..0.012, 1000 steps), t uniform, 10% of captions dropped to
+ * DDPM schedule (scaled_linear 0.00085..0.012, 1000 steps), or v-prediction under the
+ * zero-terminal-SNR schedule ({@code --zero-snr true}), t uniform, the loss and its gradient in one
+ * forward and backward pass ({@link UNetDenoiser#regression}), 10% of captions dropped to
  * the empty prompt (classifier-free guidance), AdamW with warm-up and gradient clipping. Resumable:
  * every {@code --checkpoint-every} steps the UNet, the optimizer state and the step go atomically to
  * {@code OUT/checkpoint.safetensors}; a rerun continues from there. Each step is a pure function of
@@ -129,6 +130,7 @@ public final class PretrainShapes {
     config.put("lr", lr);
     config.put("unet", model.unet().config().toJson());
     config.put("cfg_dropout", 0.1);
+    config.put("loss", "mse, one forward and backward pass (UNetDenoiser.regression)");
     if (zeroSnr) {
       config.put("scheduler", schedConfig.toJson());
     }
@@ -195,13 +197,12 @@ public final class PretrainShapes {
           .reshape(batch, 3, 32, 32);
       INDArray tv = Nd4j.createFromArray(ts);
       INDArray ctx = model.encode(caps);
-      INDArray pred = den.predict(xt, tv, ctx);
-      // ε-prediction, or with zero terminal SNR v = √ᾱ·ε − √(1−ᾱ)·x₀
+      // ε-prediction, or with zero terminal SNR v = √ᾱ·ε − √(1−ᾱ)·x₀; loss mean((out − target)²), one pass
       INDArray target = !zeroSnr ? eps : eps.reshape(batch, -1).mulColumnVector(Nd4j.createFromArray(sa).reshape(batch, 1))
           .subi(x0.reshape(batch, -1).mulColumnVector(Nd4j.createFromArray(sb).reshape(batch, 1))).reshape(batch, 3, 32, 32);
-      INDArray diff = pred.sub(target);
-      double loss = diff.mul(diff).meanNumber().doubleValue();
-      Denoiser.Vjp v = den.vjp(xt, tv, ctx, diff.mul(2.0 / diff.length()));
+      INDArray weights = Nd4j.valueArrayOf(new long[] {batch}, 1.0f / target.length());
+      UNetDenoiser.Regression v = den.regression(xt, tv, ctx, target, weights);
+      double loss = v.squaredErrors().sumNumber().doubleValue() / target.length();
       double norm = opt.update(params, v.paramGrads(), state);
       ema.forEach((k, a) -> a.muli(emaDecay).addi(params.get(k).mul(1 - emaDecay)));
       emaLoss = Double.isNaN(emaLoss) ? loss : 0.98 * emaLoss + 0.02 * loss;
