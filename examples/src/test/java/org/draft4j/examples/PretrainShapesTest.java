@@ -31,4 +31,53 @@ class PretrainShapesTest {
         "--out", out.toString(), "--steps", "3", "--batch", "2", "--checkpoint-every", "1"}));
     assertTrue(e.getMessage().contains("another configuration"), e.getMessage());
   }
+
+  /** The checkpoint's tensors whose names start with {@code prefix}, as raw float bits. */
+  private static java.util.Map<String, List<Float>> tensors(Path ckpt, String prefix) {
+    java.util.Map<String, List<Float>> m = new java.util.TreeMap<>();
+    try (SafetensorsFile cf = SafetensorsFile.openVerified(ckpt)) {
+      for (String k : cf.keys()) {
+        if (k.startsWith(prefix)) {
+          float[] v = cf.get(k).ravel().toFloatVector();
+          List<Float> l = new java.util.ArrayList<>(v.length);
+          for (float x : v) {
+            l.add(x);
+          }
+          m.put(k, l);
+        }
+      }
+    }
+    return m;
+  }
+
+  @Test
+  void emaAndEvaluationsResumeBitForBitAndDoNotChangeTraining() throws Exception {
+    String[] common = {"--steps", "2", "--batch", "2", "--zero-snr", "true", "--ema", "0.9", "--checkpoint-every", "1"};
+    Path plain = dir.resolve("plain");
+    PretrainShapes.main(concat(new String[] {"--out", plain.toString()}, common));
+    Path evaluated = dir.resolve("evaluated");
+    PretrainShapes.main(concat(new String[] {"--out", evaluated.toString(), "--eval-every", "2"}, common));
+    Path resumed = dir.resolve("resumed");
+    PretrainShapes.main(new String[] {"--out", resumed.toString(), "--steps", "1", "--batch", "2", "--zero-snr",
+        "true", "--ema", "0.9", "--checkpoint-every", "1"});
+    // the configuration holds the total steps only through the schedule; warm-up schedules do not depend on it
+    PretrainShapes.main(concat(new String[] {"--out", resumed.toString()}, common));
+    for (String prefix : List.of("unet/", "ema/")) {
+      assertEquals(tensors(plain.resolve("checkpoint.safetensors"), prefix),
+          tensors(evaluated.resolve("checkpoint.safetensors"), prefix), prefix + " changed by the evaluation");
+      assertEquals(tensors(plain.resolve("checkpoint.safetensors"), prefix),
+          tensors(resumed.resolve("checkpoint.safetensors"), prefix), prefix + " differs after resuming");
+    }
+    assertTrue(!tensors(plain.resolve("checkpoint.safetensors"), "ema/").isEmpty());
+    List<String> evals = Files.readAllLines(evaluated.resolve("eval_log.jsonl"));
+    assertEquals(1, evals.size());
+    assertTrue(evals.get(0).contains("\"step\":2") && evals.get(0).contains("\"weights\":\"ema\"")
+        && evals.get(0).contains("\"background\""), evals.get(0));
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
 }
