@@ -25,7 +25,9 @@ import java.util.Map;
  *
  * <p>Reading is strict: duplicate keys, trailing tokens, comments, single quotes, leading zeros,
  * NaN/Infinity tokens, unescaped control characters and nesting deeper than 256 are refused with
- * {@link IllegalArgumentException} naming the character offset. Objects become
+ * {@link IllegalArgumentException} naming the character offset; typed reads ({@link #mapper()})
+ * also refuse unknown fields, missing fields and wrong types (no string-to-number or float-to-int
+ * coercion), naming the field's path. Objects become
  * {@link LinkedHashMap} (insertion order kept), arrays {@link List}, integers {@link Long} (or
  * {@link java.math.BigInteger} beyond it), other numbers {@link Double}, plus {@link String},
  * {@link Boolean} and {@code null}. Writing turns NaN and ±∞ into {@code null} (JSON has neither).
@@ -84,6 +86,10 @@ public final class Json {
         .enable(DeserializationFeature.USE_LONG_FOR_INTS)
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+        .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+        .disable(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS)
+        .disable(com.fasterxml.jackson.databind.SerializationFeature.FAIL_ON_EMPTY_BEANS)
         .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
         .disable(JsonReadFeature.ALLOW_LEADING_ZEROS_FOR_NUMBERS)
         .disable(JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS)

@@ -2,22 +2,19 @@ package org.draft4j.objectives;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
  * AlignProp-style random truncation (as the original repository): one K drawn uniformly from
  * {@code [minK, maxK]} per batch (not per step), then DRaFT-K with that K.
+ *
+ * @param minK the smallest K (≥ 1)
+ * @param maxK the largest K (at most the sampler's steps)
  */
-public final class AlignProp implements Objective {
-  private final int minK;
-  private final int maxK;
-
-  AlignProp(int minK, int maxK) {
+public record AlignProp(@JsonProperty("min_k") int minK, @JsonProperty("max_k") int maxK) implements Objective {
+  public AlignProp {
     checkArgument(1 <= minK && minK <= maxK, "AlignProp K range [%s, %s] is invalid (need 1 <= min <= max)", minK,
         maxK);
-    this.minK = minK;
-    this.maxK = maxK;
   }
 
   @Override
@@ -38,12 +35,4 @@ public final class AlignProp implements Objective {
     return "alignProp(" + minK + ", " + maxK + ")";
   }
 
-  @Override
-  public Map<String, Object> config() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("objective", "alignProp");
-    m.put("min_k", minK);
-    m.put("max_k", maxK);
-    return m;
-  }
 }

@@ -13,38 +13,29 @@ import org.draft4j.spi.Trajectory;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * DRaFT-K (K = T is full DRaFT): sample x_T → x_0; the first T−K steps run without gradient, the
- * last K are checkpointed and differentiated. Loss {@code −mean_b r(decode(x_0^b), c_b)}; the
- * gradient flows from the reward through the decoder and the last K model calls into θ.
+ * DRaFT-K: sample x_T → x_0; the first T−K steps run without gradient, the last K are checkpointed
+ * and differentiated. Loss {@code −mean_b r(decode(x_0^b), c_b)}; the gradient flows from the reward
+ * through the decoder and the last K model calls into θ.
+ *
+ * @param k the number of differentiated last steps (K ≥ 1, at most the sampler's steps)
  */
-public final class DraftK implements Objective {
-  private final int k;
-  private final boolean full;
-
-  DraftK(int k, boolean full) {
-    checkArgument(full || k >= 1, "DRaFT-K needs K >= 1, got %s", k);
-    this.k = k;
-    this.full = full;
-  }
-
-  /** K, or the sampler's step count for full DRaFT. */
-  public int truncation(SamplingSchedule s) {
-    int kk = full ? s.numSteps() : k;
-    checkArgument(kk <= s.numSteps(), "DRaFT-K with K = %s exceeds the sampler's %s steps", kk, s.numSteps());
-    return kk;
+public record DraftK(int k) implements Objective {
+  public DraftK {
+    checkArgument(k >= 1, "DRaFT-K needs K >= 1, got %s", k);
   }
 
   @Override
   public ObjectiveResult compute(ObjectiveContext ctx) {
-    return run(ctx, truncation(ctx.sampler().schedule()), null, 0);
+    validate(ctx.sampler().schedule());
+    return run(ctx, k, null, 0);
   }
 
   @Override
   public void validate(SamplingSchedule s) {
-    truncation(s);
+    checkArgument(k <= s.numSteps(), "DRaFT-K with K = %s exceeds the sampler's %s steps", k, s.numSteps());
   }
 
-  /** Shared by DRaFT-K, DRaFT+ and AlignProp: differentiate the last kk steps, with an optional penalty. */
+  /** Shared by DRaFT, DRaFT-K, DRaFT+ and AlignProp: differentiate the last kk steps, with an optional penalty. */
   static ObjectiveResult run(ObjectiveContext ctx, int kk, KlPenalty penalty, double klCoeff) {
     Sampler s = ctx.sampler();
     Trajectory r = s.rollout(ctx.model(), ctx.cond(), ctx.initialNoise(), ctx.seeds(),
@@ -65,16 +56,6 @@ public final class DraftK implements Objective {
 
   @Override
   public String name() {
-    return full ? "draft" : "draftK(" + k + ")";
-  }
-
-  @Override
-  public Map<String, Object> config() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("objective", full ? "draft" : "draftK");
-    if (!full) {
-      m.put("k", k);
-    }
-    return m;
+    return "draftK(" + k + ")";
   }
 }

@@ -11,21 +11,20 @@ import org.draft4j.spi.Sampler;
 import org.draft4j.spi.Span;
 import org.draft4j.spi.Trajectory;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * DRaFT-LV: sample x_0 without gradient; n times re-noise it to the last step's noise level,
  * {@code x^i = √ᾱ_{t1} x_0 + √(1−ᾱ_{t1}) ε_i}, and take that one step with gradient. Loss
  * {@code −(1/n) Σ_i mean_b r(decode(step(x^i)))}: n reward gradients of DRaFT-1 averaged, lower
  * variance for the cost of n extra single steps.
+ *
+ * @param n the number of re-noised final steps (the paper's and NeMo's default 2)
  */
-public final class DraftLv implements Objective {
+public record DraftLv(int n) implements Objective {
   private static final long PURPOSE = 0x4C56_0000L;
-  private final int n;
 
-  DraftLv(int n) {
+  public DraftLv {
     checkArgument(n >= 1, "DRaFT-LV needs n >= 1 inner samples, got %s", n);
-    this.n = n;
   }
 
   @Override
@@ -57,15 +56,4 @@ public final class DraftLv implements Objective {
     return "draftLv(" + n + ")";
   }
 
-  @Override
-  public Map<String, Object> config() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("objective", "draftLv");
-    m.put("n", n);
-    return m;
-  }
-
-  static {
-    Nd4j.getRandom();
-  }
 }

@@ -2,23 +2,20 @@ package org.draft4j.objectives;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
  * DRaFT+ (NeMo-Aligner): DRaFT-K plus {@code klCoeff · mean_k MSE(ε_ft, ε_ref)} over the last K steps,
  * with ε_ref from the same network with its adapters off (no second copy), on the adapted
  * trajectory. Loss {@code −mean r + klCoeff·KL}.
+ *
+ * @param k the number of differentiated last steps
+ * @param klCoeff the KL coefficient (≥ 0; 0 is DRaFT-K)
  */
-public final class DraftPlus implements Objective {
-  private final int k;
-  private final double klCoeff;
-
-  DraftPlus(int k, double klCoeff) {
+public record DraftPlus(int k, @JsonProperty("kl_coeff") double klCoeff) implements Objective {
+  public DraftPlus {
     checkArgument(k >= 1, "DRaFT+ needs K >= 1, got %s", k);
     checkArgument(klCoeff >= 0 && Double.isFinite(klCoeff), "DRaFT+ klCoeff = %s must be finite and >= 0", klCoeff);
-    this.k = k;
-    this.klCoeff = klCoeff;
   }
 
   @Override
@@ -39,12 +36,4 @@ public final class DraftPlus implements Objective {
     return "draftPlus(" + k + ", " + klCoeff + ")";
   }
 
-  @Override
-  public Map<String, Object> config() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("objective", "draftPlus");
-    m.put("k", k);
-    m.put("kl_coeff", klCoeff);
-    return m;
-  }
 }

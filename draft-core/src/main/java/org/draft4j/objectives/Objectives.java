@@ -6,12 +6,12 @@ public final class Objectives {
 
   /** Full DRaFT: −mean r, gradient through every sampling step (checkpointed). */
   public static Objective draft() {
-    return new DraftK(0, true);
+    return new FullDraft();
   }
 
   /** DRaFT-K: gradient through the last k steps only. */
   public static Objective draftK(int k) {
-    return new DraftK(k, false);
+    return new DraftK(k);
   }
 
   /** DRaFT-LV with n re-noised final steps. */

@@ -2,7 +2,7 @@ package org.draft4j.objectives;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import java.util.LinkedHashMap;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Map;
 import org.draft4j.spi.Gradients;
 import org.draft4j.spi.RewardEvaluator;
@@ -16,15 +16,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * ReFL (ImageReward): run the chain without gradient up to a step m drawn uniformly from
  * {@code [minStep, maxStep]} once per batch, predict {@code x̂_0} from that state in one model call,
  * and differentiate {@code −mean r(decode(x̂_0))} through that call only.
+ *
+ * @param minStep the earliest stop step
+ * @param maxStep the latest stop step (below the sampler's step count)
  */
-public final class Refl implements Objective {
-  private final int minStep;
-  private final int maxStep;
-
-  Refl(int minStep, int maxStep) {
+public record Refl(@JsonProperty("min_step") int minStep, @JsonProperty("max_step") int maxStep) implements Objective {
+  public Refl {
     checkArgument(0 <= minStep && minStep <= maxStep, "ReFL step range [%s, %s] is invalid", minStep, maxStep);
-    this.minStep = minStep;
-    this.maxStep = maxStep;
   }
 
   @Override
@@ -50,12 +48,4 @@ public final class Refl implements Objective {
     return "refl(" + minStep + ", " + maxStep + ")";
   }
 
-  @Override
-  public Map<String, Object> config() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("objective", "refl");
-    m.put("min_step", minStep);
-    m.put("max_step", maxStep);
-    return m;
-  }
 }

@@ -1,9 +1,12 @@
 package org.draft4j.optim;
 
 import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.draft4j.io.Json;
 import org.draft4j.nn.ops.RawMemory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -26,10 +29,9 @@ public final class AdamW implements Optimizer {
   private final double weightDecay;
   private final double clipNorm;
   private final LearningRateSchedule schedule;
-  private final String scheduleName;
 
   private AdamW(double lr, double beta1, double beta2, double eps, double weightDecay, double clipNorm,
-      LearningRateSchedule schedule, String scheduleName) {
+      LearningRateSchedule schedule) {
     checkArgument(lr > 0 && Double.isFinite(lr), "learning rate %s must be finite and > 0", lr);
     checkArgument(beta1 >= 0 && beta1 < 1, "beta1 %s must be in [0, 1)", beta1);
     checkArgument(beta2 >= 0 && beta2 < 1, "beta2 %s must be in [0, 1)", beta2);
@@ -42,35 +44,34 @@ public final class AdamW implements Optimizer {
     this.eps = eps;
     this.weightDecay = weightDecay;
     this.clipNorm = clipNorm;
-    this.schedule = schedule;
-    this.scheduleName = scheduleName;
+    this.schedule = checkNotNull(schedule, "schedule");
   }
 
   /** AdamW with betas (0.9, 0.999), eps 1e-8, no weight decay, no clipping, constant rate. */
   public static AdamW lr(double lr) {
-    return new AdamW(lr, 0.9, 0.999, 1e-8, 0.0, Double.POSITIVE_INFINITY, LearningRateSchedule.constant(), "constant");
+    return new AdamW(lr, 0.9, 0.999, 1e-8, 0.0, Double.POSITIVE_INFINITY, LearningRateSchedule.constant());
   }
 
   public AdamW betas(double beta1, double beta2) {
-    return new AdamW(lr, beta1, beta2, eps, weightDecay, clipNorm, schedule, scheduleName);
+    return new AdamW(lr, beta1, beta2, eps, weightDecay, clipNorm, schedule);
   }
 
   public AdamW eps(double eps) {
-    return new AdamW(lr, beta1, beta2, eps, weightDecay, clipNorm, schedule, scheduleName);
+    return new AdamW(lr, beta1, beta2, eps, weightDecay, clipNorm, schedule);
   }
 
   public AdamW weightDecay(double wd) {
-    return new AdamW(lr, beta1, beta2, eps, wd, clipNorm, schedule, scheduleName);
+    return new AdamW(lr, beta1, beta2, eps, wd, clipNorm, schedule);
   }
 
   /** Scales gradients so their global L2 norm is at most {@code maxNorm}. */
   public AdamW clipNorm(double maxNorm) {
-    return new AdamW(lr, beta1, beta2, eps, weightDecay, maxNorm, schedule, scheduleName);
+    return new AdamW(lr, beta1, beta2, eps, weightDecay, maxNorm, schedule);
   }
 
-  /** A learning-rate schedule; {@code name} is recorded in the config. */
-  public AdamW schedule(LearningRateSchedule s, String name) {
-    return new AdamW(lr, beta1, beta2, eps, weightDecay, clipNorm, s, name);
+  /** A learning-rate schedule (recorded in the config with its parameters). */
+  public AdamW schedule(LearningRateSchedule s) {
+    return new AdamW(lr, beta1, beta2, eps, weightDecay, clipNorm, s);
   }
 
   @Override
@@ -215,17 +216,30 @@ public final class AdamW implements Optimizer {
     }
   }
 
+  /**
+   * The hyperparameters as a record: {@code clipNorm} is null without clipping (JSON has no ∞).
+   */
+  public record Config(double lr, double beta1, double beta2, double eps,
+      @JsonProperty("weight_decay") double weightDecay, @JsonProperty("clip_norm") Double clipNorm,
+      LearningRateSchedule schedule) {
+    /** The optimizer these hyperparameters describe. */
+    public AdamW optimizer() {
+      return new AdamW(lr, beta1, beta2, eps, weightDecay, clipNorm == null ? Double.POSITIVE_INFINITY : clipNorm,
+          schedule);
+    }
+  }
+
+  /** The hyperparameters as a typed value. */
+  public Config hyperparameters() {
+    return new Config(lr, beta1, beta2, eps, weightDecay, Double.isInfinite(clipNorm) ? null : clipNorm, schedule);
+  }
+
   @Override
+  @SuppressWarnings("unchecked")
   public Map<String, Object> config() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("optimizer", "AdamW");
-    m.put("lr", lr);
-    m.put("beta1", beta1);
-    m.put("beta2", beta2);
-    m.put("eps", eps);
-    m.put("weight_decay", weightDecay);
-    m.put("clip_norm", Double.isInfinite(clipNorm) ? "none" : clipNorm);
-    m.put("schedule", scheduleName);
+    m.putAll(Json.mapper().convertValue(hyperparameters(), LinkedHashMap.class));
     return m;
   }
 

@@ -27,6 +27,14 @@ public interface Sampler {
    */
   Trajectory rollout(Denoiser model, Conditioning cond, INDArray x, long[] seeds, Span span);
 
+  /**
+   * Hyperparameters for provenance and resume checks, as JSON-ready values (a record's components
+   * through {@code Json.mapper()}); the default records the class and its {@code toString()}.
+   */
+  default java.util.Map<String, Object> config() {
+    return java.util.Map.of("sampler", getClass().getSimpleName(), "description", toString());
+  }
+
   /** Full sampling {@code x_T → x_0} without gradient (evaluation and inference). */
   default INDArray sample(Denoiser model, Conditioning cond, INDArray xT, long[] seeds) {
     return rollout(model, cond, xT, seeds, Span.all(numSteps())).output();

@@ -148,7 +148,7 @@ public final class DraftTrainer implements AutoCloseable {
   public Map<String, Object> config() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("model", model.id());
-    m.put("sampler", sampler.toString());
+    m.put("sampler", sampler.config());
     m.put("reward", reward.name());
     if (rewardFingerprint != null) {
       m.put("reward_graph", rewardFingerprint);

@@ -284,6 +284,19 @@ public final class DdimSampler implements Sampler {
     return schedule;
   }
 
+  /**
+   * The sampler's hyperparameters as a record: steps, eta, guidance scale and the scheduler config
+   * (diffusers' keys).
+   */
+  public record Config(String sampler, int steps, double eta, double guidance, DdimSchedulerConfig scheduler) {}
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public java.util.Map<String, Object> config() {
+    return org.draft4j.io.Json.mapper().convertValue(new Config("ddim", numSteps, eta, guidance, scheduler.config()),
+        java.util.LinkedHashMap.class);
+  }
+
   @Override
   public String toString() {
     return "Ddim.steps(" + numSteps + ").eta(" + eta + ").guidance(" + guidance + ") " + scheduler.config().toJson();

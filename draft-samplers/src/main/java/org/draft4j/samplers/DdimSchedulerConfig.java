@@ -2,12 +2,13 @@ package org.draft4j.samplers;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.draft4j.io.DiffusersConfigs;
 import org.draft4j.io.Json;
 
 /**
@@ -21,9 +22,18 @@ import org.draft4j.io.Json;
  * It needs v or sample prediction (epsilon's {@code x̂₀ = (x − √(1−ᾱ)ε)/√ᾱ} divides by zero at T)
  * and is meant with "trailing" spacing, which starts sampling at T.
  */
-public record DdimSchedulerConfig(int numTrainTimesteps, double betaStart, double betaEnd, String betaSchedule,
-    boolean setAlphaToOne, int stepsOffset, String predictionType, String timestepSpacing, boolean clipSample,
-    double clipSampleRange, boolean rescaleBetasZeroSnr) {
+public record DdimSchedulerConfig(
+    @JsonProperty("num_train_timesteps") int numTrainTimesteps,
+    @JsonProperty("beta_start") double betaStart,
+    @JsonProperty("beta_end") double betaEnd,
+    @JsonProperty("beta_schedule") String betaSchedule,
+    @JsonProperty("set_alpha_to_one") boolean setAlphaToOne,
+    @JsonProperty("steps_offset") int stepsOffset,
+    @JsonProperty("prediction_type") String predictionType,
+    @JsonProperty("timestep_spacing") String timestepSpacing,
+    @JsonProperty("clip_sample") boolean clipSample,
+    @JsonProperty("clip_sample_range") double clipSampleRange,
+    @JsonProperty("rescale_betas_zero_snr") boolean rescaleBetasZeroSnr) {
   static final Set<String> BETA_SCHEDULES = Set.of("linear", "scaled_linear", "squaredcos_cap_v2");
   static final Set<String> PREDICTION_TYPES = Set.of("epsilon", "v_prediction", "sample");
   static final Set<String> SPACINGS = Set.of("leading", "trailing", "linspace");
@@ -78,36 +88,13 @@ public record DdimSchedulerConfig(int numTrainTimesteps, double betaStart, doubl
         predictionType, spacing, clipSample, clipSampleRange, rescaleBetasZeroSnr);
   }
 
-  /** Parses scheduler_config.json content (unknown keys such as {@code _class_name} are ignored). */
+  /**
+   * Parses scheduler_config.json content: keys it does not know ({@code _class_name}, options not
+   * implemented) are ignored, missing keys take SD 1.x's values, a known key of the wrong type is
+   * refused naming it and {@code source}.
+   */
   public static DdimSchedulerConfig fromJson(Map<String, Object> m, String source) {
-    DdimSchedulerConfig d = sd15();
-    try {
-      return new DdimSchedulerConfig(
-          num(m, "num_train_timesteps", d.numTrainTimesteps).intValue(),
-          num(m, "beta_start", d.betaStart).doubleValue(),
-          num(m, "beta_end", d.betaEnd).doubleValue(),
-          (String) m.getOrDefault("beta_schedule", d.betaSchedule),
-          (Boolean) m.getOrDefault("set_alpha_to_one", d.setAlphaToOne),
-          num(m, "steps_offset", d.stepsOffset).intValue(),
-          (String) m.getOrDefault("prediction_type", d.predictionType),
-          (String) m.getOrDefault("timestep_spacing", d.timestepSpacing),
-          (Boolean) m.getOrDefault("clip_sample", d.clipSample),
-          num(m, "clip_sample_range", d.clipSampleRange).doubleValue(),
-          (Boolean) m.getOrDefault("rescale_betas_zero_snr", d.rescaleBetasZeroSnr));
-    } catch (ClassCastException | IllegalArgumentException e) {
-      throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static Number num(Map<String, Object> m, String k, Number d) {
-    Object v = m.get(k);
-    if (v == null) {
-      return d;
-    }
-    if (!(v instanceof Number n)) {
-      throw new IllegalArgumentException("field \"" + k + "\" = " + v + " must be a number");
-    }
-    return n;
+    return DiffusersConfigs.read(m, sd15(), DdimSchedulerConfig.class, source);
   }
 
   /** Reads {@code scheduler_config.json}. */
@@ -117,19 +104,6 @@ public record DdimSchedulerConfig(int numTrainTimesteps, double betaStart, doubl
 
   /** diffusers' scheduler_config.json content. */
   public Map<String, Object> toJson() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("_class_name", "DDIMScheduler");
-    m.put("num_train_timesteps", numTrainTimesteps);
-    m.put("beta_start", betaStart);
-    m.put("beta_end", betaEnd);
-    m.put("beta_schedule", betaSchedule);
-    m.put("set_alpha_to_one", setAlphaToOne);
-    m.put("steps_offset", stepsOffset);
-    m.put("prediction_type", predictionType);
-    m.put("timestep_spacing", timestepSpacing);
-    m.put("clip_sample", clipSample);
-    m.put("clip_sample_range", clipSampleRange);
-    m.put("rescale_betas_zero_snr", rescaleBetasZeroSnr);
-    return m;
+    return DiffusersConfigs.write("DDIMScheduler", this);
   }
 }

@@ -91,7 +91,7 @@ public final class PretrainAesthetic {
     org.draft4j.exec.GraphRunner predict = org.draft4j.exec.GraphRunner.builder(sd).context(ctx)
         .label("aesthetic prediction").input("e", true).output(pred.name()).build();
     int batch = 256;
-    AdamW opt = AdamW.lr(1e-3).schedule(LearningRateSchedule.cosine(100, steps, 0.05), "cosine");
+    AdamW opt = AdamW.lr(1e-3).schedule(LearningRateSchedule.cosine(100, steps, 0.05));
     OptimizerState st = opt.init(w);
     ProgressBar bar = new ProgressBar(System.err, "aesthetic", steps);
     SplittableRandom r = new SplittableRandom(seed);

@@ -137,7 +137,7 @@ public final class PretrainClip {
     org.draft4j.exec.GraphRunner runner = rb.build();
 
     AdamW opt = AdamW.lr(s.lr()).weightDecay(0.1).clipNorm(1.0)
-        .schedule(LearningRateSchedule.cosine(s.warmup(), s.steps(), 0.1), "cosine");
+        .schedule(LearningRateSchedule.cosine(s.warmup(), s.steps(), 0.1));
     OptimizerState state = opt.init(trainable);
     Map<String, Object> config = s.config(tc, vc);
     Path ckpt = s.out().resolve("checkpoint.safetensors");

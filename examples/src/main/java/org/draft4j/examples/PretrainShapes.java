@@ -114,7 +114,7 @@ public final class PretrainShapes {
     UNetDenoiser den = model.newDenoiser();
     den.setBaseTrainable(true);
     Map<String, INDArray> params = den.trainableParameters();
-    AdamW opt = AdamW.lr(lr).clipNorm(1.0).schedule(lrs, schedule);
+    AdamW opt = AdamW.lr(lr).clipNorm(1.0).schedule(lrs);
     OptimizerState state = opt.init(params);
     boolean zeroSnr = Boolean.parseBoolean(f.getOrDefault("zero-snr", "false"));
     double emaDecay = FlagValues.number(f, "ema", 0, 0, false, 0.99999);
