@@ -54,13 +54,12 @@ public final class Demo {
         : ShapesWorldModel.pretrained();
     TrainRun.Result r = TrainRun.run(s, model);
     TrainRun.print(r.summary());
-    double rb = (Double) r.summary().get("reward_before");
-    double ra = (Double) r.summary().get("reward_after");
+    double rb = r.summary().rewardBefore();
+    double ra = r.summary().rewardAfter();
     System.out.printf(Locale.ROOT, "wrote %s (before_after.png, reward_curve.png, pytorch_lora_weights.safetensors,"
         + " metrics.jsonl, summary.json) in %.0f s%n", Path.of(s.get("out")).toAbsolutePath(),
         (System.nanoTime() - t0) / 1e9);
-    if (!(TrainRun.fidelity(r.summary(), "oracle_fidelity_after")
-        > TrainRun.fidelity(r.summary(), "oracle_fidelity_before"))) {
+    if (!(r.summary().oracleAfter().get("mean") > r.summary().oracleBefore().get("mean"))) {
       System.err.println("NOTE: the oracle's prompt fidelity did not improve on the evaluation seeds");
     }
     if (!(ra > rb)) {

@@ -79,13 +79,9 @@ public final class Mix {
     for (INDArray r : rows) {
       dist.add(r.distance2(rows.get(0)) / Math.sqrt(r.length()));
     }
-    Map<String, Object> side = new java.util.LinkedHashMap<>();
-    side.put("adapters", b == null ? List.of(f.get("a")) : List.of(f.get("a"), f.get("b")));
-    side.put("weights", java.util.Arrays.stream(weights).boxed().toList());
-    side.put("rms_distance_from_first_row", dist);
-    side.put("prompts", prompts);
     Path json = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.png$", "") + ".json");
-    Files.writeString(json, org.draft4j.io.Json.writePretty(side));
+    new MixReport(b == null ? List.of(f.get("a")) : List.of(f.get("a"), f.get("b")),
+        java.util.Arrays.stream(weights).boxed().toList(), dist, prompts).write(json);
     System.out.println("RMS distance of each row from the first: " + dist + " (" + json + ")");
     System.out.println("wrote " + out.toAbsolutePath() + " (" + weights.length + " rows x " + prompts.size()
         + " prompts x 2 seeds; prompts: " + String.join(" | ", prompts) + ")");

@@ -110,17 +110,17 @@ public final class Results {
   }
 
   /** One finished run: its summary and training-reward curve. */
-  record Run(String name, Map<String, Object> summary, double[] reward, double secondsPerStep) {}
+  record Run(String name, RunSummary summary, double[] reward, double secondsPerStep) {}
 
   static Run load(Path dir) throws IOException {
-    Map<String, Object> s = Json.parseObject(Files.readString(dir.resolve("summary.json")));
+    RunSummary s = RunSummary.read(dir.resolve("summary.json"));
     List<String> lines = Files.readAllLines(dir.resolve("metrics.jsonl")).stream().filter(l -> !l.isBlank()).toList();
     double[] r = new double[lines.size()];
     double sec = 0;
     for (int i = 0; i < r.length; i++) {
-      Map<String, Object> m = Json.parseObject(lines.get(i));
-      r[i] = ((Number) m.get("reward_mean")).doubleValue();
-      sec += i == 0 ? 0 : ((Number) m.get("seconds")).doubleValue();
+      org.draft4j.train.StepMetrics m = org.draft4j.train.StepMetrics.fromMap(Json.parseObject(lines.get(i)), r.length);
+      r[i] = m.rewardMean();
+      sec += i == 0 ? 0 : m.seconds();
     }
     return new Run(dir.getFileName().toString(), s, r, r.length > 1 ? sec / (r.length - 1) : Double.NaN);
   }
@@ -149,10 +149,6 @@ public final class Results {
       }
     }
     return m;
-  }
-
-  static double num(Map<String, Object> m, String k) {
-    return ((Number) m.get(k)).doubleValue();
   }
 
   /** Writes {@code report} (and its charts beside it) from the runs under {@code runs}, section by section. */
@@ -229,34 +225,33 @@ public final class Results {
   }
 
   /** The per-method table; returns held-out reward and diversity after training by method. */
-  @SuppressWarnings("unchecked")
   private static Map<String, double[]> methodTable(StringBuilder md, Map<String, List<Run>> byMethod) {
     md.append("| method | objective | seeds | held-out reward before → after (mean over seeds; per seed) | oracle"
         + " fidelity before → after (bg / colour / kind / size) | diversity before → after | s / step |\n"
         + "|---|---|---|---|---|---|---|\n");
     Map<String, double[]> after = new TreeMap<>();
     byMethod.forEach((m, rs) -> {
-      double b = rs.stream().mapToDouble(r -> num(r.summary(), "reward_before")).average().orElse(Double.NaN);
-      double a = rs.stream().mapToDouble(r -> num(r.summary(), "reward_after")).average().orElse(Double.NaN);
+      double b = rs.stream().mapToDouble(r -> r.summary().rewardBefore()).average().orElse(Double.NaN);
+      double a = rs.stream().mapToDouble(r -> r.summary().rewardAfter()).average().orElse(Double.NaN);
       String per = String.join(", ", rs.stream().map(r -> String.format(Locale.ROOT, "%.2f",
-          num(r.summary(), "reward_after"))).toList());
+          r.summary().rewardAfter())).toList());
       double[] fid = new double[4];
       double[] fid0 = new double[4];
       String[] keys = {"background", "shape_color", "shape_kind", "size"};
       for (Run r : rs) {
-        Map<String, Object> o = (Map<String, Object>) r.summary().get("oracle_fidelity_after");
-        Map<String, Object> o0 = (Map<String, Object>) r.summary().get("oracle_fidelity_before");
+        Map<String, Double> o = r.summary().oracleAfter();
+        Map<String, Double> o0 = r.summary().oracleBefore();
         for (int i = 0; i < 4; i++) {
-          fid[i] += ((Number) o.get(keys[i])).doubleValue() / rs.size();
-          fid0[i] += ((Number) o0.get(keys[i])).doubleValue() / rs.size();
+          fid[i] += o.get(keys[i]) / rs.size();
+          fid0[i] += o0.get(keys[i]) / rs.size();
         }
       }
-      double db = rs.stream().mapToDouble(r -> num(r.summary(), "diversity_before")).average().orElse(Double.NaN);
-      double da = rs.stream().mapToDouble(r -> num(r.summary(), "diversity_after")).average().orElse(Double.NaN);
+      double db = rs.stream().mapToDouble(r -> r.summary().diversityBefore()).average().orElse(Double.NaN);
+      double da = rs.stream().mapToDouble(r -> r.summary().diversityAfter()).average().orElse(Double.NaN);
       double sps = rs.stream().mapToDouble(Run::secondsPerStep).average().orElse(Double.NaN);
       after.put(m, new double[] {a, da});
       md.append(String.format(Locale.ROOT, "| %s | `%s` | %d | %.2f → **%.2f** (%s) | %.2f / %.2f / %.2f / %.2f → %.2f /"
-          + " %.2f / %.2f / %.2f | %.3f → %.3f | %.1f |%n", m, rs.get(0).summary().get("objective"), rs.size(), b, a,
+          + " %.2f / %.2f / %.2f | %.3f → %.3f | %.1f |%n", m, rs.get(0).summary().objective(), rs.size(), b, a,
           per, fid0[0], fid0[1], fid0[2], fid0[3], fid[0], fid[1], fid[2], fid[3], db, da, sps));
     });
     md.append("\n`s / step` is the wall time per optimizer step as the runs went, some of them beside other jobs on"
@@ -390,34 +385,34 @@ public final class Results {
   }
 
   /** (e) Reward hacking: the aesthetic head alone against the oracle. */
-  @SuppressWarnings("unchecked")
   private static void hackingFinding(StringBuilder md, Path runs, Path docs) throws IOException {
     Path hack = runs.resolve("hacking-s0");
     if (Files.exists(hack.resolve("summary.json"))) {
       Run h = load(hack);
       Files.copy(hack.resolve("before_after.png"), docs.resolve("results_hacking.png"),
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      Map<String, Object> fb = (Map<String, Object>) h.summary().get("oracle_fidelity_before");
-      Map<String, Object> fa = (Map<String, Object>) h.summary().get("oracle_fidelity_after");
+      RunSummary hs = h.summary();
+      Map<String, Double> fb = hs.oracleBefore();
+      Map<String, Double> fa = hs.oracleAfter();
       md.append(String.format(Locale.ROOT, "**Reward hacking.** Over-optimizing the aesthetic head alone (lr 5e-3,"
           + " %d steps, DRaFT-1) raises it from %.2f to %.2f on the held-out seeds while the oracle's prompt"
           + " fidelity (all judged attributes) falls from %.3f to %.3f (background %.2f → %.2f, colour %.2f → %.2f,"
           + " kind %.2f → %.2f, size %.2f → %.2f) and diversity moves from %.3f to %.3f.", h.reward().length,
-          num(h.summary(), "reward_before"), num(h.summary(), "reward_after"), num(fb, "mean"), num(fa, "mean"),
-          num(fb, "background"), num(fa, "background"), num(fb, "shape_color"), num(fa, "shape_color"),
-          num(fb, "shape_kind"), num(fa, "shape_kind"), num(fb, "size"), num(fa, "size"),
-          num(h.summary(), "diversity_before"), num(h.summary(), "diversity_after")));
-      Map<String, Object> ab = (Map<String, Object>) h.summary().get("measured_appeal_before");
-      Map<String, Object> aa = (Map<String, Object>) h.summary().get("measured_appeal_after");
+          hs.rewardBefore(), hs.rewardAfter(), fb.get("mean"), fa.get("mean"),
+          fb.get("background"), fa.get("background"), fb.get("shape_color"), fa.get("shape_color"),
+          fb.get("shape_kind"), fa.get("shape_kind"), fb.get("size"), fa.get("size"),
+          hs.diversityBefore(), hs.diversityAfter()));
+      Map<String, Double> ab = hs.appealBefore();
+      Map<String, Double> aa = hs.appealAfter();
       if (ab != null && aa != null) {
         md.append(String.format(Locale.ROOT, " Measured from the pixels (the oracle's foreground mask), the"
             + " components the head was trained on move as follows: foreground area %.3f → %.3f, contrast"
-            + " %.3f → %.3f, centring %.3f → %.3f.", num(ab, "area"), num(aa, "area"), num(ab, "contrast"),
-            num(aa, "contrast"), num(ab, "centring"), num(aa, "centring")));
+            + " %.3f → %.3f, centring %.3f → %.3f.", ab.get("area"), aa.get("area"), ab.get("contrast"),
+            aa.get("contrast"), ab.get("centring"), aa.get("centring")));
         if (ab.containsKey("roughness")) {
           md.append(String.format(Locale.ROOT, " Pixel roughness (mean |difference| of adjacent pixels; ground-truth"
-              + " renders are flat) goes from %.3f to %.3f: %s", num(ab, "roughness"), num(aa, "roughness"),
-              num(aa, "roughness") > 1.5 * num(ab, "roughness")
+              + " renders are flat) goes from %.3f to %.3f: %s", ab.get("roughness"), aa.get("roughness"),
+              aa.get("roughness") > 1.5 * ab.get("roughness")
                   ? "the head is also satisfied by speckle the world never contains, a failure no aesthetic"
                       + " target asked for, which is what reward hacking looks like."
                   : "no speckle was added."));
@@ -428,14 +423,13 @@ public final class Results {
   }
 
   /** (d) LoRA scale interpolation. */
-  @SuppressWarnings("unchecked")
   private static void loraScaleFinding(StringBuilder md, Path docs) throws IOException {
     Path mix = docs.resolve("results_lora_scale.png");
     Path mixJson = docs.resolve("results_lora_scale.json");
     if (Files.exists(mix) && Files.exists(mixJson)) {
-      Map<String, Object> mj = Json.parseObject(Files.readString(mixJson));
-      List<Number> w = (List<Number>) mj.get("weights");
-      List<Number> dist = (List<Number>) mj.get("rms_distance_from_first_row");
+      MixReport mj = MixReport.read(mixJson);
+      List<Double> w = mj.weights();
+      List<Double> dist = mj.distances();
       boolean monotone = true;
       for (int i = 1; i < dist.size(); i++) {
         monotone &= dist.get(i).doubleValue() >= dist.get(i - 1).doubleValue();
@@ -448,7 +442,7 @@ public final class Results {
       md.append(String.format(Locale.ROOT, "**LoRA scale interpolation.** One adapter (`%s`) at scales %s on the"
           + " same prompts and seeds (`launcher mix --a <adapter> --out docs/results_lora_scale.png`). RMS pixel"
           + " distance of each row from the base row (scale → distance): %s; %s%n%n"
-          + "![lora scale](results_lora_scale.png)%n%n", ((List<Object>) mj.get("adapters")).get(0), w, pairs,
+          + "![lora scale](results_lora_scale.png)%n%n", mj.adapters().get(0), w, pairs,
           monotone ? "the images move away from the base model steadily as the scale grows, as in the paper's"
               + " interpolation figure." : "the distance is not monotone in the scale."));
     }
@@ -456,28 +450,26 @@ public final class Results {
 
   /** Max − min of the held-out reward after training over a method's seeds. */
   private static double range(List<Run> rs) {
-    double lo = rs.stream().mapToDouble(r -> num(r.summary(), "reward_after")).min().orElse(0);
-    double hi = rs.stream().mapToDouble(r -> num(r.summary(), "reward_after")).max().orElse(0);
+    double lo = rs.stream().mapToDouble(r -> r.summary().rewardAfter()).min().orElse(0);
+    double hi = rs.stream().mapToDouble(r -> r.summary().rewardAfter()).max().orElse(0);
     return hi - lo;
   }
 
   /** A run's {@code eval_history} as rows reward, diversity, step; null when the run has none. */
-  @SuppressWarnings("unchecked")
   static double[][] evalHistory(Path dir) throws IOException {
     Path summary = dir.resolve("summary.json");
     if (!Files.exists(summary)) {
       return null;
     }
-    List<Map<String, Object>> h = (List<Map<String, Object>>) Json.parseObject(Files.readString(summary))
-        .get("eval_history");
+    List<EvalPoint> h = RunSummary.read(summary).evalHistory();
     if (h == null) {
       return null;
     }
     double[][] r = new double[3][h.size()];
     for (int i = 0; i < h.size(); i++) {
-      r[0][i] = num(h.get(i), "reward");
-      r[1][i] = num(h.get(i), "diversity");
-      r[2][i] = num(h.get(i), "step");
+      r[0][i] = h.get(i).reward();
+      r[1][i] = h.get(i).diversity();
+      r[2][i] = h.get(i).step();
     }
     return r;
   }

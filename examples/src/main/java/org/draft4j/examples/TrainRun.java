@@ -77,7 +77,7 @@ public final class TrainRun {
   private TrainRun() {}
 
   /** What a run produced. */
-  public record Result(Map<String, Object> summary, List<StepMetrics> history, DraftTrainer.Evaluation before,
+  public record Result(RunSummary summary, List<StepMetrics> history, DraftTrainer.Evaluation before,
       DraftTrainer.Evaluation after, List<String> evalPrompts) {}
 
   /** Reads {@code key = value} lines ({@code #} comments) into settings. */
@@ -299,7 +299,7 @@ public final class TrainRun {
     // a resumed run keeps what the first attempt logged up to its checkpoint
     long resumeStep = s.containsKey("checkpoints") ? DraftTrainer.checkpointStep(Path.of(s.get("checkpoints"))) : 0;
     keepUpTo(metrics, resumeStep, steps).forEach(m -> history.add(StepMetrics.fromMap(m, steps)));
-    keepUpTo(evalFile, resumeStep, steps).forEach(m -> between.add(EvalPoint.fromJson(m)));
+    keepUpTo(evalFile, resumeStep, steps).forEach(m -> between.add(Json.mapper().convertValue(m, EvalPoint.class)));
     DraftTrainer.Builder b = DraftTrainer.builder()
         .model(model)
         .sampler(Ddim.steps(samplerSteps, model).eta(number(s, "eta", 0)).guidance(number(s, "guidance", 5)))
@@ -327,15 +327,10 @@ public final class TrainRun {
           trainer.fitTo(steps);
           trainer.saveAdapter(out.resolve("pytorch_lora_weights.safetensors"), LoraFormat.DIFFUSERS);
           trainer.writeConfig(out.resolve("training_config.json"));
-          Map<String, Object> summary = new LinkedHashMap<>();
-          summary.put("objective", objective.name());
-          summary.put("reward", reward.name());
-          summary.put("eval", "none (eval-prompts = 0)");
-          summary.put("last_step_reward_mean", history.isEmpty() ? null : history.get(history.size() - 1).rewardMean());
-          summary.put("steps", steps);
-          summary.put("wall_seconds", (System.nanoTime() - t0) / 1e9);
-          summary.put("settings", s);
-          Files.writeString(out.resolve("summary.json"), Json.writePretty(summary));
+          RunSummary summary = new RunSummary(objective.name(), reward.name(), "none (eval-prompts = 0)",
+              history.isEmpty() ? null : history.get(history.size() - 1).rewardMean(), null, null, null, null, null,
+              null, null, null, null, null, steps, (System.nanoTime() - t0) / 1e9, s);
+          summary.write(out.resolve("summary.json"));
           return new Result(summary, history, null, null, evalPrompts);
         }
         DraftTrainer.Evaluation before = evaluateBase(trainer, evalPrompts, evalSeeds);
@@ -345,7 +340,7 @@ public final class TrainRun {
             trainer.fitTo(next);
             EvalPoint p = EvalPoint.of(trainer.step(), trainer.evaluate(evalPrompts, evalSeeds), evalPrompts, nSeeds);
             between.add(p);
-            Files.writeString(evalFile, Json.write(p.toJson()) + "\n", java.nio.file.StandardOpenOption.CREATE,
+            Files.writeString(evalFile, Json.write(p) + "\n", java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.APPEND);
           }
         }
@@ -370,33 +365,22 @@ public final class TrainRun {
         }
         Images.grid(out.resolve("before_after.png"), rows, labels, 3);
         RewardCurve.write(out.resolve("reward_curve.png"), history, objective.name() + " on " + reward.name());
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("objective", objective.name());
-        summary.put("reward", reward.name());
-        summary.put("eval", nPrompts + " held-out captions (world seed 2) x sampling seeds 101.." + (100 + nSeeds));
-        summary.put("reward_before", rb);
-        summary.put("reward_after", ra);
-        Map<String, Object> terms = new LinkedHashMap<>();
+        Map<String, List<Double>> terms = new LinkedHashMap<>();
         before.terms().forEach((k, v) -> terms.put(k, List.of(v.meanNumber().doubleValue(),
             after.terms().get(k).meanNumber().doubleValue())));
-        summary.put("terms_before_after", terms);
-        summary.put("oracle_fidelity_before", first.oracle());
-        summary.put("oracle_fidelity_after", last.oracle());
-        summary.put("diversity_before", first.diversity());
-        summary.put("diversity_after", last.diversity());
-        summary.put("measured_appeal_before", ShapesOracle.measuredAppeal(before.images()));
-        summary.put("measured_appeal_after", ShapesOracle.measuredAppeal(after.images()));
+        List<EvalPoint> evalHistory = null;
         if (every > 0) {
-          List<Map<String, Object>> evalHistory = new ArrayList<>();
-          evalHistory.add(first.toJson());
-          between.forEach(e -> evalHistory.add(e.toJson()));
-          evalHistory.add(last.toJson());
-          summary.put("eval_history", evalHistory);
+          evalHistory = new ArrayList<>();
+          evalHistory.add(first);
+          evalHistory.addAll(between);
+          evalHistory.add(last);
         }
-        summary.put("steps", steps);
-        summary.put("wall_seconds", (System.nanoTime() - t0) / 1e9);
-        summary.put("settings", s);
-        Files.writeString(out.resolve("summary.json"), Json.writePretty(summary));
+        RunSummary summary = new RunSummary(objective.name(), reward.name(),
+            nPrompts + " held-out captions (world seed 2) x sampling seeds 101.." + (100 + nSeeds), null, rb, ra, terms,
+            first.oracle(), last.oracle(), first.diversity(), last.diversity(),
+            ShapesOracle.measuredAppeal(before.images()), ShapesOracle.measuredAppeal(after.images()), evalHistory, steps,
+            (System.nanoTime() - t0) / 1e9, s);
+        summary.write(out.resolve("summary.json"));
         return new Result(summary, history, before, after, evalPrompts);
       }
     }
@@ -448,37 +432,6 @@ public final class TrainRun {
     return kept;
   }
 
-  /** Held-out mean reward, diversity and oracle fidelity after {@code step} optimizer steps. */
-  record EvalPoint(long step, double reward, double diversity, Map<String, Double> oracle) {
-    static EvalPoint of(long step, DraftTrainer.Evaluation e, List<String> prompts, int seedsPerPrompt) {
-      // the oracle reads ShapesWorld scenes; images of other models get no fidelity figures
-      Map<String, Double> oracle = e.images().size(2) == ShapesWorld.SIZE && e.images().size(3) == ShapesWorld.SIZE
-          ? ShapesOracle.accuracy(e.images(), prompts) : Map.of("mean", Double.NaN);
-      return new EvalPoint(step, e.rewards().meanNumber().doubleValue(), ImageDiversity.diversity(e.images(), seedsPerPrompt),
-          oracle);
-    }
-
-    /** The inverse of {@link #toJson}. */
-    @SuppressWarnings("unchecked")
-    static EvalPoint fromJson(Map<String, Object> m) {
-      Map<String, Double> oracle = new LinkedHashMap<>();
-      ((Map<String, Object>) m.get("oracle")).forEach((k, v) -> oracle.put(k, ((Number) v).doubleValue()));
-      return new EvalPoint(((Number) m.get("step")).longValue(), ((Number) m.get("reward")).doubleValue(),
-          ((Number) m.get("diversity")).doubleValue(), oracle);
-    }
-
-    /** An {@code eval_history} entry (the oracle's fidelity per attribute under {@code oracle}). */
-    Map<String, Object> toJson() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("step", step);
-      m.put("reward", reward);
-      m.put("diversity", diversity);
-      m.put("oracle_mean", oracle.get("mean"));
-      m.put("oracle", oracle);
-      return m;
-    }
-  }
-
   /** The {@code train} subcommand: settings from {@code --config FILE} and flags (flags win). */
   public static void main(String[] args) throws IOException {
     List<String> allowed = new ArrayList<>(KEYS);
@@ -496,28 +449,21 @@ public final class TrainRun {
     print(r.summary());
   }
 
-  /** The {@code mean} entry of an oracle-fidelity map in a summary. */
-  @SuppressWarnings("unchecked")
-  static double fidelity(Map<String, Object> summary, String key) {
-    return ((Number) ((Map<String, Object>) summary.get(key)).get("mean")).doubleValue();
-  }
-
-  static void print(Map<String, Object> m) {
-    if (!m.containsKey("reward_before")) {
+  static void print(RunSummary m) {
+    if (!m.evaluated()) {
       System.out.printf(Locale.ROOT, "%s on %s: %s steps, no evaluation; reward of the last step's batch %s%n",
-          m.get("objective"), m.get("reward"), m.get("steps"), m.get("last_step_reward_mean"));
+          m.objective(), m.reward(), m.steps(), m.lastStepRewardMean());
       return;
     }
-    System.out.printf(Locale.ROOT, "reward before (base model, held-out prompts and seeds): %.4f%n",
-        (Double) m.get("reward_before"));
-    System.out.printf(Locale.ROOT, "reward after  (%s LoRA, same prompts and seeds): %.4f%n", m.get("objective"),
-        (Double) m.get("reward_after"));
-    System.out.println("reward terms (before, after): " + m.get("terms_before_after"));
-    System.out.println("oracle prompt fidelity before: " + m.get("oracle_fidelity_before"));
-    System.out.println("oracle prompt fidelity after:  " + m.get("oracle_fidelity_after"));
+    System.out.printf(Locale.ROOT, "reward before (base model, held-out prompts and seeds): %.4f%n", m.rewardBefore());
+    System.out.printf(Locale.ROOT, "reward after  (%s LoRA, same prompts and seeds): %.4f%n", m.objective(),
+        m.rewardAfter());
+    System.out.println("reward terms (before, after): " + m.termsBeforeAfter());
+    System.out.println("oracle prompt fidelity before: " + m.oracleBefore());
+    System.out.println("oracle prompt fidelity after:  " + m.oracleAfter());
     System.out.printf(Locale.ROOT, "oracle prompt fidelity, all judged attributes: before %.4f, after %.4f%n",
-        fidelity(m, "oracle_fidelity_before"), fidelity(m, "oracle_fidelity_after"));
+        m.oracleBefore().get("mean"), m.oracleAfter().get("mean"));
     System.out.printf(Locale.ROOT, "sample diversity (mean pairwise RMS distance per prompt) before %.4f, after %.4f%n",
-        m.get("diversity_before"), m.get("diversity_after"));
+        m.diversityBefore(), m.diversityAfter());
   }
 }

@@ -22,4 +22,41 @@ class ResultsTest {
     assertEquals(1.5, y[1], 1e-12);
     assertEquals(3.5, y[3], 1e-12);
   }
+
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir;
+
+  /** A finished run as {@code train} leaves it: summary.json and metrics.jsonl. */
+  private void fakeRun(String name, double before, double after, double seconds) throws Exception {
+    java.nio.file.Path d = dir.resolve("runs").resolve(name);
+    java.nio.file.Files.createDirectories(d);
+    java.util.Map<String, Double> oracle = new java.util.LinkedHashMap<>();
+    for (String k : java.util.List.of("background", "shape_color", "shape_kind", "size", "mean")) {
+      oracle.put(k, 0.5);
+    }
+    new RunSummary("draftK(1)", "world", "test", null, before, after, java.util.Map.of("pickscore",
+        java.util.List.of(before, after)), oracle, oracle, 0.3, 0.29, java.util.Map.of("area", 0.2), java.util.Map.of(
+        "area", 0.25), null, 3, 1.0, java.util.Map.of("objective", "draft-k")).write(d.resolve("summary.json"));
+    StringBuilder m = new StringBuilder();
+    for (int step = 1; step <= 3; step++) {
+      m.append("{\"step\":").append(step).append(",\"loss\":-1.0,\"reward_mean\":").append(before + step)
+          .append(",\"reward_std\":0.1,\"grad_norm\":1.0,\"lr\":0.001,\"seconds\":").append(seconds)
+          .append(",\"skipped\":false}\n");
+    }
+    java.nio.file.Files.writeString(d.resolve("metrics.jsonl"), m.toString());
+  }
+
+  @Test
+  void theReportReadsTypedSummariesAndComparesTruncations() throws Exception {
+    fakeRun("draft-k1-s0", 10.0, 12.0, 1.0);
+    fakeRun("draft-k1-s1", 10.0, 12.5, 1.0);
+    fakeRun("draft-full-s0", 10.0, 11.0, 4.0);
+    fakeRun("draft-full-s1", 10.0, 11.2, 4.0);
+    java.nio.file.Path report = dir.resolve("docs/results.md");
+    Results.report(dir.resolve("runs"), 2, report, "--test");
+    String md = java.nio.file.Files.readString(report);
+    org.junit.jupiter.api.Assertions.assertTrue(md.contains("| draft-k1 | `draftK(1)` | 2 | 10.00 → **12.25** (12.00, 12.50)"),
+        md);
+    org.junit.jupiter.api.Assertions.assertTrue(md.contains("K = 1 ends higher by 1.150"), md);
+    org.junit.jupiter.api.Assertions.assertTrue(java.nio.file.Files.exists(dir.resolve("docs/results_reward_curves.png")));
+  }
 }
