@@ -27,15 +27,14 @@ final class Checkpoints {
   }
 
   static void write(Path dir, long step, Map<String, INDArray> params, OptimizerState state,
-      Map<String, Object> config) {
+      Provenance provenance) {
     Map<String, INDArray> t = new LinkedHashMap<>();
     params.forEach((k, v) -> t.put("param/" + k, v));
     state.slots().forEach((k, v) -> t.put("opt/" + k, v));
-    Map<String, String> meta = new LinkedHashMap<>();
+    Map<String, String> meta = new LinkedHashMap<>(provenance.toMetadata());
     meta.put("step", String.valueOf(step));
     meta.put("optimizer_step", String.valueOf(state.step()));
-    meta.put("config", Json.write(config));
-    meta.put("draft4j.version", org.draft4j.Version.VERSION);
+    meta.put("config", Json.write(provenance.trainingConfig()));
     Safetensors.write(file(dir), t, meta);
   }
 

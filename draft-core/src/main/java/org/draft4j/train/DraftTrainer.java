@@ -162,21 +162,15 @@ public final class DraftTrainer implements AutoCloseable {
     return m;
   }
 
-  /** Provenance stored beside every saved adapter. */
-  public Map<String, String> provenance() {
-    Map<String, String> p = new LinkedHashMap<>();
-    p.put("draft4j.version", Version.VERSION);
-    p.put("draft4j.base_model", model.id());
-    p.put("draft4j.training_config", Json.write(config()));
-    p.put("draft4j.steps", String.valueOf(step));
-    p.put("draft4j.seed", String.valueOf(seed));
-    p.put("draft4j.nd4j_backend", Nd4j.getBackend().getClass().getSimpleName());
-    return p;
+  /** Provenance saved beside every artifact of this trainer (adapter, checkpoint). */
+  public Provenance provenance() {
+    return new Provenance(Version.VERSION, model.id(), config(), step, seed,
+        Nd4j.getBackend().getClass().getSimpleName());
   }
 
   /** Saves the adapter with {@link #provenance()} in its metadata. */
   public void saveAdapter(Path path, AdapterFormat format) {
-    adapter.save(path, format, provenance());
+    adapter.save(path, format, provenance().toMetadata());
   }
 
   /** Runs {@code epochs} passes over a prompt list of {@code promptCount} prompts (rounded up to whole steps). */
@@ -227,7 +221,7 @@ public final class DraftTrainer implements AutoCloseable {
         } else {
           skippedInARow = 0;
           if (checkpointDir != null && (step % checkpointEvery == 0 || step == target)) {
-            Checkpoints.write(checkpointDir, step, params, optState, config());
+            Checkpoints.write(checkpointDir, step, params, optState, provenance());
           }
         }
       }
