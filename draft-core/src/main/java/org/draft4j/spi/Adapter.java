@@ -19,8 +19,8 @@ public interface Adapter extends LayerAdapter {
   /** Sets the output scale; takes effect on the next model call. */
   void setScale(double scale);
 
-  /** The adapter's hyperparameters (rank, alpha, targets, ...) for provenance. */
-  Map<String, String> config();
+  /** The adapter's hyperparameters (rank, alpha, targets, ...) for provenance and resume checks, as JSON-ready values. */
+  Map<String, Object> config();
 
   /**
    * Called by the trainer before a training step's rollout; adapters with training-only behaviour

@@ -73,8 +73,8 @@ public final class ToyAdapter implements Adapter {
   }
 
   @Override
-  public Map<String, String> config() {
-    Map<String, String> c = new LinkedHashMap<>();
+  public Map<String, Object> config() {
+    Map<String, Object> c = new LinkedHashMap<>();
     c.put("adapter", "toy");
     c.put("targets", "to_q,to_v");
     return c;

@@ -350,17 +350,26 @@ public final class LoraAdapter implements Adapter {
   }
 
   @Override
-  public Map<String, String> config() {
-    Map<String, String> m = new LinkedHashMap<>();
-    m.put("rank", String.valueOf(spec.rank()));
-    m.put("alpha", String.valueOf(spec.alpha()));
-    m.put("targets", spec.targets().description());
-    m.put("target_patterns", spec.targets().patterns().toString());
-    m.put("init", spec.initialization().name());
-    m.put("dropout", String.valueOf(spec.dropoutRate()));
-    m.put("seed", String.valueOf(seed));
-    return m;
+  @SuppressWarnings("unchecked")
+  public Map<String, Object> config() {
+    return org.draft4j.io.Json.mapper().convertValue(hyperparameters(), LinkedHashMap.class);
   }
+
+  /** The adapter's hyperparameters as a record (its {@link #config()} is this record's JSON). */
+  public Config hyperparameters() {
+    return new Config("lora", spec.rank(), spec.alpha(), spec.targets().description(),
+        spec.targets().patterns().stream().map(java.util.regex.Pattern::pattern).toList(), spec.initialization().name(),
+        spec.dropoutRate(), seed);
+  }
+
+  /**
+   * LoRA's hyperparameters: rank r, alpha α (the delta is scaled by α/r), the targeted modules (a
+   * description and the name patterns), the initialization of A, the dropout rate on the input and
+   * the seed A was drawn from.
+   */
+  public record Config(String adapter, int rank, double alpha, String targets,
+      @com.fasterxml.jackson.annotation.JsonProperty("target_patterns") java.util.List<String> targetPatterns,
+      String init, double dropout, long seed) {}
 
   /**
    * Metadata key of the trained alpha of a diffusers-layout file whose B matrices hold (α/r)·B; on
@@ -401,7 +410,11 @@ public final class LoraAdapter implements Adapter {
     if (fold != 1.0) {
       meta.put(FOLDED_ALPHA, String.valueOf(spec.alpha()));
     }
-    config().forEach((k, v) -> meta.put("draft4j.lora." + k, v));
+    config().forEach((k, v) -> {
+      if (!k.equals("adapter")) { // the file's own layout says it is LoRA
+        meta.put("draft4j.lora." + k, String.valueOf(v));
+      }
+    });
     if (provenance != null) {
       meta.putAll(provenance);
     }

@@ -57,7 +57,7 @@ public final class Demo {
     double rb = r.summary().rewardBefore();
     double ra = r.summary().rewardAfter();
     System.out.printf(Locale.ROOT, "wrote %s (before_after.png, reward_curve.png, pytorch_lora_weights.safetensors,"
-        + " metrics.jsonl, summary.json) in %.0f s%n", Path.of(s.get("out")).toAbsolutePath(),
+        + " metrics.jsonl, summary.json, provenance.json) in %.0f s%n", Path.of(s.get("out")).toAbsolutePath(),
         (System.nanoTime() - t0) / 1e9);
     if (!(r.summary().oracleAfter().get("mean") > r.summary().oracleBefore().get("mean"))) {
       System.err.println("NOTE: the oracle's prompt fidelity did not improve on the evaluation seeds");
