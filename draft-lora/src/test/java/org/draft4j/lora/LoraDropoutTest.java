@@ -98,6 +98,6 @@ class LoraDropoutTest {
     }
     assertThrows(IllegalArgumentException.class, () -> Lora.rank(2).dropout(1.0));
     assertThrows(IllegalArgumentException.class, () -> Lora.rank(2).dropout(-0.1));
-    assertEquals("0.25", Lora.rank(2).dropout(0.25).create(1).config().get("dropout"));
+    assertEquals(0.25, Lora.rank(2).dropout(0.25).create(1).config().get("dropout"));
   }
 }
