@@ -37,11 +37,15 @@ public final class DiffusersConfigs {
     }
   }
 
-  /** The record as a config file's content, {@code _class_name} first. */
-  @SuppressWarnings("unchecked")
+  /** The record as a diffusers config file's content, {@code _class_name} first. */
   public static Map<String, Object> write(String className, Object config) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("_class_name", className);
+    return write(Map.of("_class_name", className), config);
+  }
+
+  /** The record as a config file's content after {@code header}'s entries (transformers' {@code model_type}, ...). */
+  @SuppressWarnings("unchecked")
+  public static Map<String, Object> write(Map<String, Object> header, Object config) {
+    Map<String, Object> m = new LinkedHashMap<>(header);
     m.putAll(Json.mapper().convertValue(config, LinkedHashMap.class));
     return m;
   }

@@ -2,12 +2,14 @@ package org.draft4j.models;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.draft4j.io.DiffusersConfigs;
 import org.draft4j.io.Json;
 import org.draft4j.text.ClipTokenizer;
 
@@ -15,9 +17,18 @@ import org.draft4j.text.ClipTokenizer;
  * Hugging Face {@code CLIPTextConfig} fields used by Stable Diffusion's text encoder (SD 1.x:
  * vocab 49408, hidden 768, intermediate 3072, 12 layers, 12 heads, 77 positions, quick_gelu).
  */
-public record ClipTextConfig(int vocabSize, int hiddenSize, int intermediateSize, int numHiddenLayers,
-    int numAttentionHeads, int maxPositionEmbeddings, String hiddenAct, double layerNormEps) {
+public record ClipTextConfig(
+    @JsonProperty("vocab_size") int vocabSize,
+    @JsonProperty("hidden_size") int hiddenSize,
+    @JsonProperty("intermediate_size") int intermediateSize,
+    @JsonProperty("num_hidden_layers") int numHiddenLayers,
+    @JsonProperty("num_attention_heads") int numAttentionHeads,
+    @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
+    @JsonProperty("hidden_act") String hiddenAct,
+    @JsonProperty("layer_norm_eps") double layerNormEps) {
   static final Set<String> ACTS = Set.of("quick_gelu", "gelu");
+  /** transformers' defaults for a key a config.json omits. */
+  static final ClipTextConfig DEFAULTS = new ClipTextConfig(49408, 512, 2048, 12, 8, 77, "quick_gelu", 1e-5);
 
   public ClipTextConfig {
     checkArgument(vocabSize > 0, "vocab_size = %s must be positive", vocabSize);
@@ -28,31 +39,21 @@ public record ClipTextConfig(int vocabSize, int hiddenSize, int intermediateSize
     checkArgument(ACTS.contains(hiddenAct), "hidden_act = \"%s\" is not supported; allowed: %s", hiddenAct, ACTS);
   }
 
+  /** Parses config.json (unknown keys ignored, missing ones defaulted, types checked; {@link DiffusersConfigs}). */
   public static ClipTextConfig fromJson(Map<String, Object> m, String source) {
-    ConfigReader r = new ConfigReader(m, source);
-    return new ClipTextConfig(r.integer("vocab_size", 49408), r.integer("hidden_size", 512),
-        r.integer("intermediate_size", 2048), r.integer("num_hidden_layers", 12), r.integer("num_attention_heads", 8),
-        r.integer("max_position_embeddings", 77), r.oneOf("hidden_act", "quick_gelu", ACTS),
-        r.number("layer_norm_eps", 1e-5));
+    return DiffusersConfigs.read(m, DEFAULTS, ClipTextConfig.class, source);
   }
 
   public static ClipTextConfig load(Path configJson) throws IOException {
     return fromJson(Json.parseObject(Files.readString(configJson)), configJson.toString());
   }
 
+  /** transformers' config.json content. */
   public Map<String, Object> toJson() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("architectures", java.util.List.of("CLIPTextModel"));
-    m.put("model_type", "clip_text_model");
-    m.put("vocab_size", vocabSize);
-    m.put("hidden_size", hiddenSize);
-    m.put("intermediate_size", intermediateSize);
-    m.put("num_hidden_layers", numHiddenLayers);
-    m.put("num_attention_heads", numAttentionHeads);
-    m.put("max_position_embeddings", maxPositionEmbeddings);
-    m.put("hidden_act", hiddenAct);
-    m.put("layer_norm_eps", layerNormEps);
-    return m;
+    Map<String, Object> header = new LinkedHashMap<>();
+    header.put("architectures", java.util.List.of("CLIPTextModel"));
+    header.put("model_type", "clip_text_model");
+    return DiffusersConfigs.write(header, this);
   }
 
   /**
