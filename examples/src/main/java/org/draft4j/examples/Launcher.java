@@ -51,9 +51,10 @@ public final class Launcher {
         + " [--checkpoint-every N, default 10] it is resumable: rerun the same command after an interruption and it"
         + " continues, bit for bit. Settings: " + TrainRun.KEYS,
         TrainRun::main);
-    add("pretrain-shapes", "the whole ShapesWorld pretraining (v2): CLIP, UNet (zero-terminal-SNR v-prediction,"
-        + " EMA) with the CLIP text encoder, aesthetic head, evaluation (resumable) [--out DIR] [--seed S]"
-        + " [--clip-steps N] [--unet-steps N] [--eval-prompts N] [--export RESOURCES_DIR]", PretrainWorld::main);
+    add("pretrain-shapes", "the whole ShapesWorld pretraining (v2): UNet warm-up, CLIP, UNet with the CLIP text"
+        + " encoder, UNet under zero-terminal-SNR v-prediction with EMA, aesthetic head, evaluation (resumable)"
+        + " [--out DIR] [--seed S] [--warmup-steps N] [--clip-steps N] [--unet-steps N] [--zero-snr-steps N]"
+        + " [--eval-prompts N] [--export RESOURCES_DIR]", PretrainWorld::main);
     add("pretrain-unet", "one UNet pretraining stage (resumable) [--out DIR] [--steps N] [--batch B] [--lr X]"
         + " [--seed S] [--checkpoint-every N] [--text-encoder CLIPDIR] [--init-unet CHECKPOINT]"
         + " [--schedule warmup|cosine] [--zero-snr true] [--ema D] [--eval-every N] [--export DIR]",
