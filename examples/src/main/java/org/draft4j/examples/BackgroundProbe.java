@@ -84,7 +84,7 @@ final class BackgroundProbe {
       for (int b = 0; b < n; b++) { dr += (border(im2, b, 0) - border(img, b, 0)) / n; dg += (border(im2, b, 1) - border(img, b, 1)) / n; }
       System.out.printf("shift x_T red-channel mean by %+.2f (%.1f std of the mean): background red %+.3f, green %+.3f (image units in [-1,1])%n", d, d / (1 / 32.0), dr, dg);
     }
-    // the base model's protocol (PretrainWorld's report): 64 captions of world seed 7 x 2 sampling seeds
+    // the base model's protocol (PretrainShapesWorld's report): 64 captions of world seed 7 x 2 sampling seeds
     List<String> caps = ShapesWorld.captions(7, 64);
     System.out.println("oracle fidelity, 64 captions x 2 seeds, DDIM 25, guidance 7.5: "
         + PromptGrid.fidelity(PromptGrid.generate(model, den, caps, 2, s), caps, 2));

@@ -54,11 +54,11 @@ public final class Launcher {
     add("pretrain-shapes", "the whole ShapesWorld pretraining (v2): UNet warm-up, CLIP, UNet with the CLIP text"
         + " encoder, UNet under zero-terminal-SNR v-prediction with EMA, aesthetic head, evaluation (resumable)"
         + " [--out DIR] [--seed S] [--warmup-steps N] [--clip-steps N] [--unet-steps N] [--zero-snr-steps N]"
-        + " [--eval-prompts N] [--export RESOURCES_DIR]", PretrainWorld::main);
+        + " [--eval-prompts N] [--export RESOURCES_DIR]", PretrainShapesWorld::main);
     add("pretrain-unet", "one UNet pretraining stage (resumable) [--out DIR] [--steps N] [--batch B] [--lr X]"
         + " [--seed S] [--checkpoint-every N] [--text-encoder CLIPDIR] [--init-unet CHECKPOINT]"
         + " [--schedule warmup|cosine] [--zero-snr true] [--ema D] [--eval-every N] [--export DIR]",
-        PretrainShapes::main);
+        PretrainUnet::main);
     add("pretrain-clip", "train the ShapesWorld CLIP (resumable) [--out DIR] [--steps N] [--batch B] [--lr X]"
         + " [--seed S] [--checkpoint-every N] [--export DIR]", PretrainClip::main);
     add("pretrain-aesthetic", "train the ShapesWorld aesthetic head on a CLIP's features [--clip DIR] [--out DIR]"

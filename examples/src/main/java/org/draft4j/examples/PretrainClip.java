@@ -42,7 +42,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * temperature {@code s = exp(logit_scale)} (initialized to 1/0.07, capped at 100). Images get
  * Gaussian pixel noise with σ ~ U(0, 0.05) so the towers tolerate generated images. Its text tower
  * is the text encoder of the ShapesWorld diffusion model (as SD uses CLIP's) and the whole model is
- * the world's PickScore-style reward. Resumable like {@link PretrainShapes}.
+ * the world's PickScore-style reward. Resumable like {@link PretrainUnet}.
  */
 public final class PretrainClip {
   /** Tokens per caption: the longest ShapesWorld caption is 22 with start and end tokens. */

@@ -53,8 +53,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * seeds, to {@code OUT/eval_log.jsonl}; default 0: never), {@code --export DIR} (write the final
  * model in diffusers layout).
  */
-public final class PretrainShapes {
-  private PretrainShapes() {}
+public final class PretrainUnet {
+  private PretrainUnet() {}
 
   /** The model with a trained ShapesWorld CLIP's tokenizer and text tower as its (frozen) text encoder. */
   static TextToImageModel withClipTextEncoder(TextToImageModel model, Path clipDir) throws IOException {
@@ -233,7 +233,7 @@ public final class PretrainShapes {
       Map<String, Object> prov = new LinkedHashMap<>(config);
       prov.put("steps", steps);
       prov.put("final_ema_loss", emaLoss);
-      prov.put("command", "launcher pretrain-shapes " + String.join(" ", args));
+      prov.put("command", "launcher pretrain-unet " + String.join(" ", args));
       Files.writeString(dir.resolve("PROVENANCE.json"), Json.writePretty(prov));
       System.err.println("exported the model to " + dir.toAbsolutePath());
     }

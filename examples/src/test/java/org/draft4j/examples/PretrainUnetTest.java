@@ -12,13 +12,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The UNet pretraining stage with the zero-terminal-SNR schedule: v targets, recorded, resumable only as such. */
-class PretrainShapesTest {
+class PretrainUnetTest {
   @TempDir Path dir;
 
   @Test
   void zeroSnrStageRecordsItsScheduleAndRefusesAnotherOnResume() throws Exception {
     Path out = dir.resolve("z");
-    PretrainShapes.main(new String[] {"--out", out.toString(), "--steps", "2", "--batch", "2", "--zero-snr", "true",
+    PretrainUnet.main(new String[] {"--out", out.toString(), "--steps", "2", "--batch", "2", "--zero-snr", "true",
         "--checkpoint-every", "1"});
     List<String> log = Files.readAllLines(out.resolve("pretrain_log.jsonl"));
     assertEquals(2, log.size());
@@ -27,7 +27,7 @@ class PretrainShapesTest {
       assertTrue(cf.metadata().get("config").contains("\"rescale_betas_zero_snr\":true")
           && cf.metadata().get("config").contains("v_prediction"), cf.metadata().get("config"));
     }
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> PretrainShapes.main(new String[] {
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> PretrainUnet.main(new String[] {
         "--out", out.toString(), "--steps", "3", "--batch", "2", "--checkpoint-every", "1"}));
     assertTrue(e.getMessage().contains("another configuration"), e.getMessage());
   }
@@ -54,14 +54,14 @@ class PretrainShapesTest {
   void emaAndEvaluationsResumeBitForBitAndDoNotChangeTraining() throws Exception {
     String[] common = {"--steps", "2", "--batch", "2", "--zero-snr", "true", "--ema", "0.9", "--checkpoint-every", "1"};
     Path plain = dir.resolve("plain");
-    PretrainShapes.main(concat(new String[] {"--out", plain.toString()}, common));
+    PretrainUnet.main(concat(new String[] {"--out", plain.toString()}, common));
     Path evaluated = dir.resolve("evaluated");
-    PretrainShapes.main(concat(new String[] {"--out", evaluated.toString(), "--eval-every", "2"}, common));
+    PretrainUnet.main(concat(new String[] {"--out", evaluated.toString(), "--eval-every", "2"}, common));
     Path resumed = dir.resolve("resumed");
-    PretrainShapes.main(new String[] {"--out", resumed.toString(), "--steps", "1", "--batch", "2", "--zero-snr",
+    PretrainUnet.main(new String[] {"--out", resumed.toString(), "--steps", "1", "--batch", "2", "--zero-snr",
         "true", "--ema", "0.9", "--checkpoint-every", "1"});
     // the configuration holds the total steps only through the schedule; warm-up schedules do not depend on it
-    PretrainShapes.main(concat(new String[] {"--out", resumed.toString()}, common));
+    PretrainUnet.main(concat(new String[] {"--out", resumed.toString()}, common));
     for (String prefix : List.of("unet/", "ema/")) {
       assertEquals(tensors(plain.resolve("checkpoint.safetensors"), prefix),
           tensors(evaluated.resolve("checkpoint.safetensors"), prefix), prefix + " changed by the evaluation");

@@ -31,7 +31,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   <li>{@code unet-zero-snr}: the UNet continues under the zero-terminal-SNR schedule with
  *       v-prediction and trailing timesteps (Lin et al. 2024; under v1's schedule the seed decided
  *       the background), AdamW 4e-4 with cosine decay, 9000 steps × 16, EMA 0.999 of the weights
- *       exported, the EMA's oracle fidelity logged every 1000 steps ({@link PretrainShapes});</li>
+ *       exported, the EMA's oracle fidelity logged every 1000 steps ({@link PretrainUnet});</li>
  *   <li>{@code aesthetic}: the aesthetic head on the CLIP's image features ({@link PretrainAesthetic}).</li>
  * </ol>
  * Then it evaluates (oracle fidelity per attribute of the model's samples at guidance 7.5 with 25
@@ -45,8 +45,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * (1200), {@code --clip-steps N} (1500), {@code --unet-steps N} (700), {@code --zero-snr-steps N}
  * (9000), {@code --eval-prompts N} (64), {@code --export DIR}.
  */
-public final class PretrainWorld {
-  private PretrainWorld() {}
+public final class PretrainShapesWorld {
+  private PretrainShapesWorld() {}
 
   public static void main(String[] args) throws Exception {
     Map<String, String> f = Flags.parse(args, "out", "seed", "warmup-steps", "clip-steps", "unet-steps",
@@ -61,17 +61,17 @@ public final class PretrainWorld {
     Files.createDirectories(out);
 
     Path warmDir = out.resolve("unet-warmup");
-    stage("1/5 unet-warmup", () -> PretrainShapes.main(new String[] {"--out", warmDir.toString(), "--steps", warm,
+    stage("1/5 unet-warmup", () -> PretrainUnet.main(new String[] {"--out", warmDir.toString(), "--steps", warm,
         "--batch", "16", "--lr", "1e-3", "--seed", seed}));
     Path clipDir = out.resolve("clip-model");
     stage("2/5 clip", () -> PretrainClip.main(new String[] {"--out", out.resolve("clip").toString(), "--steps",
         clipSteps, "--batch", "128", "--lr", "1e-3", "--seed", seed, "--export", clipDir.toString()}));
     Path epsDir = out.resolve("unet");
-    stage("3/5 unet", () -> PretrainShapes.main(new String[] {"--out", epsDir.toString(), "--steps", unetSteps,
+    stage("3/5 unet", () -> PretrainUnet.main(new String[] {"--out", epsDir.toString(), "--steps", unetSteps,
         "--batch", "16", "--lr", "1e-3", "--seed", seed, "--schedule", "cosine", "--text-encoder", clipDir.toString(),
         "--init-unet", warmDir.resolve("checkpoint.safetensors").toString()}));
     Path modelDir = out.resolve("model");
-    stage("4/5 unet-zero-snr", () -> PretrainShapes.main(new String[] {"--out", out.resolve("unet-zero-snr").toString(),
+    stage("4/5 unet-zero-snr", () -> PretrainUnet.main(new String[] {"--out", out.resolve("unet-zero-snr").toString(),
         "--steps", zeroSnrSteps, "--batch", "16", "--lr", "4e-4", "--seed", seed, "--schedule", "cosine",
         "--text-encoder", clipDir.toString(), "--init-unet", epsDir.resolve("checkpoint.safetensors").toString(),
         "--zero-snr", "true", "--ema", "0.999", "--eval-every", "1000", "--checkpoint-every", "250", "--export",
