@@ -1,45 +1,63 @@
 package org.draft4j.examples;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import org.draft4j.io.SafetensorsFile;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNetDenoiser;
 import org.draft4j.samplers.Ddim;
 import org.draft4j.samplers.DdimSampler;
+import org.draft4j.samplers.DdimSchedulerConfig;
 import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.shapesworld.ShapesWorldModel;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.NoiseSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+
 /**
- * {@code probe-background}: does the shipped base model take the background colour from the seed
- * rather than the caption? (issue: SD's scaled-linear schedule keeps signal at t = 999, ᾱ = 0.0047,
- * so the mean of x_T over 32² pixels, std ≈ 0.03, reaches the image.) 16 held-out captions × 4 seeds,
- * DDIM 25, guidance 7.5: the within-caption correlation of x_T's per-channel mean with the image
- * border's channel value, the share of background variance the caption explains, and the
- * background's response when x_T's red mean alone is shifted.
+ * {@code probe-background}: does the base model take the background colour from the seed rather
+ * than the caption? (SD's scaled-linear schedule keeps signal at t = 999, ᾱ = 0.0047, so the mean of
+ * x_T over 32² pixels, std ≈ 0.03, reaches the image.) 16 held-out captions × 4 seeds, DDIM 25,
+ * guidance 7.5: the within-caption Pearson correlation of x_T's per-channel mean with the image
+ * border's channel value, the share of the background's variance the caption explains, the
+ * background's response when x_T's red mean alone is shifted, and the oracle protocol's fidelity.
  */
 final class BackgroundProbe {
+  private static final int CAPTIONS = 16;
+  private static final int SEEDS = 4;
+
   private BackgroundProbe() {}
 
   /** Mean of the 2-pixel border of image b, channel c (images in [-1, 1]). */
-  static double border(INDArray img, int b, int c) { // image [-1,1]
-    double s = 0; int n = 0;
-    for (int y = 0; y < 32; y++) for (int x = 0; x < 32; x++) if (y < 2 || y > 29 || x < 2 || x > 29) { s += img.getDouble(b, c, y, x); n++; }
+  static double border(INDArray img, int b, int c) {
+    double s = 0;
+    int n = 0;
+    for (int y = 0; y < 32; y++) {
+      for (int x = 0; x < 32; x++) {
+        if (y < 2 || y > 29 || x < 2 || x > 29) {
+          s += img.getDouble(b, c, y, x);
+          n++;
+        }
+      }
+    }
     return s / n;
   }
+
   /**
    * Flags: {@code --unet FILE} (UNet weights to probe instead of the shipped ones: a pretraining
    * checkpoint or a weights file; the shipped tokenizer and text encoder stay), {@code --scheduler
    * model|sd15|zero-snr} (the sampler's schedule; default: the model's own scheduler config).
    */
-  public static void main(String[] args) throws java.io.IOException {
-    java.util.Map<String, String> f = Flags.parse(args, "unet", "scheduler");
+  public static void main(String[] args) throws IOException {
+    Map<String, String> f = Flags.parse(args, "unet", "scheduler");
     TextToImageModel model = ShapesWorldModel.pretrained();
     if (f.containsKey("unet")) {
-      try (org.draft4j.io.SafetensorsFile cf = org.draft4j.io.SafetensorsFile.open(java.nio.file.Path.of(f.get("unet")))) {
+      try (SafetensorsFile cf = SafetensorsFile.open(Path.of(f.get("unet")))) {
         boolean checkpoint = cf.keys().stream().anyMatch(n -> n.startsWith("unet/"));
         model.unet().parameters().asMap().forEach((k, v) -> v.assign(cf.get(checkpoint ? "unet/" + k : k)));
       }
@@ -47,46 +65,93 @@ final class BackgroundProbe {
     String schedule = f.getOrDefault("scheduler", "model");
     DdimSampler s = switch (schedule) {
       case "model" -> Ddim.steps(25, model).guidance(7.5);
-      case "sd15" -> Ddim.steps(25, org.draft4j.samplers.DdimSchedulerConfig.sd15()).guidance(7.5);
-      case "zero-snr" -> Ddim.steps(25, org.draft4j.samplers.DdimSchedulerConfig.zeroTerminalSnr()).guidance(7.5);
+      case "sd15" -> Ddim.steps(25, DdimSchedulerConfig.sd15()).guidance(7.5);
+      case "zero-snr" -> Ddim.steps(25, DdimSchedulerConfig.zeroTerminalSnr()).guidance(7.5);
       default -> throw new IllegalArgumentException("--scheduler = \"" + schedule + "\"; allowed: model, sd15, zero-snr");
     };
     UNetDenoiser den = model.newDenoiser();
-    int nc = 16, ns = 4, n = nc * ns;
-    List<ShapesWorld.Scene> scenes = new ArrayList<>();
-    for (int i = 0; i < nc; i++) scenes.add(ShapesWorld.scene(2, i));
+    int n = CAPTIONS * SEEDS;
     List<String> prompts = new ArrayList<>();
     long[] seeds = new long[n];
-    for (int i = 0; i < n; i++) { prompts.add(scenes.get(i / ns).caption()); seeds[i] = 101 + i; }
+    for (int i = 0; i < n; i++) {
+      prompts.add(ShapesWorld.scene(2, i / SEEDS).caption());
+      seeds[i] = 101 + i;
+    }
     INDArray x = NoiseSource.batch(seeds, 0, 3, 32, 32);
     Conditioning cond = new Conditioning(model.encode(prompts), model.encode(Collections.nCopies(n, "")));
     INDArray img = s.sample(den, cond, x, seeds, null);
-    // within-caption correlation of the seed's channel mean and the background's channel value
-    double sxy = 0, sxx = 0, syy = 0;
-    for (int c = 0; c < 3; c++) for (int p = 0; p < nc; p++) {
-      double mx = 0, my = 0;
-      double[] xs = new double[ns], ys = new double[ns];
-      for (int k = 0; k < ns; k++) { int b = p * ns + k; xs[k] = x.get(NDArrayIndex.point(b), NDArrayIndex.point(c)).meanNumber().doubleValue(); ys[k] = border(img, b, c); mx += xs[k] / ns; my += ys[k] / ns; }
-      for (int k = 0; k < ns; k++) { sxy += (xs[k] - mx) * (ys[k] - my); sxx += (xs[k] - mx) * (xs[k] - mx); syy += (ys[k] - my) * (ys[k] - my); }
-    }
-    System.out.printf("within-caption Pearson(seed channel mean, background channel) over %d samples x 3 channels = %.3f%n", n, sxy / Math.sqrt(sxx * syy));
-    // between-caption: how much of background variance the caption explains
-    double tot = 0, within = 0; double gm[] = new double[3];
-    for (int c = 0; c < 3; c++) { for (int b = 0; b < n; b++) gm[c] += border(img, b, c) / n; }
-    for (int c = 0; c < 3; c++) for (int p = 0; p < nc; p++) { double m = 0; for (int k = 0; k < ns; k++) m += border(img, p * ns + k, c) / ns; for (int k = 0; k < ns; k++) { double v = border(img, p * ns + k, c); tot += (v - gm[c]) * (v - gm[c]); within += (v - m) * (v - m); } }
-    System.out.printf("share of background variance explained by the caption: %.3f%n", 1 - within / tot);
-    // intervention: shift the seed's mean by delta in one channel
+    System.out.printf("within-caption Pearson(seed channel mean, background channel) over %d samples x 3 channels"
+        + " = %.3f%n", n, withinCaptionCorrelation(x, img));
+    System.out.printf("share of background variance explained by the caption: %.3f%n", explainedByCaption(img));
     for (double d : new double[] {0.05, 0.1}) {
-      INDArray xs = x.dup();
-      xs.get(NDArrayIndex.all(), NDArrayIndex.point(0)).addi(d);
-      INDArray im2 = s.sample(den, cond, xs, seeds, null);
-      double dr = 0, dg = 0;
-      for (int b = 0; b < n; b++) { dr += (border(im2, b, 0) - border(img, b, 0)) / n; dg += (border(im2, b, 1) - border(img, b, 1)) / n; }
-      System.out.printf("shift x_T red-channel mean by %+.2f (%.1f std of the mean): background red %+.3f, green %+.3f (image units in [-1,1])%n", d, d / (1 / 32.0), dr, dg);
+      INDArray shifted = x.dup();
+      shifted.get(NDArrayIndex.all(), NDArrayIndex.point(0)).addi(d);
+      INDArray moved = s.sample(den, cond, shifted, seeds, null);
+      double dr = 0;
+      double dg = 0;
+      for (int b = 0; b < n; b++) {
+        dr += (border(moved, b, 0) - border(img, b, 0)) / n;
+        dg += (border(moved, b, 1) - border(img, b, 1)) / n;
+      }
+      System.out.printf("shift x_T red-channel mean by %+.2f (%.1f std of the mean): background red %+.3f, green"
+          + " %+.3f (image units in [-1,1])%n", d, d / (1 / 32.0), dr, dg);
     }
     // the base model's protocol (PretrainShapesWorld's report): 64 captions of world seed 7 x 2 sampling seeds
     List<String> caps = ShapesWorld.captions(7, 64);
     System.out.println("oracle fidelity, 64 captions x 2 seeds, DDIM 25, guidance 7.5: "
         + PromptGrid.fidelity(PromptGrid.generate(model, den, caps, 2, s), caps, 2));
+  }
+
+  /** Pearson correlation of x_T's channel mean and the border's channel value, within captions, over channels. */
+  private static double withinCaptionCorrelation(INDArray x, INDArray img) {
+    double sxy = 0;
+    double sxx = 0;
+    double syy = 0;
+    for (int c = 0; c < 3; c++) {
+      for (int p = 0; p < CAPTIONS; p++) {
+        double[] xs = new double[SEEDS];
+        double[] ys = new double[SEEDS];
+        double mx = 0;
+        double my = 0;
+        for (int k = 0; k < SEEDS; k++) {
+          int b = p * SEEDS + k;
+          xs[k] = x.get(NDArrayIndex.point(b), NDArrayIndex.point(c)).meanNumber().doubleValue();
+          ys[k] = border(img, b, c);
+          mx += xs[k] / SEEDS;
+          my += ys[k] / SEEDS;
+        }
+        for (int k = 0; k < SEEDS; k++) {
+          sxy += (xs[k] - mx) * (ys[k] - my);
+          sxx += (xs[k] - mx) * (xs[k] - mx);
+          syy += (ys[k] - my) * (ys[k] - my);
+        }
+      }
+    }
+    return sxy / Math.sqrt(sxx * syy);
+  }
+
+  /** 1 − within-caption variance / total variance of the border's channel values. */
+  private static double explainedByCaption(INDArray img) {
+    int n = CAPTIONS * SEEDS;
+    double total = 0;
+    double within = 0;
+    for (int c = 0; c < 3; c++) {
+      double grand = 0;
+      for (int b = 0; b < n; b++) {
+        grand += border(img, b, c) / n;
+      }
+      for (int p = 0; p < CAPTIONS; p++) {
+        double m = 0;
+        for (int k = 0; k < SEEDS; k++) {
+          m += border(img, p * SEEDS + k, c) / SEEDS;
+        }
+        for (int k = 0; k < SEEDS; k++) {
+          double v = border(img, p * SEEDS + k, c);
+          total += (v - grand) * (v - grand);
+          within += (v - m) * (v - m);
+        }
+      }
+    }
+    return 1 - within / total;
   }
 }
