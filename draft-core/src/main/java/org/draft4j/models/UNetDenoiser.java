@@ -160,25 +160,37 @@ public final class UNetDenoiser implements Denoiser, AutoCloseable {
     }
   }
 
+  /** A fresh graph with the UNet's forward pass on the sample, timestep and context inputs. */
+  private record Forward(SameDiff sd, GraphBuilder builder, SDVariable out, List<String> feeds) {}
+
+  private Forward forward() {
+    SameDiff sd = org.draft4j.exec.Graphs.create();
+    GraphBuilder g = new GraphBuilder(sd, unet.parameters(), adapters, baseTrainable, context.fusedOps());
+    UNet2DConditionConfig c = unet.config();
+    SDVariable x = sd.var(SAMPLE, Nd4j.zeros(DataType.FLOAT, 1, c.inChannels(), height, width));
+    SDVariable t = sd.placeHolder(TIMESTEP, DataType.FLOAT, -1);
+    SDVariable ctx = sd.placeHolder(CONTEXT, DataType.FLOAT, -1, contextLen, c.crossAttentionDim());
+    SDVariable out = unet.forward(g, x, t, ctx, height, width, contextLen);
+    List<String> feeds = new ArrayList<>();
+    for (LayerAdapter a : adapters) {
+      feeds.addAll(a.feeds(true).keySet());
+    }
+    return new Forward(sd, g, out, List.copyOf(feeds));
+  }
+
   private Built built() {
     if (built == null) {
-      SameDiff sd = org.draft4j.exec.Graphs.create();
-      GraphBuilder g = new GraphBuilder(sd, unet.parameters(), adapters, baseTrainable, context.fusedOps());
+      Forward f = forward();
+      SameDiff sd = f.sd();
+      SDVariable out = f.out().rename(OUT);
       UNet2DConditionConfig c = unet.config();
-      SDVariable x = sd.var(SAMPLE, Nd4j.zeros(DataType.FLOAT, 1, c.inChannels(), height, width));
-      SDVariable t = sd.placeHolder(TIMESTEP, DataType.FLOAT, -1);
-      SDVariable ctx = sd.placeHolder(CONTEXT, DataType.FLOAT, -1, contextLen, c.crossAttentionDim());
-      SDVariable out = unet.forward(g, x, t, ctx, height, width, contextLen).rename(OUT);
       SDVariable u = sd.placeHolder(COTANGENT, DataType.FLOAT, -1, c.outChannels(), height, width);
       SDVariable loss = out.mul(u).sum().rename("vjp_loss");
       sd.setLossVariables(loss);
-      List<String> feeds = new ArrayList<>();
-      for (LayerAdapter a : adapters) {
-        feeds.addAll(a.feeds(true).keySet());
-      }
       GraphRunner.Builder fb = GraphRunner.builder(sd).label("unet forward").context(context).output(OUT);
-      inputs(fb, feeds);
-      built = new Built(sd, g, fb.build(), new GraphRunner[1], List.copyOf(g.adaptedLayers()), List.copyOf(feeds));
+      inputs(fb, f.feeds());
+      built = new Built(sd, f.builder(), fb.build(), new GraphRunner[1], List.copyOf(f.builder().adaptedLayers()),
+          f.feeds());
     }
     return built;
   }
@@ -240,25 +252,18 @@ public final class UNetDenoiser implements Denoiser, AutoCloseable {
     checkArgument(weights.length() == sample.size(0), "%s weights for a batch of %s", weights.length(),
         sample.size(0));
     if (regression == null) {
-      SameDiff sd = org.draft4j.exec.Graphs.create();
-      GraphBuilder g = new GraphBuilder(sd, unet.parameters(), adapters, baseTrainable, context.fusedOps());
+      Forward f = forward();
+      SameDiff sd = f.sd();
+      SDVariable out = f.out();
       UNet2DConditionConfig c = unet.config();
-      SDVariable x = sd.var(SAMPLE, Nd4j.zeros(DataType.FLOAT, 1, c.inChannels(), height, width));
-      SDVariable t = sd.placeHolder(TIMESTEP, DataType.FLOAT, -1);
-      SDVariable ctx = sd.placeHolder(CONTEXT, DataType.FLOAT, -1, contextLen, c.crossAttentionDim());
-      SDVariable out = unet.forward(g, x, t, ctx, height, width, contextLen);
       SDVariable y = sd.placeHolder(TARGET, DataType.FLOAT, -1, c.outChannels(), height, width);
       SDVariable w = sd.placeHolder(WEIGHT, DataType.FLOAT, -1);
       SDVariable d = out.sub(y);
       SDVariable e = d.mul(d).sum(1, 2, 3).rename(SQUARED_ERROR);
       sd.setLossVariables(e.mul(w).sum().rename("regression_loss"));
       GraphRunner.Builder rb = GraphRunner.builder(sd).label("unet regression").context(context)
-          .segments(g.segments()).output(SQUARED_ERROR);
-      List<String> feeds = new ArrayList<>();
-      for (LayerAdapter a : adapters) {
-        feeds.addAll(a.feeds(true).keySet());
-      }
-      inputs(rb, feeds);
+          .segments(f.builder().segments()).output(SQUARED_ERROR);
+      inputs(rb, f.feeds());
       rb.input(TARGET, true).input(WEIGHT, true);
       for (String k : trainableParameters().keySet()) {
         rb.gradient(k);

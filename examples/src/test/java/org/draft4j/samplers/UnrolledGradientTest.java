@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -18,7 +17,6 @@ import org.draft4j.objectives.ObjectiveContext;
 import org.draft4j.objectives.Objectives;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.Denoiser;
-import org.draft4j.spi.Sampler;
 import org.draft4j.spi.Span;
 import org.draft4j.spi.Trajectory;
 import org.draft4j.testing.TinyModels;
@@ -88,27 +86,8 @@ class UnrolledGradientTest {
 
   @Test
   void nanModelOutputAndTooLargeKNameTheValue() {
-    Denoiser nan = new Denoiser() {
-      @Override
-      public INDArray predict(INDArray x, INDArray t, INDArray ctx) {
-        return Nd4j.valueArrayOf(x.shape(), Float.NaN, DataType.FLOAT);
-      }
-
-      @Override
-      public Vjp vjp(INDArray x, INDArray t, INDArray ctx, INDArray u) {
-        throw new UnsupportedOperationException();
-      }
-
-      @Override
-      public Map<String, INDArray> trainableParameters() {
-        return Map.of();
-      }
-
-      @Override
-      public boolean setAdaptersEnabled(boolean e) {
-        return true;
-      }
-    };
+    Denoiser nan = org.draft4j.testing.FakeDenoisers.predicting(
+        (x, t, ctx) -> Nd4j.valueArrayOf(x.shape(), Float.NaN, DataType.FLOAT));
     Conditioning c = new Conditioning(Nd4j.zeros(DataType.FLOAT, 1, 4, 8), null);
     ArithmeticException e = assertThrows(ArithmeticException.class,
         () -> Ddim.steps(5).sample(nan, c, Nd4j.zeros(DataType.FLOAT, 1, 3, 8, 8), new long[] {0}, null));
