@@ -22,7 +22,7 @@ public final class ShapesWorldModel {
       throw new IllegalStateException("the ShapesWorld weights are not on the classpath (" + f.location("unet")
           + "); build the examples module, or create them with: launcher pretrain-shapes --export DIR");
     }
-    return TextToImageModel.load(f, "shapesworld-v1");
+    return TextToImageModel.load(f, "shapesworld-v2");
   }
 
   /** Classpath folder of the world's CLIP (Hugging Face CLIPModel layout). */
