@@ -18,14 +18,17 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 
 /**
- * The results report (docs/results.md): reproduces the DRaFT paper's qualitative findings on
- * ShapesWorld. Every method fine-tunes the same rank-4 LoRA of the shipped model on the world's
- * reward (alignment + 0.5·aesthetic) with the same budget (steps × 4 prompts, AdamW 1e-3, DDIM 10
- * steps, guidance 5), for several seeds; each run is an ordinary {@code train} run in
- * {@code RUNS/<method>-s<seed>/}. Runs that already have a summary are not repeated, so the command
- * can be split across processes with {@code --only} and rerun to assemble the report.
+ * The results report (docs/results.md): the DRaFT paper's and NeMo's findings tested on ShapesWorld,
+ * with an interval over training seeds for each effect ({@link SeedInterval}). Every method
+ * fine-tunes the same rank-4 LoRA of the shipped model on the world's reward (alignment +
+ * 0.5·aesthetic) with the same budget (steps × 4 prompts, AdamW 1e-3, DDIM 10 steps, guidance 5),
+ * once per training seed; besides, DRaFT-1 and DRaFT+ at the {@link #KL_SWEEP} coefficients pushed
+ * harder (lr 3e-3) for diversity at equal reward, and the aesthetic head alone at lr 5e-3 for reward
+ * hacking. Each run is an ordinary {@code train} run in {@code RUNS/<method>-s<seed>/}, evaluated on
+ * 16 held-out captions × 4 sampling seeds. Runs that already have a summary are not repeated, so
+ * the command can be split across processes with {@code --only} and rerun to assemble the report.
  *
- * <p>Flags: {@code --runs DIR} (results-runs), {@code --seeds N} (2), {@code --steps N} (30),
+ * <p>Flags: {@code --runs DIR} (results-runs), {@code --seeds N} (3), {@code --steps N} (100),
  * {@code --only LIST} (comma-separated run names or methods), {@code --report FILE} (docs/results.md),
  * {@code --no-report true}.
  */
@@ -37,20 +40,22 @@ public final class Results {
     METHODS.put("draft-full", Map.of("objective", "draft"));
     METHODS.put("draft-k1", Map.of("objective", "draft-k", "k", "1"));
     METHODS.put("draft-k2", Map.of("objective", "draft-k", "k", "2"));
-    METHODS.put("draft-k5", Map.of("objective", "draft-k", "k", "5"));
-    // held-out evaluations every 5 steps (they do not change training): how soon LV reaches ReFL
-    METHODS.put("draft-lv", Map.of("objective", "draft-lv", "lv-n", "2", "eval-every", "5"));
+    // held-out evaluations every 10 steps (they do not change training): how soon LV reaches ReFL
+    METHODS.put("draft-lv", Map.of("objective", "draft-lv", "lv-n", "2", "eval-every", "10"));
     METHODS.put("draft-plus", Map.of("objective", "draft-plus", "k", "1", "kl", "10"));
-    METHODS.put("refl", Map.of("objective", "refl", "eval-every", "5"));
+    METHODS.put("refl", Map.of("objective", "refl", "eval-every", "10"));
   }
+
+  /** The KL coefficients of the DRaFT+ diversity sweep (finding c). */
+  static final List<String> KL_SWEEP = List.of("1", "10", "100");
 
   private Results() {}
 
   public static void main(String[] args) throws Exception {
     Map<String, String> f = Flags.parse(args, "runs", "seeds", "steps", "only", "report", "no-report");
     Path runs = Path.of(f.getOrDefault("runs", "results-runs"));
-    int seeds = Integer.parseInt(f.getOrDefault("seeds", "2"));
-    String steps = f.getOrDefault("steps", "30");
+    int seeds = FlagValues.integer(f, "seeds", 3, 1, 100);
+    String steps = String.valueOf(FlagValues.integer(f, "steps", 100, 1, 100_000));
     List<String> only = f.containsKey("only") ? List.of(f.get("only").split(",")) : null;
     TextToImageModel model = null;
     List<String> plan = new ArrayList<>();
@@ -59,9 +64,13 @@ public final class Results {
         plan.add(m + "-s" + s);
       }
     }
-    plan.add("hacking-s0");
-    plan.add("diversity-draft-s0");
-    plan.add("diversity-plus-s0");
+    for (int seed = 0; seed < seeds; seed++) {
+      plan.add("hacking-s" + seed);
+      plan.add("diversity-draft-s" + seed);
+      for (String kl : KL_SWEEP) {
+        plan.add("diversity-plus-kl" + kl + "-s" + seed);
+      }
+    }
     for (String run : plan) {
       String method = run.substring(0, run.lastIndexOf("-s"));
       if (only != null && !only.contains(run) && !only.contains(method)) {
@@ -76,20 +85,24 @@ public final class Results {
       }
       Map<String, String> s = new LinkedHashMap<>();
       if (method.equals("hacking")) {
-        // over-optimization: the aesthetic head alone, 5x the learning rate, 2x the steps
+        // over-optimization: the aesthetic head alone at 5x the learning rate
         s.put("objective", "draft-k");
         s.put("k", "1");
         s.put("reward", "aesthetic");
         s.put("lr", "5e-3");
-        s.put("steps", String.valueOf(2 * Integer.parseInt(steps)));
+        s.put("steps", steps);
       } else if (method.startsWith("diversity-")) {
-        // DRaFT-1 and DRaFT+ pushed further (3x the learning rate, 2x the steps), evaluated every 5 steps,
-        // so that diversity can be compared at equal held-out reward
-        s.putAll(METHODS.get(method.equals("diversity-draft") ? "draft-k1" : "draft-plus"));
+        // DRaFT-1 and DRaFT+ at several KL coefficients pushed harder (3x the learning rate), evaluated every
+        // 10 steps, so that diversity can be compared at equal held-out reward
+        if (method.equals("diversity-draft")) {
+          s.putAll(METHODS.get("draft-k1"));
+        } else {
+          s.putAll(Map.of("objective", "draft-plus", "k", "1", "kl", method.substring("diversity-plus-kl".length())));
+        }
         s.put("reward", "world");
         s.put("lr", "3e-3");
-        s.put("steps", String.valueOf(2 * Integer.parseInt(steps)));
-        s.put("eval-every", "5");
+        s.put("steps", steps);
+        s.put("eval-every", "10");
       } else {
         s.putAll(METHODS.get(method));
         s.put("reward", "world");
@@ -100,6 +113,8 @@ public final class Results {
       s.put("sampler-steps", "10");
       s.put("guidance", "5");
       s.put("micro", "4");
+      s.put("eval-prompts", "16");
+      s.put("eval-seeds", "4");
       s.put("out", dir.toString());
       System.err.println("== run " + run + " " + s);
       TrainRun.run(s, model);
@@ -159,13 +174,13 @@ public final class Results {
     Map<String, double[]> curves = rewardCurves(byMethod, docs);
     StringBuilder md = new StringBuilder();
     intro(md, runs, args);
-    Map<String, double[]> after = methodTable(md, byMethod);
+    Map<String, SeedInterval> after = methodTable(md, byMethod);
     md.append("## Findings\n\n");
     truncationFinding(md, byMethod, curves, after);
     lvVersusReflFinding(md, byMethod, runs, seeds, docs);
-    diversityFinding(md, runs, docs);
-    hackingFinding(md, runs, docs);
+    diversityFinding(md, runs, seeds, docs);
     loraScaleFinding(md, docs);
+    hackingFinding(md, byMethod, runs, seeds, docs);
     md.append("Per-run details (settings, terms, oracle before/after, wall time) are in each run's `summary.json`;"
         + " the curves come from its `metrics.jsonl`.\n");
     Files.writeString(report, md.toString());
@@ -212,214 +227,286 @@ public final class Results {
     md.append("# Results: DRaFT on ShapesWorld\n\n");
     md.append("Generated by `launcher results ").append(args).append("` (examples module; runs in `")
         .append(runs).append("`). Every method fine-tunes a rank-4 LoRA (attention projections) of the shipped"
-            + " ShapesWorld model on the world's reward, prompt alignment with the world's CLIP + 0.5 × its"
+            + " ShapesWorld v2 model on the world's reward, prompt alignment with the world's CLIP + 0.5 × its"
             + " aesthetic head, with the same budget: AdamW 1e-3, 4 prompts per step (captions of world seed 1),"
-            + " DDIM 10 steps, guidance 5, eta 0; ")
-        .append("seeds per method as listed in the table. Held-out evaluation: 4 captions of world seed 2 ×"
-            + " sampling seeds 101–104, the same for every run. Machine: 2-core AVX2 CPU, OMP_NUM_THREADS=1, ND4J"
-            + " onednn-avx2.\n\n");
+            + " DDIM 10 steps under the model's zero-terminal-SNR schedule, guidance 5, eta 0, one run per"
+            + " training seed (seeds 0, 1, 2, …: the seed draws the prompts, the noise and the LoRA's"
+            + " initialization). Held-out evaluation: 16 captions of world seed 2 × sampling seeds 101–104, the"
+            + " same for every run. An interval `m [lo, hi]` is the mean over training seeds with its 95%"
+            + " Student-t interval (3 seeds: ±4.30·sd/√3); differences between methods are paired by training"
+            + " seed. Machine: 2-core AVX2 CPU, OMP_NUM_THREADS=1, ND4J onednn-avx2, two runs at a time with one"
+            + " worker thread each.\n\n");
     md.append("![reward curves](results_reward_curves.png)\n\n");
     md.append("Every method draws the same prompts at the same step for a given seed, so the shared rises and"
         + " falls of the training curves are prompt difficulty; compare methods at equal steps, and use the"
         + " held-out columns below for the effect of training.\n\n");
   }
 
-  /** The per-method table; returns held-out reward and diversity after training by method. */
-  private static Map<String, double[]> methodTable(StringBuilder md, Map<String, List<Run>> byMethod) {
-    md.append("| method | objective | seeds | held-out reward before → after (mean over seeds; per seed) | oracle"
-        + " fidelity before → after (bg / colour / kind / size) | diversity before → after | s / step |\n"
-        + "|---|---|---|---|---|---|---|\n");
-    Map<String, double[]> after = new TreeMap<>();
+  private static final String[] ATTRIBUTES = {"background", "shape_color", "shape_kind", "size"};
+
+  /** One value per run of a method. */
+  private static SeedInterval over(List<Run> rs, java.util.function.ToDoubleFunction<RunSummary> f) {
+    return SeedInterval.of(rs.stream().mapToDouble(r -> f.applyAsDouble(r.summary())).toArray());
+  }
+
+  /** The per-method table; returns the held-out reward after training by method. */
+  private static Map<String, SeedInterval> methodTable(StringBuilder md, Map<String, List<Run>> byMethod) {
+    md.append("| method | objective | seeds | held-out reward before → after | oracle fidelity, all judged"
+        + " attributes, before → after | bg / colour / kind / size after (before) | diversity before → after |"
+        + " s / step |\n|---|---|---|---|---|---|---|---|\n");
+    Map<String, SeedInterval> after = new TreeMap<>();
     byMethod.forEach((m, rs) -> {
-      double b = rs.stream().mapToDouble(r -> r.summary().rewardBefore()).average().orElse(Double.NaN);
-      double a = rs.stream().mapToDouble(r -> r.summary().rewardAfter()).average().orElse(Double.NaN);
-      String per = String.join(", ", rs.stream().map(r -> String.format(Locale.ROOT, "%.2f",
-          r.summary().rewardAfter())).toList());
-      double[] fid = new double[4];
-      double[] fid0 = new double[4];
-      String[] keys = {"background", "shape_color", "shape_kind", "size"};
-      for (Run r : rs) {
-        Map<String, Double> o = r.summary().oracleAfter();
-        Map<String, Double> o0 = r.summary().oracleBefore();
-        for (int i = 0; i < 4; i++) {
-          fid[i] += o.get(keys[i]) / rs.size();
-          fid0[i] += o0.get(keys[i]) / rs.size();
-        }
+      SeedInterval a = over(rs, RunSummary::rewardAfter);
+      after.put(m, a);
+      StringBuilder attrs = new StringBuilder();
+      for (String k : ATTRIBUTES) {
+        attrs.append(attrs.length() == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.2f (%.2f)",
+            over(rs, x -> x.oracleAfter().get(k)).mean(), over(rs, x -> x.oracleBefore().get(k)).mean()));
       }
-      double db = rs.stream().mapToDouble(r -> r.summary().diversityBefore()).average().orElse(Double.NaN);
-      double da = rs.stream().mapToDouble(r -> r.summary().diversityAfter()).average().orElse(Double.NaN);
       double sps = rs.stream().mapToDouble(Run::secondsPerStep).average().orElse(Double.NaN);
-      after.put(m, new double[] {a, da});
-      md.append(String.format(Locale.ROOT, "| %s | `%s` | %d | %.2f → **%.2f** (%s) | %.2f / %.2f / %.2f / %.2f → %.2f /"
-          + " %.2f / %.2f / %.2f | %.3f → %.3f | %.1f |%n", m, rs.get(0).summary().objective(), rs.size(), b, a,
-          per, fid0[0], fid0[1], fid0[2], fid0[3], fid[0], fid[1], fid[2], fid[3], db, da, sps));
+      md.append(String.format(Locale.ROOT, "| %s | `%s` | %d | %.2f → **%s** | %.3f → %s | %s | %.3f → %.3f |"
+          + " %.1f |%n", m, rs.get(0).summary().objective(), rs.size(), rs.get(0).summary().rewardBefore(),
+          a.plain(2), rs.get(0).summary().oracleBefore().get("mean"), over(rs, x -> x.oracleAfter().get("mean"))
+              .plain(3), attrs, rs.get(0).summary().diversityBefore(), over(rs, RunSummary::diversityAfter).mean(),
+          sps));
     });
-    md.append("\n`s / step` is the wall time per optimizer step as the runs went, some of them beside other jobs on"
-        + " the same 2 cores; [benchmarks.md](benchmarks.md) has uncontended step times per objective.\n\n");
+    md.append("\nThe base model's values (before) are the same for every run. `s / step` is the wall time per"
+        + " optimizer step as the runs went, two at a time on the 2 cores; [benchmarks.md](benchmarks.md) has"
+        + " uncontended step times per objective.\n\n");
     return after;
+  }
+
+  /** Per-seed differences {@code a − b} of a summary value between two methods, paired by seed. */
+  private static SeedInterval paired(List<Run> a, List<Run> b, java.util.function.ToDoubleFunction<RunSummary> f) {
+    int n = Math.min(a.size(), b.size());
+    double[] d = new double[n];
+    for (int i = 0; i < n; i++) {
+      d[i] = f.applyAsDouble(a.get(i).summary()) - f.applyAsDouble(b.get(i).summary());
+    }
+    return SeedInterval.of(d);
   }
 
   /** (a) DRaFT-1 versus full DRaFT at equal steps. */
   private static void truncationFinding(StringBuilder md, Map<String, List<Run>> byMethod,
-      Map<String, double[]> curves, Map<String, double[]> after) {
+      Map<String, double[]> curves, Map<String, SeedInterval> after) {
     if (curves.containsKey("draft-k1") && curves.containsKey("draft-full")) {
-      double[] k1 = curves.get("draft-k1");
-      double[] full = curves.get("draft-full");
-      md.append(String.format(Locale.ROOT, "**K = 1 versus full backpropagation.** Final smoothed training reward:"
-          + " DRaFT-1 %.3f, full DRaFT %.3f; held-out after training: DRaFT-1 %.3f, full %.3f. Time per step:"
-          + " DRaFT-1 %.1f s, full %.1f s. ", k1[k1.length - 1], full[full.length - 1], after.get("draft-k1")[0],
-          after.get("draft-full")[0], avg(byMethod.get("draft-k1")), avg(byMethod.get("draft-full"))));
-      double spread = Math.max(range(byMethod.get("draft-k1")), range(byMethod.get("draft-full")));
-      double gap = after.get("draft-k1")[0] - after.get("draft-full")[0];
-      if (Math.abs(gap) <= spread) {
-        md.append(String.format(Locale.ROOT, "The held-out gap (%+.3f) is within the spread between seeds of one"
-            + " method (up to %.3f), so here K = 1 matches full backpropagation rather than beating it, at %.1fx"
-            + " less time per step; the paper found K = 1 at least as good, which this agrees with.%n%n", gap,
-            spread, avg(byMethod.get("draft-full")) / avg(byMethod.get("draft-k1"))));
-      } else if (gap > 0) {
-        md.append(String.format(Locale.ROOT, "K = 1 ends higher by %.3f, more than the spread between seeds"
-            + " (%.3f), at %.1fx less time per step: as in the paper, truncating to the last step beats"
-            + " backpropagating through all of them.%n%n", gap, spread,
-            avg(byMethod.get("draft-full")) / avg(byMethod.get("draft-k1"))));
-      } else {
-        md.append(String.format(Locale.ROOT, "Here full backpropagation ends higher by %.3f, more than the spread"
-            + " between seeds (%.3f); the paper found K = 1 better on its rewards.%n%n", -gap, spread));
-      }
+      List<Run> k1 = byMethod.get("draft-k1");
+      List<Run> full = byMethod.get("draft-full");
+      SeedInterval gap = paired(k1, full, RunSummary::rewardAfter);
+      SeedInterval fid = paired(k1, full, x -> x.oracleAfter().get("mean"));
+      double speed = avg(full) / avg(k1);
+      md.append(String.format(Locale.ROOT, "**(a) K = 1 versus full backpropagation, at equal steps (%d).**"
+          + " Held-out reward after training: DRaFT-1 %s, full DRaFT %s; DRaFT-1 − full, paired by seed: %s"
+          + " (per seed %s). Oracle fidelity DRaFT-1 − full: %s. Time per step: DRaFT-1 %.1f s, full %.1f s"
+          + " (%.1fx). ", k1.get(0).reward().length, after.get("draft-k1").plain(2), after.get("draft-full").plain(2),
+          gap.signed(2), gap.perSeed(2), fid.signed(3), avg(k1), avg(full), speed));
+      md.append(switch (gap.sign()) {
+        case 1 -> "K = 1 ends higher, with an interval above zero, at a fraction of the cost: as in the paper,"
+            + " truncating the backward pass to the last step beats backpropagating through all of them.\n\n";
+        case -1 -> "Here full backpropagation ends higher, with an interval below zero; the paper found K = 1"
+            + " at least as good on its rewards, which this does not reproduce.\n\n";
+        default -> String.format(Locale.ROOT, "The interval contains zero: at equal steps K = 1 matches full"
+            + " backpropagation within the seed spread here, at %.1fx less time per step (the paper found K = 1"
+            + " at least as good; at equal time it is clearly ahead).%n%n", speed);
+      });
     }
   }
 
   /** (b) Steps for DRaFT-LV to reach ReFL's final held-out reward. */
   private static void lvVersusReflFinding(StringBuilder md, Map<String, List<Run>> byMethod, Path runs, int seeds,
       Path docs) throws IOException {
-    if (byMethod.containsKey("draft-lv") && byMethod.containsKey("refl")) {
-      List<double[][]> lvH = new ArrayList<>();
-      List<double[][]> reflH = new ArrayList<>();
-      for (int seed = 0; seed < seeds; seed++) {
-        Path lvDir = runs.resolve("draft-lv-s" + seed);
-        Path reflDir = runs.resolve("refl-s" + seed);
-        double[][] lvRun = evalHistory(lvDir);
-        double[][] reflRun = evalHistory(reflDir);
-        if (lvRun != null && reflRun != null) {
-          lvH.add(lvRun);
-          reflH.add(reflRun);
-        }
-      }
-      if (!lvH.isEmpty()) {
-        // held-out reward after each evaluation, mean over the seeds that have both trajectories
-        double[] lv = mean(lvH.stream().map(h -> h[0]).toList());
-        double[] refl = mean(reflH.stream().map(h -> h[0]).toList());
-        double[] steps = lvH.get(0)[2];
-        double target = refl[refl.length - 1];
-        int reach = -1;
-        for (int i = 0; i < lv.length; i++) {
-          if (lv[i] >= target) {
-            reach = i;
-            break;
-          }
-        }
-        XYChart lc = new XYChartBuilder().width(640).height(400).title("Held-out reward during training (mean of "
-            + lvH.size() + " seeds)").xAxisTitle("optimizer step").yAxisTitle("held-out reward").build();
-        lc.addSeries("DRaFT-LV (n = 2)", steps, lv);
-        lc.addSeries("ReFL", reflH.get(0)[2], refl);
-        BitmapEncoder.saveBitmap(lc, docs.resolve("results_lv_refl.png").toString(), BitmapEncoder.BitmapFormat.PNG);
-        StringBuilder tr = new StringBuilder();
-        for (int i = 0; i < lv.length; i++) {
-          tr.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%d: %.2f / %.2f", (int) steps[i], lv[i],
-              i < refl.length ? refl[i] : Double.NaN));
-        }
-        md.append(String.format(Locale.ROOT, "**DRaFT-LV versus ReFL.** Held-out reward every 5 steps (mean of %d"
-            + " seeds; step: DRaFT-LV / ReFL): %s. ReFL ends at %.3f after %d steps; DRaFT-LV (n = 2) %s.%n%n"
-            + "![LV vs ReFL](results_lv_refl.png)%n%n", lvH.size(), tr, target, (int) reflH.get(0)[2][refl.length - 1],
-            reach < 0 ? "does not reach it within " + (int) steps[steps.length - 1] + " steps"
-                : reach == 0 ? "is there before training (ReFL did not improve on the base model)"
-                    : "first reaches it at step " + (int) steps[reach] + " (" + String.format(Locale.ROOT, "%.1f",
-                        reflH.get(0)[2][refl.length - 1] / steps[reach]) + "x fewer steps)"));
+    List<double[][]> lvH = new ArrayList<>();
+    List<double[][]> reflH = new ArrayList<>();
+    for (int seed = 0; seed < seeds; seed++) {
+      double[][] lvRun = evalHistory(runs.resolve("draft-lv-s" + seed));
+      double[][] reflRun = evalHistory(runs.resolve("refl-s" + seed));
+      if (lvRun != null && reflRun != null) {
+        lvH.add(lvRun);
+        reflH.add(reflRun);
       }
     }
+    if (lvH.isEmpty()) {
+      return;
+    }
+    double[] lv = mean(lvH.stream().map(h -> h[0]).toList());
+    double[] refl = mean(reflH.stream().map(h -> h[0]).toList());
+    double[] steps = lvH.get(0)[2];
+    XYChart lc = new XYChartBuilder().width(640).height(400).title("Held-out reward during training (mean of "
+        + lvH.size() + " seeds)").xAxisTitle("optimizer step").yAxisTitle("held-out reward").build();
+    lc.addSeries("DRaFT-LV (n = 2)", steps, lv);
+    lc.addSeries("ReFL", reflH.get(0)[2], refl);
+    BitmapEncoder.saveBitmap(lc, docs.resolve("results_lv_refl.png").toString(), BitmapEncoder.BitmapFormat.PNG);
+    // per seed: the first evaluation at which LV reaches that seed's final ReFL reward
+    List<String> reach = new ArrayList<>();
+    List<Double> ratios = new ArrayList<>();
+    for (int i = 0; i < lvH.size(); i++) {
+      double[][] l = lvH.get(i);
+      double[][] r = reflH.get(i);
+      double target = r[0][r[0].length - 1];
+      double total = r[2][r[2].length - 1];
+      int at = -1;
+      for (int j = 0; j < l[0].length; j++) {
+        if (l[0][j] >= target) {
+          at = j;
+          break;
+        }
+      }
+      reach.add(at < 0 ? "not within " + (int) total : String.valueOf((int) l[2][at]));
+      if (at > 0) {
+        ratios.add(total / l[2][at]);
+      }
+    }
+    SeedInterval gap = paired(byMethod.get("draft-lv"), byMethod.get("refl"), RunSummary::rewardAfter);
+    md.append(String.format(Locale.ROOT, "**(b) DRaFT-LV versus ReFL.** ReFL's final held-out reward after %d"
+        + " steps: %s. DRaFT-LV (n = 2) first reaches its own seed's ReFL final at step %s (per seed; evaluations"
+        + " every %d steps)%s. Final held-out reward DRaFT-LV − ReFL, paired by seed: %s. %s%n%n"
+        + "![LV vs ReFL](results_lv_refl.png)%n%n", (int) steps[steps.length - 1],
+        over(byMethod.get("refl"), RunSummary::rewardAfter).plain(2), String.join(" / ", reach),
+        (int) (steps.length > 1 ? steps[1] - steps[0] : 0),
+        ratios.size() == lvH.size() ? ", " + SeedInterval.of(ratios.stream().mapToDouble(Double::doubleValue)
+            .toArray()).plain(1) + "x fewer steps" : "", gap.signed(2),
+        gap.sign() > 0 ? "DRaFT-LV ends higher with an interval above zero, as the paper reports (it found LV"
+            + " about 2x more sample-efficient than ReFL)."
+            : gap.sign() < 0 ? "ReFL ends higher here, with an interval below zero: the paper's ordering is not"
+                + " reproduced." : "The interval contains zero."));
   }
 
-  /** (c) Diversity of DRaFT versus DRaFT+ at equal reward. */
-  private static void diversityFinding(StringBuilder md, Path runs, Path docs) throws IOException {
-    double[][] d = evalHistory(runs.resolve("diversity-draft-s0"));
-    double[][] p = evalHistory(runs.resolve("diversity-plus-s0"));
-    if (d != null && p != null) {
-      XYChart dc = new XYChartBuilder().width(640).height(420)
-          .title("Diversity versus held-out reward (evaluated every 5 steps)")
-          .xAxisTitle("held-out reward").yAxisTitle("mean pairwise RMS distance, 4 seeds per prompt").build();
-      dc.addSeries("DRaFT-1", d[0], d[1]);
-      dc.addSeries("DRaFT+ (K = 1, kl_coeff 10)", p[0], p[1]);
-      BitmapEncoder.saveBitmap(dc, docs.resolve("results_diversity.png").toString(), BitmapEncoder.BitmapFormat.PNG);
-      // compare at the highest reward both reached: interpolate each trajectory's diversity there
-      double common = Math.min(max(d[0]), max(p[0]));
-      double dd = diversityAt(d, common);
-      double dp = diversityAt(p, common);
-      int last = d[1].length - 1;
-      int lastP = p[1].length - 1;
-      md.append(String.format(Locale.ROOT, "**Diversity, DRaFT versus DRaFT+.** Both pushed further (lr 3e-3, %d"
-          + " steps, evaluated every 5 steps on the held-out pairs; diversity = mean pairwise RMS distance between"
-          + " the 4 samples of a prompt, base model %.4f). At equal held-out reward, %.3f (the highest both"
-          + " reach), diversity is %.4f for DRaFT-1 and %.4f for DRaFT+. Over the whole run DRaFT-1's held-out"
-          + " reward ranges %.2f–%.2f and its diversity ends at %.4f (%+.1f%%, lowest %.4f); DRaFT+'s reward"
-          + " ranges %.2f–%.2f and its diversity ends at %.4f (%+.1f%%). ", (int) d[2][last], d[1][0], common, dd,
-          dp, min(d[0]), max(d[0]), d[1][last], 100 * (d[1][last] / d[1][0] - 1), min(d[1]), min(p[0]), max(p[0]),
-          p[1][lastP], 100 * (p[1][lastP] / p[1][0] - 1)));
-      boolean draftLost = d[1][last] < 0.97 * d[1][0];
-      boolean plusKept = p[1][lastP] >= 0.99 * p[1][0];
-      md.append(draftLost && plusKept
-          ? "DRaFT-1's diversity falls over the run and DRaFT+'s does not: the KL term prevents that drift;"
-              + " at the same reward the two are alike here, because the KL term also keeps DRaFT+ from reaching"
-              + " DRaFT-1's higher rewards in this budget.\n\n"
-          : Math.abs(dp - dd) < 0.005 && !draftLost
-              ? "Neither method lost diversity within this budget.\n\n"
-              : dp > dd ? "DRaFT+ keeps more diversity at the same reward.\n\n"
-                  : "DRaFT+ does not keep more diversity than DRaFT-1 here.\n\n");
-      XYChart ds = new XYChartBuilder().width(640).height(420).title("Held-out diversity during training")
-          .xAxisTitle("optimizer step").yAxisTitle("mean pairwise RMS distance, 4 seeds per prompt").build();
-      ds.addSeries("DRaFT-1", d[2], d[1]);
-      ds.addSeries("DRaFT+ (K = 1, kl_coeff 10)", p[2], p[1]);
-      BitmapEncoder.saveBitmap(ds, docs.resolve("results_diversity_steps.png").toString(),
-          BitmapEncoder.BitmapFormat.PNG);
-      md.append("![diversity versus steps](results_diversity_steps.png)\n");
-      md.append("![diversity](results_diversity.png)\n\n");
+  /** Evaluation histories of the finished seeds of one diversity configuration. */
+  private static List<double[][]> histories(Path runs, String method, int seeds) throws IOException {
+    List<double[][]> l = new ArrayList<>();
+    for (int s = 0; s < seeds; s++) {
+      double[][] h = evalHistory(runs.resolve(method + "-s" + s));
+      if (h != null) {
+        l.add(h);
+      }
     }
+    return l;
   }
 
-  /** (e) Reward hacking: the aesthetic head alone against the oracle. */
-  private static void hackingFinding(StringBuilder md, Path runs, Path docs) throws IOException {
-    Path hack = runs.resolve("hacking-s0");
-    if (Files.exists(hack.resolve("summary.json"))) {
-      Run h = load(hack);
-      Files.copy(hack.resolve("before_after.png"), docs.resolve("results_hacking.png"),
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      RunSummary hs = h.summary();
-      Map<String, Double> fb = hs.oracleBefore();
-      Map<String, Double> fa = hs.oracleAfter();
-      md.append(String.format(Locale.ROOT, "**Reward hacking.** Over-optimizing the aesthetic head alone (lr 5e-3,"
-          + " %d steps, DRaFT-1) raises it from %.2f to %.2f on the held-out seeds while the oracle's prompt"
-          + " fidelity (all judged attributes) falls from %.3f to %.3f (background %.2f → %.2f, colour %.2f → %.2f,"
-          + " kind %.2f → %.2f, size %.2f → %.2f) and diversity moves from %.3f to %.3f.", h.reward().length,
-          hs.rewardBefore(), hs.rewardAfter(), fb.get("mean"), fa.get("mean"),
-          fb.get("background"), fa.get("background"), fb.get("shape_color"), fa.get("shape_color"),
-          fb.get("shape_kind"), fa.get("shape_kind"), fb.get("size"), fa.get("size"),
-          hs.diversityBefore(), hs.diversityAfter()));
-      Map<String, Double> ab = hs.appealBefore();
-      Map<String, Double> aa = hs.appealAfter();
-      if (ab != null && aa != null) {
-        md.append(String.format(Locale.ROOT, " Measured from the pixels (the oracle's foreground mask), the"
-            + " components the head was trained on move as follows: foreground area %.3f → %.3f, contrast"
-            + " %.3f → %.3f, centring %.3f → %.3f.", ab.get("area"), aa.get("area"), ab.get("contrast"),
-            aa.get("contrast"), ab.get("centring"), aa.get("centring")));
-        if (ab.containsKey("roughness")) {
-          md.append(String.format(Locale.ROOT, " Pixel roughness (mean |difference| of adjacent pixels; ground-truth"
-              + " renders are flat) goes from %.3f to %.3f: %s", ab.get("roughness"), aa.get("roughness"),
-              aa.get("roughness") > 1.5 * ab.get("roughness")
-                  ? "the head is also satisfied by speckle the world never contains, a failure no aesthetic"
-                      + " target asked for, which is what reward hacking looks like."
-                  : "no speckle was added."));
+  /** (c) Diversity of DRaFT versus DRaFT+ at equal reward, per KL coefficient. */
+  private static void diversityFinding(StringBuilder md, Path runs, int seeds, Path docs) throws IOException {
+    Map<String, List<double[][]>> configs = new LinkedHashMap<>();
+    configs.put("DRaFT-1", histories(runs, "diversity-draft", seeds));
+    for (String kl : KL_SWEEP) {
+      configs.put("DRaFT+ kl_coeff " + kl, histories(runs, "diversity-plus-kl" + kl, seeds));
+    }
+    configs.values().removeIf(List::isEmpty);
+    if (!configs.containsKey("DRaFT-1") || configs.size() < 2) {
+      return;
+    }
+    XYChart dc = new XYChartBuilder().width(720).height(460)
+        .title("Diversity versus held-out reward, per KL coefficient (mean over seeds, every 10 steps)")
+        .xAxisTitle("held-out reward").yAxisTitle("mean pairwise RMS distance, 4 seeds per prompt").build();
+    XYChart ds = new XYChartBuilder().width(720).height(460).title("Held-out diversity during training")
+        .xAxisTitle("optimizer step").yAxisTitle("mean pairwise RMS distance, 4 seeds per prompt").build();
+    // the common reward: the lowest, over configurations and seeds, of the highest reward a run reached
+    double common = Double.POSITIVE_INFINITY;
+    for (Map.Entry<String, List<double[][]>> e : configs.entrySet()) {
+      double[] r = mean(e.getValue().stream().map(h -> h[0]).toList());
+      double[] d = mean(e.getValue().stream().map(h -> h[1]).toList());
+      dc.addSeries(e.getKey(), r, d);
+      ds.addSeries(e.getKey(), java.util.Arrays.copyOf(e.getValue().get(0)[2], r.length), d);
+      for (double[][] h : e.getValue()) {
+        common = Math.min(common, max(h[0]));
+      }
+    }
+    BitmapEncoder.saveBitmap(dc, docs.resolve("results_diversity.png").toString(), BitmapEncoder.BitmapFormat.PNG);
+    BitmapEncoder.saveBitmap(ds, docs.resolve("results_diversity_steps.png").toString(),
+        BitmapEncoder.BitmapFormat.PNG);
+    List<double[][]> base = configs.get("DRaFT-1");
+    int steps = (int) base.get(0)[2][base.get(0)[2].length - 1];
+    md.append(String.format(Locale.ROOT, "**(c) Diversity, DRaFT versus DRaFT+ over KL coefficients.** DRaFT-1"
+        + " and DRaFT+ (K = 1) at kl_coeff %s, pushed harder (lr 3e-3, %d steps, held-out evaluation every 10"
+        + " steps; diversity = mean pairwise RMS distance between the 4 samples of a prompt, base model %.4f)."
+        + " Compared at equal held-out reward, %.2f (the highest reward every run reaches), and at the end"
+        + " (interval over seeds; DRaFT+ minus DRaFT-1 paired by seed):%n%n", String.join(", ", KL_SWEEP), steps,
+        base.get(0)[1][0], common));
+    md.append("| configuration | seeds | final held-out reward | final diversity | diversity at reward "
+        + String.format(Locale.ROOT, "%.2f", common) + " | minus DRaFT-1, at that reward |\n|---|---|---|---|---|---|\n");
+    double c = common;
+    double[] baseAt = base.stream().mapToDouble(h -> diversityAt(h, c)).toArray();
+    boolean morePlus = false;
+    boolean lessPlus = false;
+    for (Map.Entry<String, List<double[][]>> e : configs.entrySet()) {
+      List<double[][]> hs = e.getValue();
+      double[] at = new double[hs.size()];
+      double[] fr = new double[hs.size()];
+      double[] fd = new double[hs.size()];
+      double[] diff = new double[Math.min(hs.size(), base.size())];
+      for (int i = 0; i < hs.size(); i++) {
+        double[][] h = hs.get(i);
+        at[i] = diversityAt(h, common);
+        fr[i] = h[0][h[0].length - 1];
+        fd[i] = h[1][h[1].length - 1];
+        if (i < diff.length) {
+          diff[i] = at[i] - baseAt[i];
         }
       }
-      md.append("\n\n![hacking](results_hacking.png)\n\n");
+      boolean isBase = e.getKey().equals("DRaFT-1");
+      SeedInterval d = SeedInterval.of(diff);
+      if (!isBase) {
+        morePlus |= d.sign() > 0;
+        lessPlus |= d.sign() < 0;
+      }
+      md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s |%n", e.getKey(), hs.size(),
+          SeedInterval.of(fr).plain(2), SeedInterval.of(fd).plain(4), SeedInterval.of(at).plain(4),
+          isBase ? "–" : d.signed(4)));
     }
+    md.append("\n").append(morePlus
+        ? "At least one KL coefficient keeps more diversity than DRaFT-1 at the same reward, with an interval above"
+            + " zero: NeMo's claim for DRaFT+ holds here for that coefficient."
+        : lessPlus ? "No KL coefficient keeps more diversity at equal reward; at least one keeps less, with an"
+            + " interval below zero: NeMo's claim for DRaFT+ is not reproduced here."
+            : "At equal reward no KL coefficient's diversity differs from DRaFT-1's beyond the seed interval;"
+                + " the KL term's visible effect is to slow the reward's rise (final rewards above).")
+        .append("\n\n![diversity](results_diversity.png)\n![diversity versus steps](results_diversity_steps.png)\n\n");
+  }
+
+  /** (e) Reward hacking: the aesthetic head alone against the oracle; and the world reward's own blind spot. */
+  private static void hackingFinding(StringBuilder md, Map<String, List<Run>> byMethod, Path runs, int seeds,
+      Path docs) throws IOException {
+    List<Run> hs = new ArrayList<>();
+    for (int s = 0; s < seeds; s++) {
+      if (Files.exists(runs.resolve("hacking-s" + s).resolve("summary.json"))) {
+        hs.add(load(runs.resolve("hacking-s" + s)));
+      }
+    }
+    if (hs.isEmpty()) {
+      return;
+    }
+    Files.copy(runs.resolve("hacking-s0/before_after.png"), docs.resolve("results_hacking.png"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    RunSummary h0 = hs.get(0).summary();
+    md.append(String.format(Locale.ROOT, "**(e) Reward hacking.** Over-optimizing the aesthetic head alone (lr"
+        + " 5e-3, %d steps, DRaFT-1, %d seeds) raises it from %.2f to %s on the held-out pairs while the oracle's"
+        + " prompt fidelity (all judged attributes) goes from %.3f to %s (after, per attribute: background %.2f,"
+        + " colour %.2f, kind %.2f, size %.2f; before %.2f / %.2f / %.2f / %.2f) and diversity from %.3f to %s.",
+        hs.get(0).reward().length, hs.size(), h0.rewardBefore(), over(hs, RunSummary::rewardAfter).plain(2),
+        h0.oracleBefore().get("mean"), over(hs, x -> x.oracleAfter().get("mean")).plain(3),
+        over(hs, x -> x.oracleAfter().get("background")).mean(), over(hs, x -> x.oracleAfter().get("shape_color"))
+            .mean(), over(hs, x -> x.oracleAfter().get("shape_kind")).mean(),
+        over(hs, x -> x.oracleAfter().get("size")).mean(), h0.oracleBefore().get("background"),
+        h0.oracleBefore().get("shape_color"), h0.oracleBefore().get("shape_kind"), h0.oracleBefore().get("size"),
+        h0.diversityBefore(), over(hs, RunSummary::diversityAfter).plain(3)));
+    if (h0.appealBefore() != null && hs.stream().allMatch(r -> r.summary().appealAfter() != null)) {
+      Map<String, Double> ab = h0.appealBefore();
+      md.append(String.format(Locale.ROOT, " Measured from the pixels (the oracle's foreground mask), the"
+          + " components the head was trained on: foreground area %.3f → %s, contrast %.3f → %s, centring %.3f →"
+          + " %s; pixel roughness (mean |difference| of adjacent pixels; true renders are flat) %.3f → %s.",
+          ab.get("area"), over(hs, x -> x.appealAfter().get("area")).plain(3), ab.get("contrast"),
+          over(hs, x -> x.appealAfter().get("contrast")).plain(3), ab.get("centring"),
+          over(hs, x -> x.appealAfter().get("centring")).plain(3), ab.get("roughness"),
+          over(hs, x -> x.appealAfter().get("roughness")).plain(3)));
+    }
+    List<Run> k1 = byMethod.get("draft-k1");
+    if (k1 != null) {
+      SeedInterval kind = over(k1, x -> x.oracleAfter().get("shape_kind") - x.oracleBefore().get("shape_kind"));
+      SeedInterval rew = over(k1, x -> x.rewardAfter() - x.rewardBefore());
+      md.append(String.format(Locale.ROOT, " The world reward has a blind spot of its own: DRaFT-1 on it raises"
+          + " the held-out reward by %s while the oracle's shape-kind accuracy changes by %s (the world's CLIP"
+          + " tells a star from a ring less well than the oracle does).", rew.signed(2), kind.signed(3)));
+    }
+    md.append("\n\n![hacking](results_hacking.png)\n\n");
   }
 
   /** (d) LoRA scale interpolation. */
@@ -439,20 +526,13 @@ public final class Results {
         pairs.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f → %.4f", w.get(i).doubleValue(),
             dist.get(i).doubleValue()));
       }
-      md.append(String.format(Locale.ROOT, "**LoRA scale interpolation.** One adapter (`%s`) at scales %s on the"
+      md.append(String.format(Locale.ROOT, "**(d) LoRA scale interpolation.** One adapter (`%s`) at scales %s on the"
           + " same prompts and seeds (`launcher mix --a <adapter> --out docs/results_lora_scale.png`). RMS pixel"
           + " distance of each row from the base row (scale → distance): %s; %s%n%n"
           + "![lora scale](results_lora_scale.png)%n%n", mj.adapters().get(0), w, pairs,
           monotone ? "the images move away from the base model steadily as the scale grows, as in the paper's"
               + " interpolation figure." : "the distance is not monotone in the scale."));
     }
-  }
-
-  /** Max − min of the held-out reward after training over a method's seeds. */
-  private static double range(List<Run> rs) {
-    double lo = rs.stream().mapToDouble(r -> r.summary().rewardAfter()).min().orElse(0);
-    double hi = rs.stream().mapToDouble(r -> r.summary().rewardAfter()).max().orElse(0);
-    return hi - lo;
   }
 
   /** A run's {@code eval_history} as rows reward, diversity, step; null when the run has none. */

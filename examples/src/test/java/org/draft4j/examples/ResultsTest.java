@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
 
-/** The report's comparison of diversity at equal reward. */
+/** The results report: its statistics and its reading of finished runs. */
 class ResultsTest {
   @Test
   void diversityAtInterpolatesWhereTheRewardIsFirstReached() {
@@ -13,6 +13,18 @@ class ResultsTest {
     assertEquals(0.29, Results.diversityAt(h, 1.5), 1e-12); // halfway between the first two evaluations
     assertEquals(0.24, Results.diversityAt(h, 3.0), 1e-12); // first crossing, not the later one at step 15
     assertEquals(0.10, Results.diversityAt(h, 9.0), 1e-12); // never reached: the last evaluation
+  }
+
+  @Test
+  void seedIntervalIsTheStudentTIntervalOfTheMean() {
+    SeedInterval i = SeedInterval.of(1, 2, 3); // sd 1, t(0.975, 2) = 4.303
+    assertEquals(2.0, i.mean(), 1e-12);
+    assertEquals(4.303 / Math.sqrt(3), i.halfWidth(), 1e-12);
+    assertEquals(0, i.sign());
+    assertEquals(1, SeedInterval.of(1.0, 1.1, 1.2).sign());
+    assertEquals(-1, SeedInterval.of(-1.0, -1.1, -1.2).sign());
+    assertEquals("+2.00 [-0.48, +4.48]", i.signed(2));
+    org.junit.jupiter.api.Assertions.assertTrue(Double.isNaN(SeedInterval.of(5).halfWidth()));
   }
 
   @Test
@@ -49,14 +61,20 @@ class ResultsTest {
   void theReportReadsTypedSummariesAndComparesTruncations() throws Exception {
     fakeRun("draft-k1-s0", 10.0, 12.0, 1.0);
     fakeRun("draft-k1-s1", 10.0, 12.5, 1.0);
+    fakeRun("draft-k1-s2", 10.0, 12.2, 1.0);
     fakeRun("draft-full-s0", 10.0, 11.0, 4.0);
     fakeRun("draft-full-s1", 10.0, 11.2, 4.0);
+    fakeRun("draft-full-s2", 10.0, 11.1, 4.0);
     java.nio.file.Path report = dir.resolve("docs/results.md");
-    Results.report(dir.resolve("runs"), 2, report, "--test");
+    Results.report(dir.resolve("runs"), 3, report, "--test");
     String md = java.nio.file.Files.readString(report);
-    org.junit.jupiter.api.Assertions.assertTrue(md.contains("| draft-k1 | `draftK(1)` | 2 | 10.00 → **12.25** (12.00, 12.50)"),
+    // mean of 12.0, 12.5, 12.2 with 4.303 · sd / sqrt(3) either side
+    org.junit.jupiter.api.Assertions.assertTrue(md.contains("| draft-k1 | `draftK(1)` | 3 | 10.00 → **12.23 [11.61, 12.86]**"),
         md);
-    org.junit.jupiter.api.Assertions.assertTrue(md.contains("K = 1 ends higher by 1.150"), md);
+    // paired by seed: 1.0, 1.3, 1.1
+    org.junit.jupiter.api.Assertions.assertTrue(md.contains("DRaFT-1 − full, paired by seed: +1.13 [+0.75, +1.51]"
+        + " (per seed 1.00 / 1.30 / 1.10)"), md);
+    org.junit.jupiter.api.Assertions.assertTrue(md.contains("K = 1 ends higher, with an interval above zero"), md);
     org.junit.jupiter.api.Assertions.assertTrue(java.nio.file.Files.exists(dir.resolve("docs/results_reward_curves.png")));
   }
 }
