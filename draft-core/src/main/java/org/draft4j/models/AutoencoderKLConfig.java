@@ -2,21 +2,28 @@ package org.draft4j.models;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.draft4j.io.DiffusersConfigs;
 import org.draft4j.io.Json;
 
 /**
  * diffusers' {@code AutoencoderKL} config (SD 1.x: channels 128, 256, 512, 512; 2 layers per block;
  * 4 latent channels; 32 groups; scaling_factor 0.18215).
  */
-public record AutoencoderKLConfig(int inChannels, int outChannels, int[] blockOutChannels, int layersPerBlock,
-    int latentChannels, int normNumGroups, int sampleSize, double scalingFactor) {
+@JsonPropertyOrder({"in_channels", "out_channels", "down_block_types", "up_block_types", "block_out_channels",
+    "layers_per_block", "act_fn", "latent_channels", "norm_num_groups", "sample_size", "scaling_factor"})
+public record AutoencoderKLConfig(@JsonProperty("in_channels") int inChannels,
+    @JsonProperty("out_channels") int outChannels, @JsonProperty("block_out_channels") int[] blockOutChannels,
+    @JsonProperty("layers_per_block") int layersPerBlock, @JsonProperty("latent_channels") int latentChannels,
+    @JsonProperty("norm_num_groups") int normNumGroups, @JsonProperty("sample_size") int sampleSize,
+    @JsonProperty("scaling_factor") double scalingFactor) {
   public AutoencoderKLConfig {
     checkArgument(blockOutChannels.length >= 1, "block_out_channels must not be empty");
     for (int i = 0; i < blockOutChannels.length; i++) {
@@ -69,20 +76,26 @@ public record AutoencoderKLConfig(int inChannels, int outChannels, int[] blockOu
     return fromJson(Json.parseObject(Files.readString(configJson)), configJson.toString());
   }
 
+  /** The encoder blocks, one per level (the only type implemented; written to config files). */
+  @JsonProperty("down_block_types")
+  List<String> downBlockTypes() {
+    return java.util.Collections.nCopies(blockOutChannels.length, "DownEncoderBlock2D");
+  }
+
+  /** The decoder blocks, one per level (the only type implemented; written to config files). */
+  @JsonProperty("up_block_types")
+  List<String> upBlockTypes() {
+    return java.util.Collections.nCopies(blockOutChannels.length, "UpDecoderBlock2D");
+  }
+
+  /** The activation, the only one implemented (written to config files). */
+  @JsonProperty("act_fn")
+  String activation() {
+    return "silu";
+  }
+
+  /** diffusers' config.json content, {@code _class_name} first (round-trips through {@link #fromJson}). */
   public Map<String, Object> toJson() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("_class_name", "AutoencoderKL");
-    m.put("in_channels", inChannels);
-    m.put("out_channels", outChannels);
-    m.put("down_block_types", java.util.Collections.nCopies(blockOutChannels.length, "DownEncoderBlock2D"));
-    m.put("up_block_types", java.util.Collections.nCopies(blockOutChannels.length, "UpDecoderBlock2D"));
-    m.put("block_out_channels", blockOutChannels.clone());
-    m.put("layers_per_block", layersPerBlock);
-    m.put("act_fn", "silu");
-    m.put("latent_channels", latentChannels);
-    m.put("norm_num_groups", normNumGroups);
-    m.put("sample_size", sampleSize);
-    m.put("scaling_factor", scalingFactor);
-    return m;
+    return DiffusersConfigs.write("AutoencoderKL", this);
   }
 }

@@ -2,14 +2,16 @@ package org.draft4j.models;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.draft4j.io.DiffusersConfigs;
 import org.draft4j.io.Json;
 
 /**
@@ -20,20 +22,23 @@ import org.draft4j.io.Json;
  * <p>Note: as in diffusers, {@code attention_head_dim} of SD 1.x configs is the number of heads
  * (legacy naming) unless {@code num_attention_heads} is given; head size = channels / heads.
  */
+@JsonPropertyOrder({"sample_size", "in_channels", "out_channels", "block_out_channels", "layers_per_block",
+    "down_block_types", "mid_block_type", "up_block_types", "attention_head_dim", "cross_attention_dim",
+    "norm_num_groups", "norm_eps", "flip_sin_to_cos", "freq_shift", "act_fn"})
 public record UNet2DConditionConfig(
-    int sampleSize,
-    int inChannels,
-    int outChannels,
-    int[] blockOutChannels,
-    int layersPerBlock,
-    List<String> downBlockTypes,
-    List<String> upBlockTypes,
-    int[] attentionHeads,
-    int crossAttentionDim,
-    int normNumGroups,
-    double normEps,
-    boolean flipSinToCos,
-    int freqShift) {
+    @JsonProperty("sample_size") int sampleSize,
+    @JsonProperty("in_channels") int inChannels,
+    @JsonProperty("out_channels") int outChannels,
+    @JsonProperty("block_out_channels") int[] blockOutChannels,
+    @JsonProperty("layers_per_block") int layersPerBlock,
+    @JsonProperty("down_block_types") List<String> downBlockTypes,
+    @JsonProperty("up_block_types") List<String> upBlockTypes,
+    @JsonProperty("attention_head_dim") int[] attentionHeads,
+    @JsonProperty("cross_attention_dim") int crossAttentionDim,
+    @JsonProperty("norm_num_groups") int normNumGroups,
+    @JsonProperty("norm_eps") double normEps,
+    @JsonProperty("flip_sin_to_cos") boolean flipSinToCos,
+    @JsonProperty("freq_shift") int freqShift) {
 
   static final Set<String> DOWN_TYPES = Set.of("CrossAttnDownBlock2D", "DownBlock2D");
   static final Set<String> UP_TYPES = Set.of("CrossAttnUpBlock2D", "UpBlock2D");
@@ -76,6 +81,18 @@ public record UNet2DConditionConfig(
   @Override
   public int[] attentionHeads() {
     return attentionHeads.clone();
+  }
+
+  /** The mid block, the only one implemented (written to config files; {@link #fromJson} refuses others). */
+  @JsonProperty("mid_block_type")
+  String midBlockType() {
+    return "UNetMidBlock2DCrossAttn";
+  }
+
+  /** The activation, the only one implemented (written to config files; {@link #fromJson} refuses others). */
+  @JsonProperty("act_fn")
+  String activation() {
+    return "silu";
   }
 
   /** Channel count of block i. */
@@ -175,26 +192,9 @@ public record UNet2DConditionConfig(
     return a;
   }
 
-  /** diffusers' config.json content (round-trips through {@link #fromJson}). */
+  /** diffusers' config.json content, {@code _class_name} first (round-trips through {@link #fromJson}). */
   public Map<String, Object> toJson() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("_class_name", "UNet2DConditionModel");
-    m.put("sample_size", sampleSize);
-    m.put("in_channels", inChannels);
-    m.put("out_channels", outChannels);
-    m.put("block_out_channels", blockOutChannels.clone());
-    m.put("layers_per_block", layersPerBlock);
-    m.put("down_block_types", downBlockTypes);
-    m.put("mid_block_type", "UNetMidBlock2DCrossAttn");
-    m.put("up_block_types", upBlockTypes);
-    m.put("attention_head_dim", attentionHeads.clone());
-    m.put("cross_attention_dim", crossAttentionDim);
-    m.put("norm_num_groups", normNumGroups);
-    m.put("norm_eps", normEps);
-    m.put("flip_sin_to_cos", flipSinToCos);
-    m.put("freq_shift", freqShift);
-    m.put("act_fn", "silu");
-    return m;
+    return DiffusersConfigs.write("UNet2DConditionModel", this);
   }
 
   @Override

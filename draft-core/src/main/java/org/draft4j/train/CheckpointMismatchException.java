@@ -1,6 +1,7 @@
 package org.draft4j.train;
 
 import java.nio.file.Path;
+import org.draft4j.io.Json;
 
 /**
  * A checkpoint was written by a trainer with another configuration: resuming it would silently mix
@@ -22,6 +23,25 @@ public final class CheckpointMismatchException extends IllegalStateException {
         + "; resume with the same configuration or use another checkpoint directory");
     this.file = file;
     this.field = field;
+  }
+
+  /**
+   * Refuses to resume {@code file} when the configuration it was written with ({@code saved}, a JSON
+   * text) differs from {@code now} (any value Jackson writes: a record, a map), comparing field by
+   * field in any key order and naming the first leaf that differs ({@code scheduler.prediction_type}).
+   *
+   * @throws CheckpointMismatchException when they differ; also when {@code saved} is absent
+   */
+  public static void requireSameConfiguration(Path file, String saved, Object now) {
+    Object nowTree = Json.parse(Json.write(now));
+    if (saved == null) {
+      throw new CheckpointMismatchException(file, "config", "(none)", Json.write(now));
+    }
+    Checkpoints.Difference d = Checkpoints.firstDifference("config", Json.parse(saved), nowTree);
+    if (d != null) {
+      throw new CheckpointMismatchException(file, d.field(), Json.write(d.saved()),
+          Json.write(d.now()));
+    }
   }
 
   /** The checkpoint file. */

@@ -42,7 +42,7 @@ final class Checkpoints {
    * Restores parameters and optimizer state in place and returns the step; refuses a checkpoint
    * written with another configuration, naming the first differing field.
    */
-  static long restore(Path dir, Map<String, INDArray> params, OptimizerState state, Map<String, Object> config) {
+  static long restore(Path dir, Map<String, INDArray> params, OptimizerState state, TrainingConfig config) {
     Path f = file(dir);
     try (SafetensorsFile sf = SafetensorsFile.openVerified(f)) {
       Map<String, Object> saved = Json.parseObject(sf.metadata().getOrDefault("config", "{}"));

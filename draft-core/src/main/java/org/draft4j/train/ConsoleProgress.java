@@ -2,7 +2,6 @@ package org.draft4j.train;
 
 import java.io.PrintStream;
 import java.util.Locale;
-import java.util.Map;
 
 /** Listener drawing a progress bar with the running reward, loss and ETA. */
 public final class ConsoleProgress implements TrainingListener {
@@ -20,7 +19,7 @@ public final class ConsoleProgress implements TrainingListener {
   }
 
   @Override
-  public void onStart(long fromStep, long toStep, Map<String, Object> config) {
+  public void onStart(long fromStep, long toStep, TrainingConfig config) {
     from = fromStep;
     bar = new ProgressBar(out, "train", toStep - fromStep);
   }

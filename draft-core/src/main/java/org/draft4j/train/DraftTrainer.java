@@ -145,26 +145,14 @@ public final class DraftTrainer implements AutoCloseable {
   }
 
   /** The full configuration (for provenance and resume checks). */
-  public Map<String, Object> config() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("model", model.id());
-    m.put("sampler", sampler.config());
-    m.put("reward", reward.name());
-    if (rewardFingerprint != null) {
-      m.put("reward_graph", rewardFingerprint);
-    }
-    m.put("adapter", adapter.config());
-    m.put("objective", objective.config());
-    m.put("optimizer", optimizer.config());
-    m.put("micro_batch", micro);
-    m.put("global_batch", global);
-    m.put("seed", seed);
-    return m;
+  public TrainingConfig config() {
+    return new TrainingConfig(model.id(), sampler.config(), reward.name(), rewardFingerprint, adapter.config(),
+        objective.config(), optimizer.config(), micro, global, seed);
   }
 
   /** Provenance saved beside every artifact of this trainer (adapter, checkpoint). */
   public Provenance provenance() {
-    return new Provenance(Version.VERSION, model.id(), config(), step, seed,
+    return new Provenance(Version.VERSION, model.id(), Json.parseObject(Json.write(config())), step, seed,
         Nd4j.getBackend().getClass().getSimpleName());
   }
 
@@ -193,7 +181,7 @@ public final class DraftTrainer implements AutoCloseable {
    */
   public void fitTo(long target) {
     checkState(!closed, "trainer is closed");
-    Map<String, Object> cfg = config();
+    TrainingConfig cfg = config();
     List<TrainingListener> all = new ArrayList<>(listeners);
     all.addAll(extraListeners);
     all.forEach(l -> l.onStart(step, target, cfg));

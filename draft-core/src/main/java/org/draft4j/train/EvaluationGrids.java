@@ -8,7 +8,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -36,7 +35,7 @@ public final class EvaluationGrids implements TrainingListener {
   }
 
   @Override
-  public void onStart(long fromStep, long toStep, Map<String, Object> config) {
+  public void onStart(long fromStep, long toStep, TrainingConfig config) {
     if (fromStep == 0) {
       write(0);
     }

@@ -1,11 +1,9 @@
 package org.draft4j.train;
 
-import java.util.Map;
-
 /** Callbacks of a training run; implement what you need. */
 public interface TrainingListener {
   /** Before the first step of a {@code fit} call. */
-  default void onStart(long fromStep, long toStep, Map<String, Object> config) {}
+  default void onStart(long fromStep, long toStep, TrainingConfig config) {}
 
   /** After every optimizer step. */
   default void onStep(StepMetrics m) {}

@@ -75,7 +75,7 @@ class NewObjectiveTest {
       assertTrue(after > before + 1e-3, "reward " + before + " -> " + after);
       // a record objective's config is its JSON, with no code for it
       assertEquals("{\"objective\":\"draftKOnX0\",\"m\":2,\"k\":2}",
-          org.draft4j.io.Json.write(t.config().get("objective")));
+          org.draft4j.io.Json.write(t.config().objective()));
     }
   }
 }

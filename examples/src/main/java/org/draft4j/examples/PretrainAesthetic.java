@@ -1,5 +1,6 @@
 package org.draft4j.examples;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,12 +59,17 @@ public final class PretrainAesthetic {
     meta.put("held_out_pearson", String.valueOf(r.heldOutPearson()));
     meta.put("command", command);
     Safetensors.write(out.resolve("aesthetic.safetensors"), r.head().parameters().asMap(), meta);
-    Map<String, Object> rep = new LinkedHashMap<>();
-    rep.put("held_out_pearson", r.heldOutPearson());
-    rep.put("held_out_rmse", r.heldOutRmse());
-    rep.put("train_images", r.trainImages());
-    rep.put("command", command);
-    Files.writeString(out.resolve("report.json"), Json.writePretty(rep));
+    Files.writeString(out.resolve("report.json"), Json.writePretty(new Report(r.heldOutPearson(), r.heldOutRmse(),
+        r.trainImages(), command)));
+  }
+
+  /** {@code OUT/report.json}: the head's fit on held-out renders and the command that trained it. */
+  record Report(@JsonProperty("held_out_pearson") double heldOutPearson,
+      @JsonProperty("held_out_rmse") double heldOutRmse, @JsonProperty("train_images") int trainImages,
+      String command) {
+    static Report read(Path file) throws IOException {
+      return Json.mapper().readValue(Files.readString(file), Report.class);
+    }
   }
 
   /** Trains a head on {@code n} renders for {@code steps} steps and evaluates it on 1000 held-out scenes. */

@@ -1,5 +1,6 @@
 package org.draft4j.examples;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ import org.draft4j.shapesworld.ShapesWorldArchitecture;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.text.BpeTrainer;
 import org.draft4j.text.ClipTokenizer;
+import org.draft4j.train.CheckpointMismatchException;
 import org.draft4j.train.ProgressBar;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -73,19 +75,17 @@ public final class PretrainClip {
       return Math.min(100, steps / 4);
     }
 
-    Map<String, Object> config(ClipTextConfig tc, ClipVisionConfig vc) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("seed", seed);
-      m.put("batch", batch);
-      m.put("lr", lr);
-      m.put("text_config", tc.toJson());
-      m.put("vision_config", vc.toJson());
-      m.put("noise_sigma_max", 0.05);
-      m.put("weight_decay", 0.1);
-      m.put("schedule", "cosine(" + warmup() + ", " + steps + ", 0.1)");
-      return m;
+    Config config(ClipTextConfig tc, ClipVisionConfig vc) {
+      return new Config(seed, batch, lr, tc.toJson(), vc.toJson(), 0.05, 0.1,
+          "cosine(" + warmup() + ", " + steps + ", 0.1)");
     }
   }
+
+  /** What a run trains under, saved in its checkpoint: a rerun with other flags is refused naming the field. */
+  record Config(long seed, int batch, double lr, @JsonProperty("text_config") Map<String, Object> textConfig,
+      @JsonProperty("vision_config") Map<String, Object> visionConfig,
+      @JsonProperty("noise_sigma_max") double noiseSigmaMax, @JsonProperty("weight_decay") double weightDecay,
+      String schedule) {}
 
   public static void main(String[] args) throws IOException {
     Map<String, String> f = Flags.parse(args, "out", "steps", "batch", "lr", "seed", "checkpoint-every", "export");
@@ -139,7 +139,7 @@ public final class PretrainClip {
     AdamW opt = AdamW.lr(s.lr()).weightDecay(0.1).clipNorm(1.0)
         .schedule(LearningRateSchedule.cosine(s.warmup(), s.steps(), 0.1));
     OptimizerState state = opt.init(trainable);
-    Map<String, Object> config = s.config(tc, vc);
+    Config config = s.config(tc, vc);
     Path ckpt = s.out().resolve("checkpoint.safetensors");
     if (Files.exists(ckpt)) {
       resume(ckpt, config, trainable, state);
@@ -186,14 +186,9 @@ public final class PretrainClip {
     return new ClipModel(tc, vc, vc.projectionDim(), Parameters.of(weights, "trained ShapesWorld CLIP"), tok);
   }
 
-  private static void resume(Path ckpt, Map<String, Object> config, Map<String, INDArray> trainable,
-      OptimizerState state) {
+  private static void resume(Path ckpt, Config config, Map<String, INDArray> trainable, OptimizerState state) {
     try (SafetensorsFile cf = SafetensorsFile.openVerified(ckpt)) {
-      String saved = cf.metadata().get("config");
-      if (!Json.write(config).equals(saved)) {
-        throw new IllegalStateException(ckpt + " was written with another configuration: " + saved + "; now: "
-            + Json.write(config) + ". Use another --out or the same flags.");
-      }
+      CheckpointMismatchException.requireSameConfiguration(ckpt, cf.metadata().get("config"), config);
       trainable.forEach((k, a) -> a.assign(cf.get("clip/" + k)));
       state.slots().forEach((k, a) -> a.assign(cf.get("opt/" + k)));
       state.setStep(Long.parseLong(cf.metadata().get("step")));

@@ -1,10 +1,10 @@
 package org.draft4j.examples;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -86,33 +86,25 @@ public final class PretrainShapesWorld {
       PretrainAesthetic.save(aes, aesDir, "launcher pretrain-shapes " + String.join(" ", args));
       System.err.printf("== stage 5/5 aesthetic done in %.0f s%n", (System.nanoTime() - t0) / 1e9);
     }
-    Map<String, Object> aesRep = Json.parseObject(Files.readString(aesDir.resolve("report.json")));
-
-    Map<String, Object> rep = new LinkedHashMap<>();
-    rep.put("command", "launcher pretrain-shapes " + String.join(" ", args));
-    rep.put("seed", Long.parseLong(seed));
-    rep.put("stage_seconds", Map.of("unet_warmup", seconds(warmDir.resolve("pretrain_log.jsonl")),
-        "clip", seconds(out.resolve("clip/clip_log.jsonl")), "unet", seconds(epsDir.resolve("pretrain_log.jsonl")),
-        "unet_zero_snr", seconds(out.resolve("unet-zero-snr/pretrain_log.jsonl"))));
-    rep.put("final_ema_loss", Map.of("unet_warmup", last(warmDir.resolve("pretrain_log.jsonl"), "ema_loss"),
-        "clip", last(out.resolve("clip/clip_log.jsonl"), "ema_loss"),
-        "unet", last(epsDir.resolve("pretrain_log.jsonl"), "ema_loss"),
-        "unet_zero_snr", last(out.resolve("unet-zero-snr/pretrain_log.jsonl"), "ema_loss")));
+    PretrainAesthetic.Report aesRep = PretrainAesthetic.Report.read(aesDir.resolve("report.json"));
+    Path warmLog = warmDir.resolve("pretrain_log.jsonl");
+    Path clipLog = out.resolve("clip/clip_log.jsonl");
+    Path epsLog = epsDir.resolve("pretrain_log.jsonl");
+    Path zeroSnrLog = out.resolve("unet-zero-snr/pretrain_log.jsonl");
     ClipRetrieval.Result ret = ClipRetrieval.evaluate(clip, 4242, 500);
-    rep.put("clip_retrieval_500_heldout", Map.of("image_to_text", ret.imageToText(), "text_to_image",
-        ret.textToImage()));
-    rep.put("aesthetic_heldout_pearson", aesRep.get("held_out_pearson"));
-    rep.put("aesthetic_heldout_rmse", aesRep.get("held_out_rmse"));
-
     TextToImageModel model = ShapesWorldModel.load(modelDir);
     List<String> prompts = ShapesWorld.captions(7, evalPrompts);
     DdimSampler sampler = Ddim.steps(25, model).guidance(7.5);
     List<INDArray> rows = PromptGrid.generate(model, model.newDenoiser(), prompts, 2, sampler);
-    rep.put("oracle_fidelity_g7.5_25steps", PromptGrid.fidelity(rows, prompts, 2));
-    rep.put("oracle_fidelity_of_renders", ShapesOracle.accuracy(
-        ShapesWorld.images(sceneList(7, evalPrompts)).addi(1).divi(2), prompts));
-    rep.put("eval", evalPrompts + " captions of ShapesWorld seed 7 x 2 sampling seeds; retrieval among 500 scenes"
-        + " of seed 4242; aesthetic on 1000 scenes of seed+7777");
+    Report rep = new Report("launcher pretrain-shapes " + String.join(" ", args), Long.parseLong(seed),
+        new Stages(seconds(warmLog), seconds(clipLog), seconds(epsLog), seconds(zeroSnrLog)),
+        new Stages(last(warmLog, "ema_loss"), last(clipLog, "ema_loss"), last(epsLog, "ema_loss"),
+            last(zeroSnrLog, "ema_loss")),
+        new Retrieval(ret.imageToText(), ret.textToImage()), aesRep.heldOutPearson(), aesRep.heldOutRmse(),
+        PromptGrid.fidelity(rows, prompts, 2),
+        ShapesOracle.accuracy(ShapesWorld.images(sceneList(7, evalPrompts)).addi(1).divi(2), prompts),
+        evalPrompts + " captions of ShapesWorld seed 7 x 2 sampling seeds; retrieval among 500 scenes of seed 4242;"
+            + " aesthetic on 1000 scenes of seed+7777");
     Files.writeString(out.resolve("report.json"), Json.writePretty(rep));
     System.out.println(Json.writePretty(rep));
 
@@ -127,20 +119,41 @@ public final class PretrainShapesWorld {
           StandardCopyOption.REPLACE_EXISTING);
       Files.copy(out.resolve("report.json"), dst.resolve("shapesworld/REPORT.json"),
           StandardCopyOption.REPLACE_EXISTING);
-      Map<String, Object> clipProv = new LinkedHashMap<>();
-      clipProv.put("command", "launcher pretrain-shapes " + String.join(" ", args) + " (stage 2/5)");
+      PretrainClip.Config clipConfig;
       try (org.draft4j.io.SafetensorsFile cf = org.draft4j.io.SafetensorsFile.open(
           out.resolve("clip/checkpoint.safetensors"))) {
-        clipProv.put("config", Json.parseObject(cf.metadata().get("config")));
+        clipConfig = Json.mapper().readValue(cf.metadata().get("config"), PretrainClip.Config.class);
       }
-      clipProv.put("clip_retrieval_500_heldout", rep.get("clip_retrieval_500_heldout"));
-      Files.writeString(dst.resolve("shapesworld-clip/PROVENANCE.json"), Json.writePretty(clipProv));
+      Files.writeString(dst.resolve("shapesworld-clip/PROVENANCE.json"), Json.writePretty(new ClipProvenance(
+          "launcher pretrain-shapes " + String.join(" ", args) + " (stage 2/5)", clipConfig,
+          rep.clipRetrieval())));
       for (String d : List.of("shapesworld", "shapesworld-clip", "shapesworld-aesthetic")) {
         writeChecksums(dst.resolve(d));
       }
       System.err.println("exported to " + dst.toAbsolutePath());
     }
   }
+
+  /** One number per stage (seconds or final EMA loss); NaN for a stage without a log. */
+  record Stages(@JsonProperty("unet_warmup") double unetWarmup, double clip, double unet,
+      @JsonProperty("unet_zero_snr") double unetZeroSnr) {}
+
+  /** CLIP retrieval accuracy among held-out scenes. */
+  record Retrieval(@JsonProperty("image_to_text") double imageToText,
+      @JsonProperty("text_to_image") double textToImage) {}
+
+  /** {@code OUT/report.json} (shipped as {@code shapesworld/REPORT.json}). */
+  record Report(String command, long seed, @JsonProperty("stage_seconds") Stages stageSeconds,
+      @JsonProperty("final_ema_loss") Stages finalEmaLoss,
+      @JsonProperty("clip_retrieval_500_heldout") Retrieval clipRetrieval,
+      @JsonProperty("aesthetic_heldout_pearson") double aestheticHeldoutPearson,
+      @JsonProperty("aesthetic_heldout_rmse") double aestheticHeldoutRmse,
+      @JsonProperty("oracle_fidelity_g7.5_25steps") Map<String, Double> oracleFidelity,
+      @JsonProperty("oracle_fidelity_of_renders") Map<String, Double> oracleFidelityOfRenders, String eval) {}
+
+  /** The exported CLIP's {@code PROVENANCE.json}. */
+  record ClipProvenance(String command, PretrainClip.Config config,
+      @JsonProperty("clip_retrieval_500_heldout") Retrieval clipRetrieval) {}
 
   private static List<ShapesWorld.Scene> sceneList(long seed, int n) {
     List<ShapesWorld.Scene> l = new java.util.ArrayList<>();

@@ -1,5 +1,9 @@
 package org.draft4j.examples;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +28,7 @@ import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.shapesworld.ShapesWorldArchitecture;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.text.BpeTrainer;
+import org.draft4j.train.CheckpointMismatchException;
 import org.draft4j.train.ProgressBar;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -55,6 +60,27 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class PretrainUnet {
   private PretrainUnet() {}
+
+  /**
+   * What a run trains under, saved in its checkpoint (a rerun with other flags is refused naming the
+   * field) and in the exported model's {@code PROVENANCE.json}; absent fields are left out.
+   *
+   * @param unet the UNet's diffusers config
+   * @param scheduler the training schedule's diffusers config when it is not SD's (zero terminal SNR)
+   * @param textEncoder the CLIP folder whose text tower is the frozen text encoder, with its checksum
+   * @param initUnet the weights file the UNet starts from, with its checksum
+   * @param schedule the learning-rate schedule when not the default warm-up
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record Config(long seed, int batch, double lr, Map<String, Object> unet,
+      @JsonProperty("cfg_dropout") double cfgDropout, String loss, Map<String, Object> scheduler,
+      @JsonProperty("text_encoder") String textEncoder, @JsonProperty("max_tokens") Integer maxTokens,
+      @JsonProperty("init_unet") String initUnet, String schedule, @JsonProperty("ema_decay") Double emaDecay) {}
+
+  /** An exported model's {@code PROVENANCE.json}: the run's config and how it ended. */
+  @JsonPropertyOrder({"config", "steps", "final_ema_loss", "command"})
+  record Exported(@JsonUnwrapped Config config, int steps, @JsonProperty("final_ema_loss") double finalEmaLoss,
+      String command) {}
 
   /** The model with a trained ShapesWorld CLIP's tokenizer and text tower as its (frozen) text encoder. */
   static TextToImageModel withClipTextEncoder(TextToImageModel model, Path clipDir) throws IOException {
@@ -126,37 +152,17 @@ public final class PretrainUnet {
     DdimSchedulerConfig schedConfig = zeroSnr ? DdimSchedulerConfig.zeroTerminalSnr() : DdimSchedulerConfig.sd15();
     DdimScheduler sched = new DdimScheduler(schedConfig);
     Path ckpt = out.resolve("checkpoint.safetensors");
-    Map<String, Object> config = new LinkedHashMap<>();
-    config.put("seed", seed);
-    config.put("batch", batch);
-    config.put("lr", lr);
-    config.put("unet", model.unet().config().toJson());
-    config.put("cfg_dropout", 0.1);
-    config.put("loss", "mse, one forward and backward pass (UNetDenoiser.regression)");
-    if (zeroSnr) {
-      config.put("scheduler", schedConfig.toJson());
-    }
-    if (f.containsKey("text-encoder")) {
-      config.put("text_encoder", "text tower of " + f.get("text-encoder") + " (data sha256 "
-          + sha(Path.of(f.get("text-encoder"), "model.safetensors")) + ")");
-      config.put("max_tokens", model.tokenizer().maxLength());
-    }
-    if (f.containsKey("init-unet")) {
-      config.put("init_unet", f.get("init-unet") + " (data sha256 " + sha(Path.of(f.get("init-unet"))) + ")");
-    }
-    if (!schedule.equals("warmup")) {
-      config.put("schedule", schedule);
-    }
-    if (emaDecay > 0) {
-      config.put("ema_decay", emaDecay);
-    }
+    Config config = new Config(seed, batch, lr, model.unet().config().toJson(), 0.1,
+        "mse, one forward and backward pass (UNetDenoiser.regression)", zeroSnr ? schedConfig.toJson() : null,
+        f.containsKey("text-encoder") ? "text tower of " + f.get("text-encoder") + " (data sha256 "
+            + sha(Path.of(f.get("text-encoder"), "model.safetensors")) + ")" : null,
+        f.containsKey("text-encoder") ? model.tokenizer().maxLength() : null,
+        f.containsKey("init-unet") ? f.get("init-unet") + " (data sha256 " + sha(Path.of(f.get("init-unet"))) + ")"
+            : null,
+        schedule.equals("warmup") ? null : schedule, emaDecay > 0 ? emaDecay : null);
     if (Files.exists(ckpt)) {
       try (SafetensorsFile cf = SafetensorsFile.openVerified(ckpt)) {
-        String saved = cf.metadata().get("config");
-        if (!Json.write(config).equals(saved)) {
-          throw new IllegalStateException(ckpt + " was written with another configuration: " + saved
-              + "; now: " + Json.write(config) + ". Use another --out or the same flags.");
-        }
+        CheckpointMismatchException.requireSameConfiguration(ckpt, cf.metadata().get("config"), config);
         for (String k : params.keySet()) {
           params.get(k).assign(cf.get("unet/" + k));
         }
@@ -230,11 +236,8 @@ public final class PretrainUnet {
       BpeTrainer.Vocabulary voc = ShapesWorldArchitecture.vocabulary();
       Path dir = Path.of(f.get("export"));
       model.save(dir, voc.vocabJson(), voc.mergesTxt(), schedConfig.toJson());
-      Map<String, Object> prov = new LinkedHashMap<>(config);
-      prov.put("steps", steps);
-      prov.put("final_ema_loss", emaLoss);
-      prov.put("command", "launcher pretrain-unet " + String.join(" ", args));
-      Files.writeString(dir.resolve("PROVENANCE.json"), Json.writePretty(prov));
+      Files.writeString(dir.resolve("PROVENANCE.json"), Json.writePretty(new Exported(config, steps, emaLoss,
+          "launcher pretrain-unet " + String.join(" ", args))));
       System.err.println("exported the model to " + dir.toAbsolutePath());
     }
   }
