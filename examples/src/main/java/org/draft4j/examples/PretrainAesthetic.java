@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import me.tongfei.progressbar.ProgressBar;
 import org.draft4j.io.Json;
 import org.draft4j.io.Safetensors;
 import org.draft4j.nn.GraphBuilder;
@@ -22,7 +23,7 @@ import org.draft4j.rewards.ClipModel;
 import org.draft4j.shapesworld.ShapesAppeal;
 import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.spi.NoiseSource;
-import org.draft4j.train.ProgressBar;
+import org.draft4j.train.ConsoleProgress;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -99,7 +100,7 @@ public final class PretrainAesthetic {
     int batch = 256;
     AdamW opt = AdamW.lr(1e-3).schedule(LearningRateSchedule.cosine(100, steps, 0.05));
     OptimizerState st = opt.init(w);
-    ProgressBar bar = new ProgressBar(System.err, "aesthetic", steps);
+    ProgressBar bar = ConsoleProgress.bar(System.err, "aesthetic", steps, 0);
     SplittableRandom r = new SplittableRandom(seed);
     for (int s = 0; s < steps; s++) {
       int[] idx = new int[batch];
@@ -111,9 +112,11 @@ public final class PretrainAesthetic {
       org.draft4j.exec.GraphRunner.Result og = train.run(ph);
       opt.update(w, og.gradients(), st);
       if ((s + 1) % 100 == 0) {
-        bar.update(s + 1, String.format(Locale.ROOT, "mse %.4f", og.outputs().get("loss").getDouble(0)));
+        bar.stepTo(s + 1);
+        bar.setExtraMessage(String.format(Locale.ROOT, "mse %.4f", og.outputs().get("loss").getDouble(0)));
       }
     }
+    bar.close();
     INDArray pe = predict.run(Map.of("e", xEval)).outputs().get(pred.name());
     train.close();
     predict.close();

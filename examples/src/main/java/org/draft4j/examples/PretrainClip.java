@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import me.tongfei.progressbar.ProgressBar;
 import org.draft4j.io.Json;
 import org.draft4j.io.Safetensors;
 import org.draft4j.io.SafetensorsFile;
@@ -30,7 +31,7 @@ import org.draft4j.spi.NoiseSource;
 import org.draft4j.text.BpeTrainer;
 import org.draft4j.text.ClipTokenizer;
 import org.draft4j.train.CheckpointMismatchException;
-import org.draft4j.train.ProgressBar;
+import org.draft4j.train.ConsoleProgress;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -145,7 +146,7 @@ public final class PretrainClip {
       resume(ckpt, config, trainable, state);
     }
     Path log = s.out().resolve("clip_log.jsonl");
-    ProgressBar bar = new ProgressBar(System.err, "clip", s.steps());
+    ProgressBar bar = ConsoleProgress.bar(System.err, "clip", s.steps(), state.step());
     double ema = Double.NaN;
     while (state.step() < s.steps()) {
       long t0 = System.nanoTime();
@@ -176,9 +177,11 @@ public final class PretrainClip {
         Safetensors.write(ckpt, t, Map.of("step", String.valueOf(state.step()), "config", Json.write(config)));
       }
       Files.writeString(log, Json.write(rec) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-      bar.update(state.step(), String.format(Locale.ROOT, "loss %.3f (ema %.3f) scale %.1f", l, ema,
+      bar.stepTo(state.step());
+      bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f (ema %.3f) scale %.1f", l, ema,
           Math.exp(lsv.getDouble(0))));
     }
+    bar.close();
     runner.close();
     Map<String, INDArray> weights = new LinkedHashMap<>(trainable);
     weights.remove(SCALE);

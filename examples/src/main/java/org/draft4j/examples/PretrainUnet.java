@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import me.tongfei.progressbar.ProgressBar;
 import org.draft4j.io.Json;
 import org.draft4j.io.Safetensors;
 import org.draft4j.io.SafetensorsFile;
@@ -29,7 +30,7 @@ import org.draft4j.shapesworld.ShapesWorldArchitecture;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.text.BpeTrainer;
 import org.draft4j.train.CheckpointMismatchException;
-import org.draft4j.train.ProgressBar;
+import org.draft4j.train.ConsoleProgress;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -177,7 +178,7 @@ public final class PretrainUnet {
     Path log = out.resolve("pretrain_log.jsonl");
     int evalEvery = FlagValues.integer(f, "eval-every", 0, 0, Integer.MAX_VALUE);
     TextToImageModel evalModel = model;
-    ProgressBar bar = new ProgressBar(System.err, "pretrain", steps);
+    ProgressBar bar = ConsoleProgress.bar(System.err, "pretrain", steps, state.step());
     double emaLoss = Double.NaN;
     while (state.step() < steps) {
       long step = state.step();
@@ -219,7 +220,8 @@ public final class PretrainUnet {
       double sec = (System.nanoTime() - t0) / 1e9;
       Files.writeString(log, Json.write(Map.of("step", state.step(), "loss", loss, "ema_loss", emaLoss,
           "grad_norm", norm, "seconds", sec)) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-      bar.update(state.step(), String.format(Locale.ROOT, "loss %.4f (ema %.4f)", loss, emaLoss));
+      bar.stepTo(state.step());
+      bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f (ema %.4f)", loss, emaLoss));
       if (evalEvery > 0 && (state.step() % evalEvery == 0 || state.step() == steps)) {
         evaluate(evalModel, den, params, ema, schedConfig, state.step(), out.resolve("eval_log.jsonl"));
       }
@@ -231,6 +233,7 @@ public final class PretrainUnet {
         Safetensors.write(ckpt, t, Map.of("step", String.valueOf(state.step()), "config", Json.write(config)));
       }
     }
+    bar.close();
     if (f.containsKey("export")) {
       ema.forEach((k, a) -> params.get(k).assign(a)); // the exported model is the weights' EMA
       BpeTrainer.Vocabulary voc = ShapesWorldArchitecture.vocabulary();

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import me.tongfei.progressbar.ProgressBar;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNetDenoiser;
 import org.draft4j.samplers.DdimSampler;
@@ -11,7 +12,7 @@ import org.draft4j.shapesworld.ShapesOracle;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.spi.RewardEvaluator;
-import org.draft4j.train.ProgressBar;
+import org.draft4j.train.ConsoleProgress;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Prompts × seeds through a model: the rows of a sample grid, and the oracle's verdict on them. */
@@ -26,7 +27,7 @@ final class PromptGrid {
       DdimSampler sampler) {
     RewardEvaluator images = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), model.decoder());
     List<INDArray> rows = new ArrayList<>();
-    ProgressBar bar = new ProgressBar(System.err, "sample", prompts.size());
+    ProgressBar bar = ConsoleProgress.bar(System.err, "sample", prompts.size(), 0);
     long[] sh = model.sampleShape();
     long[] seeds = new long[nSeeds];
     for (int s = 0; s < nSeeds; s++) {
@@ -37,8 +38,9 @@ final class PromptGrid {
       Conditioning c = new Conditioning(model.encode(batch), model.encode(Collections.nCopies(nSeeds, "")));
       INDArray x0 = sampler.sample(den, c, NoiseSource.batch(seeds, 0x78540000L, sh[0], sh[1], sh[2]), seeds, null);
       rows.add(images.evaluate(x0, batch, false).images());
-      bar.update(p + 1, "");
+      bar.step();
     }
+    bar.close();
     return rows;
   }
 
