@@ -6,8 +6,11 @@ import org.draft4j.models.TextToImageModel;
 
 /**
  * The pretrained ShapesWorld text-to-image model shipped in this jar under {@code shapesworld/}
- * (diffusers layout: model_index.json, unet/, text_encoder/, tokenizer/, scheduler/), produced by
- * {@code launcher pretrain-shapes} with the settings recorded in {@code shapesworld/PROVENANCE.json}.
+ * (diffusers layout: model_index.json, unet/, text_encoder/, tokenizer/, scheduler/): v2, a
+ * v-prediction UNet under a zero-terminal-SNR schedule (the scheduler config says so, and
+ * {@code Ddim.steps(n, model)} samples under it), made by the ShapesWorld pretraining with the
+ * commands and settings recorded in {@code shapesworld/PROVENANCE.json} and its quality in
+ * {@code shapesworld/REPORT.json}.
  */
 public final class ShapesWorldModel {
   /** Classpath folder of the shipped weights. */

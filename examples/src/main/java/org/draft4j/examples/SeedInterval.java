@@ -59,16 +59,19 @@ record SeedInterval(List<Double> values) {
     return lo() > 0 ? 1 : hi() < 0 ? -1 : 0;
   }
 
-  /** {@code +0.12 [−0.05, +0.29]} with the given number of decimals and an explicit sign. */
+  /** {@code +0.12 [−0.05, +0.29]} with the given number of decimals and an explicit sign; one seed: {@code +0.12 (1 seed)}. */
   String signed(int decimals) {
-    String f = "%+." + decimals + "f";
-    return String.format(Locale.ROOT, f + " [" + f + ", " + f + "]", mean(), lo(), hi());
+    return format("%+." + decimals + "f");
   }
 
-  /** {@code 0.12 [0.05, 0.29]}. */
+  /** {@code 0.12 [0.05, 0.29]}; one seed: {@code 0.12 (1 seed)}. */
   String plain(int decimals) {
-    String f = "%." + decimals + "f";
-    return String.format(Locale.ROOT, f + " [" + f + ", " + f + "]", mean(), lo(), hi());
+    return format("%." + decimals + "f");
+  }
+
+  private String format(String f) {
+    return n() < 2 ? String.format(Locale.ROOT, f + " (1 seed)", mean())
+        : String.format(Locale.ROOT, f + " [" + f + ", " + f + "]", mean(), lo(), hi());
   }
 
   /** The per-seed values, {@code 0.12 / 0.15 / 0.09}. */

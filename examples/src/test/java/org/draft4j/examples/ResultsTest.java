@@ -25,6 +25,7 @@ class ResultsTest {
     assertEquals(-1, SeedInterval.of(-1.0, -1.1, -1.2).sign());
     assertEquals("+2.00 [-0.48, +4.48]", i.signed(2));
     org.junit.jupiter.api.Assertions.assertTrue(Double.isNaN(SeedInterval.of(5).halfWidth()));
+    assertEquals("5.0 (1 seed)", SeedInterval.of(5).plain(1));
   }
 
   @Test
