@@ -221,7 +221,7 @@ public final class Results {
   /** Training reward curves (5-step moving average, mean over seeds) to results_reward_curves.png. */
   private static Map<String, double[]> rewardCurves(Map<String, List<Run>> byMethod, Path docs) throws IOException {
     XYChart chart = new XYChartBuilder().width(800).height(480)
-        .title("Training reward (alignment + 0.5 aesthetic), 5-step moving average, mean over the seeds run")
+        .title("Training reward, 5-step moving average, mean over seeds")
         .xAxisTitle("optimizer step (4 prompts each)").yAxisTitle("reward").build();
     Map<String, double[]> curves = new LinkedHashMap<>();
     byMethod.forEach((m, rs) -> {
@@ -418,7 +418,7 @@ public final class Results {
       return;
     }
     XYChart dc = new XYChartBuilder().width(720).height(460)
-        .title("Diversity versus held-out reward, per KL coefficient (mean over seeds, every 10 steps)")
+        .title("Diversity vs held-out reward per KL coefficient (seed mean)")
         .xAxisTitle("held-out reward").yAxisTitle("mean pairwise RMS distance, 4 seeds per prompt").build();
     XYChart ds = new XYChartBuilder().width(720).height(460).title("Held-out diversity during training")
         .xAxisTitle("optimizer step").yAxisTitle("mean pairwise RMS distance, 4 seeds per prompt").build();
