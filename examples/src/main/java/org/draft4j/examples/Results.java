@@ -85,7 +85,8 @@ public final class Results {
         if (method.equals("diversity-draft")) {
           s.putAll(METHODS.get("draft-k1"));
         } else {
-          s.putAll(Map.of("objective", "draft-plus", "k", "1", "kl", method.substring("diversity-plus-kl".length())));
+          s.putAll(METHODS.get("draft-plus"));
+          s.put("kl", method.substring("diversity-plus-kl".length()));
         }
         s.put("reward", "world");
         s.put("lr", "3e-3");
@@ -97,7 +98,7 @@ public final class Results {
         s.put("lr", "1e-3");
         s.put("steps", steps);
       }
-      s.put("seed", run.substring(run.lastIndexOf("-s") + 2));
+      s.put("seed", String.valueOf(seedOf(run)));
       s.put("sampler-steps", "10");
       s.put("guidance", "5");
       s.put("micro", "4");
@@ -117,7 +118,7 @@ public final class Results {
         Mix.main(new String[] {"--a", adapter.toString(), "--out", mix.toString()});
       }
     }
-    if (!Boolean.parseBoolean(f.getOrDefault("no-report", "false"))) {
+    if (!FlagValues.bool(f, "no-report", false)) {
       report(runs, seeds, Path.of(f.getOrDefault("report", "docs/results.md")), String.join(" ", args));
     }
   }
@@ -208,14 +209,29 @@ public final class Results {
   private static Map<String, List<Run>> loadRuns(Path runs, int seeds) throws IOException {
     Map<String, List<Run>> byMethod = new LinkedHashMap<>();
     for (String m : METHODS.keySet()) {
-      for (int s = 0; s < seeds; s++) {
-        Path d = runs.resolve(m + "-s" + s);
-        if (Files.exists(d.resolve("summary.json"))) {
-          byMethod.computeIfAbsent(m, k -> new ArrayList<>()).add(load(d));
-        }
+      List<Run> rs = finished(runs, m, seeds);
+      if (!rs.isEmpty()) {
+        byMethod.put(m, rs);
       }
     }
     return byMethod;
+  }
+
+  /** The finished runs {@code <method>-s<seed>} of one method, in seed order. */
+  private static List<Run> finished(Path runs, String method, int seeds) throws IOException {
+    List<Run> rs = new ArrayList<>();
+    for (int s = 0; s < seeds; s++) {
+      Path d = runs.resolve(method + "-s" + s);
+      if (Files.exists(d.resolve("summary.json"))) {
+        rs.add(load(d));
+      }
+    }
+    return rs;
+  }
+
+  /** The training seed of a run named {@code <method>-s<seed>}. */
+  private static int seedOf(String run) {
+    return Integer.parseInt(run.substring(run.lastIndexOf("-s") + 2));
   }
 
   /** Training reward curves (5-step moving average, mean over seeds) to results_reward_curves.png. */
@@ -252,11 +268,11 @@ public final class Results {
             + " Student-t interval (3 seeds: ±4.30·sd/√3); differences between methods are paired by training"
             + " seed. Machine: 2-core AVX2 CPU, OMP_NUM_THREADS=1, ND4J onednn-avx2, two runs at a time with one"
             + " worker thread each.\n\n");
-    List<String> missing = plan(seeds).stream().filter(r -> !Files.exists(runs.resolve(r).resolve("summary.json")))
-        .toList();
+    List<String> plan = plan(seeds);
+    List<String> missing = plan.stream().filter(r -> !Files.exists(runs.resolve(r).resolve("summary.json"))).toList();
     if (!missing.isEmpty()) {
       md.append("**Not finished when this report was written** (").append(missing.size()).append(" of ")
-          .append(plan(seeds).size()).append(" runs; the findings below use the runs that were): ")
+          .append(plan.size()).append(" runs; the findings below use the runs that were): ")
           .append(String.join(", ", missing)).append(".\n\n");
     }
     md.append("![reward curves](results_reward_curves.png)\n\n");
@@ -299,14 +315,15 @@ public final class Results {
     return after;
   }
 
-  /** Per-seed differences {@code a − b} of a summary value between two methods, paired by seed. */
+  /**
+   * Per-seed differences {@code a − b} of a summary value between two methods, over the training
+   * seeds both finished.
+   */
   private static SeedInterval paired(List<Run> a, List<Run> b, java.util.function.ToDoubleFunction<RunSummary> f) {
-    int n = Math.min(a.size(), b.size());
-    double[] d = new double[n];
-    for (int i = 0; i < n; i++) {
-      d[i] = f.applyAsDouble(a.get(i).summary()) - f.applyAsDouble(b.get(i).summary());
-    }
-    return SeedInterval.of(d);
+    Map<Integer, RunSummary> bySeed = new LinkedHashMap<>();
+    b.forEach(r -> bySeed.put(seedOf(r.name()), r.summary()));
+    return SeedInterval.of(a.stream().filter(r -> bySeed.containsKey(seedOf(r.name())))
+        .mapToDouble(r -> f.applyAsDouble(r.summary()) - f.applyAsDouble(bySeed.get(seedOf(r.name())))).toArray());
   }
 
   /** (a) DRaFT-1 versus full DRaFT at equal steps. */
@@ -394,13 +411,13 @@ public final class Results {
                 + " reproduced." : "The interval contains zero."));
   }
 
-  /** Evaluation histories of the finished seeds of one diversity configuration. */
-  private static List<double[][]> histories(Path runs, String method, int seeds) throws IOException {
-    List<double[][]> l = new ArrayList<>();
+  /** Evaluation histories of the finished seeds of one diversity configuration, by training seed. */
+  private static Map<Integer, double[][]> histories(Path runs, String method, int seeds) throws IOException {
+    Map<Integer, double[][]> l = new LinkedHashMap<>();
     for (int s = 0; s < seeds; s++) {
       double[][] h = evalHistory(runs.resolve(method + "-s" + s));
       if (h != null) {
-        l.add(h);
+        l.put(s, h);
       }
     }
     return l;
@@ -408,12 +425,12 @@ public final class Results {
 
   /** (c) Diversity of DRaFT versus DRaFT+ at equal reward, per KL coefficient. */
   private static void diversityFinding(StringBuilder md, Path runs, int seeds, Path docs) throws IOException {
-    Map<String, List<double[][]>> configs = new LinkedHashMap<>();
+    Map<String, Map<Integer, double[][]>> configs = new LinkedHashMap<>();
     configs.put("DRaFT-1", histories(runs, "diversity-draft", seeds));
     for (String kl : KL_SWEEP) {
       configs.put("DRaFT+ kl_coeff " + kl, histories(runs, "diversity-plus-kl" + kl, seeds));
     }
-    configs.values().removeIf(List::isEmpty);
+    configs.values().removeIf(Map::isEmpty);
     if (!configs.containsKey("DRaFT-1") || configs.size() < 2) {
       return;
     }
@@ -424,56 +441,51 @@ public final class Results {
         .xAxisTitle("optimizer step").yAxisTitle("mean pairwise RMS distance, 4 seeds per prompt").build();
     // the common reward: the lowest, over configurations and seeds, of the highest reward a run reached
     double common = Double.POSITIVE_INFINITY;
-    for (Map.Entry<String, List<double[][]>> e : configs.entrySet()) {
-      double[] r = mean(e.getValue().stream().map(h -> h[0]).toList());
-      double[] d = mean(e.getValue().stream().map(h -> h[1]).toList());
+    for (Map.Entry<String, Map<Integer, double[][]>> e : configs.entrySet()) {
+      List<double[][]> hs = List.copyOf(e.getValue().values());
+      double[] r = mean(hs.stream().map(h -> h[0]).toList());
+      double[] d = mean(hs.stream().map(h -> h[1]).toList());
       dc.addSeries(e.getKey(), r, d);
-      ds.addSeries(e.getKey(), java.util.Arrays.copyOf(e.getValue().get(0)[2], r.length), d);
-      for (double[][] h : e.getValue()) {
+      ds.addSeries(e.getKey(), java.util.Arrays.copyOf(hs.get(0)[2], r.length), d);
+      for (double[][] h : hs) {
         common = Math.min(common, max(h[0]));
       }
     }
     BitmapEncoder.saveBitmap(dc, docs.resolve("results_diversity.png").toString(), BitmapEncoder.BitmapFormat.PNG);
     BitmapEncoder.saveBitmap(ds, docs.resolve("results_diversity_steps.png").toString(),
         BitmapEncoder.BitmapFormat.PNG);
-    List<double[][]> base = configs.get("DRaFT-1");
-    int steps = (int) base.get(0)[2][base.get(0)[2].length - 1];
+    Map<Integer, double[][]> base = configs.get("DRaFT-1");
+    double[][] first = base.values().iterator().next();
+    int steps = (int) first[2][first[2].length - 1];
     md.append(String.format(Locale.ROOT, "**(c) Diversity, DRaFT versus DRaFT+ over KL coefficients.** DRaFT-1"
         + " and DRaFT+ (K = 1) at kl_coeff %s, pushed harder (lr 3e-3, %d steps, held-out evaluation every 10"
         + " steps; diversity = mean pairwise RMS distance between the 4 samples of a prompt, base model %.4f)."
         + " Compared at equal held-out reward, %.2f (the highest reward every run reaches), and at the end"
         + " (interval over seeds; DRaFT+ minus DRaFT-1 paired by seed):%n%n", String.join(", ", KL_SWEEP), steps,
-        base.get(0)[1][0], common));
+        first[1][0], common));
     md.append("| configuration | seeds | final held-out reward | final diversity | diversity at reward "
-        + String.format(Locale.ROOT, "%.2f", common) + " | minus DRaFT-1, at that reward |\n|---|---|---|---|---|---|\n");
-    double c = common;
-    double[] baseAt = base.stream().mapToDouble(h -> diversityAt(h, c)).toArray();
+        + String.format(Locale.ROOT, "%.2f", common) + " | minus DRaFT-1, at that reward |\n"
+        + "|---|---|---|---|---|---|\n");
     boolean morePlus = false;
     boolean lessPlus = false;
-    for (Map.Entry<String, List<double[][]>> e : configs.entrySet()) {
-      List<double[][]> hs = e.getValue();
-      double[] at = new double[hs.size()];
-      double[] fr = new double[hs.size()];
-      double[] fd = new double[hs.size()];
-      double[] diff = new double[Math.min(hs.size(), base.size())];
-      for (int i = 0; i < hs.size(); i++) {
-        double[][] h = hs.get(i);
-        at[i] = diversityAt(h, common);
-        fr[i] = h[0][h[0].length - 1];
-        fd[i] = h[1][h[1].length - 1];
-        if (i < diff.length) {
-          diff[i] = at[i] - baseAt[i];
-        }
-      }
+    for (Map.Entry<String, Map<Integer, double[][]>> e : configs.entrySet()) {
+      Map<Integer, double[][]> hs = e.getValue();
+      double c = common;
+      double[] at = hs.values().stream().mapToDouble(h -> diversityAt(h, c)).toArray();
+      double[] fr = hs.values().stream().mapToDouble(h -> h[0][h[0].length - 1]).toArray();
+      double[] fd = hs.values().stream().mapToDouble(h -> h[1][h[1].length - 1]).toArray();
+      // paired by training seed: the seeds both this configuration and DRaFT-1 finished
+      double[] diff = hs.keySet().stream().filter(base::containsKey)
+          .mapToDouble(seed -> diversityAt(hs.get(seed), c) - diversityAt(base.get(seed), c)).toArray();
       boolean isBase = e.getKey().equals("DRaFT-1");
-      SeedInterval d = SeedInterval.of(diff);
-      if (!isBase) {
+      SeedInterval d = diff.length == 0 ? null : SeedInterval.of(diff);
+      if (!isBase && d != null) {
         morePlus |= d.sign() > 0;
         lessPlus |= d.sign() < 0;
       }
       md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s |%n", e.getKey(), hs.size(),
           SeedInterval.of(fr).plain(2), SeedInterval.of(fd).plain(4), SeedInterval.of(at).plain(4),
-          isBase ? "–" : d.signed(4)));
+          isBase || d == null ? "–" : d.signed(4)));
     }
     md.append("\n").append(morePlus
         ? "At least one KL coefficient keeps more diversity than DRaFT-1 at the same reward, with an interval above"
@@ -488,12 +500,7 @@ public final class Results {
   /** (e) Reward hacking: the aesthetic head alone against the oracle; and the world reward's own blind spot. */
   private static void hackingFinding(StringBuilder md, Map<String, List<Run>> byMethod, Path runs, int seeds,
       Path docs) throws IOException {
-    List<Run> hs = new ArrayList<>();
-    for (int s = 0; s < seeds; s++) {
-      if (Files.exists(runs.resolve("hacking-s" + s).resolve("summary.json"))) {
-        hs.add(load(runs.resolve("hacking-s" + s)));
-      }
-    }
+    List<Run> hs = finished(runs, "hacking", seeds);
     if (hs.isEmpty()) {
       return;
     }
@@ -568,7 +575,8 @@ public final class Results {
         + " 1.0 (0.5 would be a straight line in pixel space).", SeedInterval.of(mixes.stream()
             .mapToDouble(m -> m.distances().get(mid) / m.distances().get(full)).toArray()).plain(2));
     md.append(String.format(Locale.ROOT, "**(d) LoRA scale interpolation.** Each seed's pushed DRaFT-1 adapter"
-        + " (finding c, `diversity-draft-s<seed>`) at scales %s on the same 4 held-out prompts × 2 seeds, 25 DDIM steps,"
+        + " (finding c, `diversity-draft-s<seed>`) at scales %s on the same 4 held-out prompts × 2 seeds, 25 DDIM"
+        + " steps,"
         + " guidance 5 (`launcher mix --a <adapter>`; %d seeds). RMS pixel distance of each row from the base row"
         + " (scale → distance): %s.%s %s%n%n![lora scale](results_lora_scale.png)%n%n", w, mixes.size(), pairs,
         straight, monotone ? "For every seed the images move away from the base model steadily as the scale grows,"

@@ -78,4 +78,19 @@ class ResultsTest {
     org.junit.jupiter.api.Assertions.assertTrue(md.contains("K = 1 ends higher, with an interval above zero"), md);
     org.junit.jupiter.api.Assertions.assertTrue(java.nio.file.Files.exists(dir.resolve("docs/results_reward_curves.png")));
   }
+
+  @Test
+  void methodsArePairedByTrainingSeedWhenASeedIsMissing() throws Exception {
+    fakeRun("draft-k1-s0", 10.0, 12.0, 1.0);
+    fakeRun("draft-k1-s1", 10.0, 12.5, 1.0);
+    fakeRun("draft-k1-s2", 10.0, 12.2, 1.0);
+    fakeRun("draft-full-s0", 10.0, 11.0, 4.0);
+    fakeRun("draft-full-s2", 10.0, 11.1, 4.0); // seed 1 did not finish
+    java.nio.file.Path report = dir.resolve("docs/results.md");
+    Results.report(dir.resolve("runs"), 3, report, "--test");
+    String md = java.nio.file.Files.readString(report);
+    // seeds 0 and 2: 12.0 - 11.0 and 12.2 - 11.1, not seed 1's 12.5 against seed 2's 11.1
+    org.junit.jupiter.api.Assertions.assertTrue(md.contains("(per seed 1.00 / 1.10)"), md);
+    org.junit.jupiter.api.Assertions.assertTrue(md.contains("draft-full-s1"), "the missing run is listed:\n" + md);
+  }
 }
