@@ -33,14 +33,13 @@ public final class CheckpointMismatchException extends IllegalStateException {
    * @throws CheckpointMismatchException when they differ; also when {@code saved} is absent
    */
   public static void requireSameConfiguration(Path file, String saved, Object now) {
-    Object nowTree = Json.parse(Json.write(now));
+    String nowJson = Json.write(now);
     if (saved == null) {
-      throw new CheckpointMismatchException(file, "config", "(none)", Json.write(now));
+      throw new CheckpointMismatchException(file, "config", "(none)", nowJson);
     }
-    Checkpoints.Difference d = Checkpoints.firstDifference("config", Json.parse(saved), nowTree);
+    Checkpoints.Difference d = Checkpoints.firstDifference("config", Json.parse(saved), Json.parse(nowJson));
     if (d != null) {
-      throw new CheckpointMismatchException(file, d.field(), Json.write(d.saved()),
-          Json.write(d.now()));
+      throw new CheckpointMismatchException(file, d.field(), Json.write(d.saved()), Json.write(d.now()));
     }
   }
 

@@ -26,11 +26,8 @@ class ModelConfigJsonTest {
         "cross_attention_dim", "norm_num_groups", "norm_eps", "flip_sin_to_cos", "freq_shift", "act_fn"),
         List.copyOf(written.keySet()));
     assertEquals(c, UNet2DConditionConfig.fromJson(Json.parseObject(Json.write(written)), "written"));
-    Map<String, Object> original = Json.parseObject(java.nio.file.Files.readString(dir.resolve("config.json")));
-    for (String k : List.of("block_out_channels", "down_block_types", "up_block_types", "cross_attention_dim",
-        "mid_block_type", "act_fn")) {
-      assertEquals(original.get(k), Json.parseObject(Json.write(written)).get(k), k);
-    }
+    assertSameValues(dir, written, "block_out_channels", "down_block_types", "up_block_types", "cross_attention_dim",
+        "mid_block_type", "act_fn");
   }
 
   @Test
@@ -56,10 +53,16 @@ class ModelConfigJsonTest {
         "scaling_factor"), List.copyOf(written.keySet()));
     AutoencoderKLConfig back = AutoencoderKLConfig.fromJson(Json.parseObject(Json.write(written)), "written");
     assertEquals(Json.write(written), Json.write(back.toJson()));
+    assertSameValues(dir, written, "down_block_types", "up_block_types", "block_out_channels", "latent_channels",
+        "scaling_factor", "act_fn");
+  }
+
+  /** The written config holds the same values as diffusers' own {@code dir/config.json} under {@code keys}. */
+  private static void assertSameValues(Path dir, Map<String, Object> written, String... keys) throws Exception {
     Map<String, Object> original = Json.parseObject(java.nio.file.Files.readString(dir.resolve("config.json")));
-    for (String k : List.of("down_block_types", "up_block_types", "block_out_channels", "latent_channels",
-        "scaling_factor", "act_fn")) {
-      assertEquals(original.get(k), Json.parseObject(Json.write(written)).get(k), k);
+    Map<String, Object> reread = Json.parseObject(Json.write(written));
+    for (String k : keys) {
+      assertEquals(original.get(k), reread.get(k), k);
     }
   }
 }

@@ -91,9 +91,10 @@ public final class PretrainClip {
   public static void main(String[] args) throws IOException {
     Map<String, String> f = Flags.parse(args, "out", "steps", "batch", "lr", "seed", "checkpoint-every", "export");
     Settings s = new Settings(Path.of(f.getOrDefault("out", "shapesworld-clip")),
-        Integer.parseInt(f.getOrDefault("steps", "1500")), Integer.parseInt(f.getOrDefault("batch", "128")),
-        Double.parseDouble(f.getOrDefault("lr", "1e-3")), Long.parseLong(f.getOrDefault("seed", "0")),
-        Integer.parseInt(f.getOrDefault("checkpoint-every", "100")));
+        FlagValues.integer(f, "steps", 1500, 0, Integer.MAX_VALUE),
+        FlagValues.integer(f, "batch", 128, 1, Integer.MAX_VALUE),
+        FlagValues.number(f, "lr", 1e-3, 0, true, Double.MAX_VALUE), FlagValues.longInteger(f, "seed", 0),
+        FlagValues.integer(f, "checkpoint-every", 100, 1, Integer.MAX_VALUE));
     ClipModel clip = train(s);
     if (f.containsKey("export")) {
       Path dir = Path.of(f.get("export"));

@@ -38,8 +38,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * DDIM steps under the model's schedule, the CLIP's held-out retrieval, the head's held-out
  * correlation), writes {@code OUT/report.json}, and with {@code --export DIR} copies the three
  * shipped folders to {@code DIR/shapesworld}, {@code DIR/shapesworld-clip},
- * {@code DIR/shapesworld-aesthetic}. Stage 4's recipe is the one measured from v1's weights
- * (background 0.98, colour 0.93, size 0.92, kind 0.50 after 4500 of its 9000 steps).
+ * {@code DIR/shapesworld-aesthetic}. Stage 4's recipe is the run the shipped v2 UNet came from
+ * (started from v1's weights; its EMA after 9000 steps: background 1.00, colour 0.95, kind 0.86,
+ * size 1.00 by the oracle, 64 held-out captions × 2 seeds).
  *
  * <p>Flags: {@code --out DIR} (shapesworld-pretrain), {@code --seed S} (0), {@code --warmup-steps N}
  * (1200), {@code --clip-steps N} (1500), {@code --unet-steps N} (700), {@code --zero-snr-steps N}
@@ -78,11 +79,10 @@ public final class PretrainShapesWorld {
         modelDir.toString()}));
     Path aesDir = out.resolve("aesthetic");
     ClipModel clip = ClipModel.load(clipDir);
-    PretrainAesthetic.Result aes = null;
     if (!Files.exists(aesDir.resolve("report.json"))) {
       System.err.println("== stage 5/5 aesthetic");
       long t0 = System.nanoTime();
-      aes = PretrainAesthetic.train(clip, 8000, 3000, Long.parseLong(seed));
+      PretrainAesthetic.Result aes = PretrainAesthetic.train(clip, 8000, 3000, Long.parseLong(seed));
       PretrainAesthetic.save(aes, aesDir, "launcher pretrain-shapes " + String.join(" ", args));
       System.err.printf("== stage 5/5 aesthetic done in %.0f s%n", (System.nanoTime() - t0) / 1e9);
     }

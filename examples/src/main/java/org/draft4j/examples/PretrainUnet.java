@@ -113,20 +113,17 @@ public final class PretrainUnet {
     Map<String, String> f = Flags.parse(args, "out", "steps", "batch", "lr", "seed", "checkpoint-every", "export",
         "text-encoder", "init-unet", "schedule", "zero-snr", "ema", "eval-every");
     Path out = Path.of(f.getOrDefault("out", "shapesworld-pretrain"));
-    int steps = Integer.parseInt(f.getOrDefault("steps", "1200"));
-    int batch = Integer.parseInt(f.getOrDefault("batch", "16"));
-    double lr = Double.parseDouble(f.getOrDefault("lr", "1e-3"));
-    long seed = Long.parseLong(f.getOrDefault("seed", "0"));
-    int every = Integer.parseInt(f.getOrDefault("checkpoint-every", "50"));
+    int steps = FlagValues.integer(f, "steps", 1200, 0, Integer.MAX_VALUE);
+    int batch = FlagValues.integer(f, "batch", 16, 1, Integer.MAX_VALUE);
+    double lr = FlagValues.number(f, "lr", 1e-3, 0, true, Double.MAX_VALUE);
+    long seed = FlagValues.longInteger(f, "seed", 0);
+    int every = FlagValues.integer(f, "checkpoint-every", 50, 1, Integer.MAX_VALUE);
     Files.createDirectories(out);
 
     TextToImageModel model = ShapesWorldArchitecture.random(seed);
-    String schedule = f.getOrDefault("schedule", "warmup");
-    LearningRateSchedule lrs = switch (schedule) {
-      case "warmup" -> LearningRateSchedule.warmup(100);
-      case "cosine" -> LearningRateSchedule.cosine(100, steps, 0.1);
-      default -> throw new IllegalArgumentException("--schedule " + schedule + " is not supported; allowed: [warmup, cosine]");
-    };
+    String schedule = FlagValues.oneOf(f, "schedule", "warmup", List.of("warmup", "cosine"));
+    LearningRateSchedule lrs = schedule.equals("cosine") ? LearningRateSchedule.cosine(100, steps, 0.1)
+        : LearningRateSchedule.warmup(100);
     if (f.containsKey("text-encoder")) {
       model = withClipTextEncoder(model, Path.of(f.get("text-encoder")));
     }
@@ -143,7 +140,7 @@ public final class PretrainUnet {
     Map<String, INDArray> params = den.trainableParameters();
     AdamW opt = AdamW.lr(lr).clipNorm(1.0).schedule(lrs);
     OptimizerState state = opt.init(params);
-    boolean zeroSnr = Boolean.parseBoolean(f.getOrDefault("zero-snr", "false"));
+    boolean zeroSnr = FlagValues.bool(f, "zero-snr", false);
     double emaDecay = FlagValues.number(f, "ema", 0, 0, false, 0.99999);
     // EMA of the weights, w̄ ← d·w̄ + (1 − d)·w after every step, starting at the initial weights
     Map<String, INDArray> ema = new LinkedHashMap<>();
