@@ -28,7 +28,9 @@ public final class CheckpointMismatchException extends IllegalStateException {
   /**
    * Refuses to resume {@code file} when the configuration it was written with ({@code saved}, a JSON
    * text) differs from {@code now} (any value Jackson writes: a record, a map), comparing field by
-   * field in any key order and naming the first leaf that differs ({@code scheduler.prediction_type}).
+   * field in any key order and naming the first leaf that differs ({@code scheduler.prediction_type};
+   * a field only one side has differs too). The trainer's checkpoints and the pretraining programs'
+   * are compared by this one rule.
    *
    * @throws CheckpointMismatchException when they differ; also when {@code saved} is absent
    */
@@ -37,7 +39,7 @@ public final class CheckpointMismatchException extends IllegalStateException {
     if (saved == null) {
       throw new CheckpointMismatchException(file, "config", "(none)", nowJson);
     }
-    Checkpoints.Difference d = Checkpoints.firstDifference("config", Json.parse(saved), Json.parse(nowJson));
+    Checkpoints.Difference d = Checkpoints.firstDifference("", Json.parse(saved), Json.parse(nowJson));
     if (d != null) {
       throw new CheckpointMismatchException(file, d.field(), Json.write(d.saved()), Json.write(d.now()));
     }

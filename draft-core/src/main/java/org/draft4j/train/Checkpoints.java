@@ -45,14 +45,7 @@ final class Checkpoints {
   static long restore(Path dir, Map<String, INDArray> params, OptimizerState state, TrainingConfig config) {
     Path f = file(dir);
     try (SafetensorsFile sf = SafetensorsFile.openVerified(f)) {
-      Map<String, Object> saved = Json.parseObject(sf.metadata().getOrDefault("config", "{}"));
-      Map<String, Object> now = Json.parseObject(Json.write(config));
-      for (String k : now.keySet()) {
-        Difference d = firstDifference(k, saved.get(k), now.get(k));
-        if (d != null) {
-          throw new CheckpointMismatchException(f, d.field(), Json.write(d.saved()), Json.write(d.now()));
-        }
-      }
+      CheckpointMismatchException.requireSameConfiguration(f, sf.metadata().get("config"), config);
       for (Map.Entry<String, INDArray> e : params.entrySet()) {
         e.getValue().assign(sf.get("param/" + e.getKey()));
       }
@@ -68,15 +61,16 @@ final class Checkpoints {
   record Difference(String field, Object saved, Object now) {}
 
   /**
-   * The first field where two parsed JSON values differ ({@code adapter.rank}), or null when they
-   * are equal. Objects compare by key, not by key order; arrays and scalars by value.
+   * The first field where two parsed JSON values differ ({@code adapter.rank}, under {@code path};
+   * "" for the root), or null when they are equal. Objects compare by the union of their keys, not
+   * by key order (a field only one side has differs); arrays and scalars by value.
    */
   static Difference firstDifference(String path, Object saved, Object now) {
     if (saved instanceof Map<?, ?> ms && now instanceof Map<?, ?> mn) {
       java.util.Set<Object> keys = new java.util.LinkedHashSet<>(mn.keySet());
       keys.addAll(ms.keySet());
       for (Object k : keys) {
-        Difference d = firstDifference(path + "." + k, ms.get(k), mn.get(k));
+        Difference d = firstDifference(path.isEmpty() ? k.toString() : path + "." + k, ms.get(k), mn.get(k));
         if (d != null) {
           return d;
         }

@@ -62,8 +62,32 @@ public final class ShapesWorld {
     }
   }
 
+  /** An attribute a caption states, the one a {@linkplain #counterfactual counterfactual} changes. */
+  public enum Attribute { KIND, SIZE, COLOR, BACKGROUND }
+
   /** Scene i for a seed. */
   public static Scene scene(long seed, long i) {
+    return scene(seed, i, null, 0);
+  }
+
+  /**
+   * Scene i of a seed with one attribute changed: a hard negative for contrastive training. The
+   * positions, caption template and synonyms are scene i's, so the caption differs from scene i's in
+   * the changed words only. {@code choice >= 0} picks the shape (of two) and the new value among the
+   * allowed ones: another kind; the other size (a two-shape scene's shapes are small and their
+   * caption names no size, so SIZE changes the kind there); a colour other than the background and
+   * the other shapes'; a background other than every shape's colour. A large shape keeps its centre
+   * where that fits and is moved inside the image where it does not.
+   */
+  public static Scene counterfactual(long seed, long i, Attribute changed, int choice) {
+    if (changed == null || choice < 0) {
+      throw new IllegalArgumentException("counterfactual(changed = " + changed + ", choice = " + choice
+          + "): needs an attribute and a choice >= 0");
+    }
+    return scene(seed, i, changed, choice);
+  }
+
+  private static Scene scene(long seed, long i, Attribute changed, int choice) {
     SplittableRandom r = new SplittableRandom(seed * 1_000_003L + i * 7919L + 17);
     int bg = r.nextInt(COLORS.length);
     int n = r.nextInt(4) == 0 ? 2 : 1;
@@ -83,7 +107,54 @@ public final class ShapesWorld {
       }
       shapes.add(new Shape(r.nextInt(SHAPES.length), color, size, cx, cy));
     }
+    if (changed != null) {
+      bg = change(bg, shapes, changed, choice);
+    }
     return new Scene(bg, List.copyOf(shapes), caption(bg, shapes, r));
+  }
+
+  /** Applies a counterfactual change to {@code shapes} in place; returns the (new) background. */
+  private static int change(int bg, List<Shape> shapes, Attribute changed, int choice) {
+    int k = choice % shapes.size();
+    Shape s = shapes.get(k);
+    int pick = choice / shapes.size();
+    if (changed == Attribute.SIZE && shapes.size() == 2) {
+      changed = Attribute.KIND;
+    }
+    switch (changed) {
+      case KIND -> shapes.set(k, new Shape((s.kind() + 1 + pick % (SHAPES.length - 1)) % SHAPES.length, s.color(),
+          s.size(), s.cx(), s.cy()));
+      case SIZE -> {
+        int size = 1 - s.size();
+        double rad = size == 0 ? 5 : 10;
+        double lo = rad + 1;
+        double hi = SIZE - rad - 1;
+        shapes.set(k, new Shape(s.kind(), s.color(), size, Math.min(hi, Math.max(lo, s.cx())),
+            Math.min(hi, Math.max(lo, s.cy()))));
+      }
+      case COLOR -> {
+        List<Integer> allowed = new ArrayList<>();
+        for (int c = 0; c < COLORS.length; c++) {
+          int cc = c;
+          if (c != bg && shapes.stream().noneMatch(x -> x.color() == cc)) {
+            allowed.add(c);
+          }
+        }
+        shapes.set(k, new Shape(s.kind(), allowed.get(pick % allowed.size()), s.size(), s.cx(), s.cy()));
+      }
+      case BACKGROUND -> {
+        List<Integer> allowed = new ArrayList<>();
+        for (int c = 0; c < COLORS.length; c++) {
+          int cc = c;
+          if (c != bg && shapes.stream().noneMatch(x -> x.color() == cc)) {
+            allowed.add(c);
+          }
+        }
+        return allowed.get(pick % allowed.size());
+      }
+      default -> throw new AssertionError(changed);
+    }
+    return bg;
   }
 
   private static String phrase(Shape s, SplittableRandom r, boolean withSize) {

@@ -18,6 +18,9 @@ import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.NoiseSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code probe-background}: does the base model take the background colour from the seed rather
@@ -27,11 +30,23 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * border's channel value, the share of the background's variance the caption explains, the
  * background's response when x_T's red mean alone is shifted, and the oracle protocol's fidelity.
  */
-final class BackgroundProbe {
+@Command(name = "probe-background", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
+    description = "Does the base model take its background from the seed? Correlations and a shift experiment on"
+        + " 64 samples.")
+final class BackgroundProbe implements Callable<Integer> {
   private static final int CAPTIONS = 16;
   private static final int SEEDS = 4;
 
-  private BackgroundProbe() {}
+  @Option(names = "--unet", description = "UNet weights to probe instead of the shipped ones (a pretraining"
+      + " checkpoint or a weights file; the shipped tokenizer and text encoder stay)")
+  Path unet;
+
+  @Option(names = "--scheduler", description = "model (the model's own scheduler config) | sd15 | zero-snr"
+      + " (default: ${DEFAULT-VALUE})")
+  @Choices({"model", "sd15", "zero-snr"})
+  String scheduler = "model";
+
+  BackgroundProbe() {}
 
   /** Mean of the 2-pixel border of image b, channel c (images in [-1, 1]). */
   static double border(INDArray img, int b, int c) {
@@ -48,21 +63,16 @@ final class BackgroundProbe {
     return s / n;
   }
 
-  /**
-   * Flags: {@code --unet FILE} (UNet weights to probe instead of the shipped ones: a pretraining
-   * checkpoint or a weights file; the shipped tokenizer and text encoder stay), {@code --scheduler
-   * model|sd15|zero-snr} (the sampler's schedule; default: the model's own scheduler config).
-   */
-  public static void main(String[] args) throws IOException {
-    Map<String, String> f = Flags.parse(args, "unet", "scheduler");
+  @Override
+  public Integer call() throws IOException {
     TextToImageModel model = ShapesWorldModel.pretrained();
-    if (f.containsKey("unet")) {
-      try (SafetensorsFile cf = SafetensorsFile.open(Path.of(f.get("unet")))) {
+    if (unet != null) {
+      try (SafetensorsFile cf = SafetensorsFile.open(unet)) {
         boolean checkpoint = cf.keys().stream().anyMatch(n -> n.startsWith("unet/"));
         model.unet().parameters().asMap().forEach((k, v) -> v.assign(cf.get(checkpoint ? "unet/" + k : k)));
       }
     }
-    String schedule = f.getOrDefault("scheduler", "model");
+    String schedule = scheduler;
     DdimSampler s = switch (schedule) {
       case "model" -> Ddim.steps(25, model).guidance(7.5);
       case "sd15" -> Ddim.steps(25, DdimSchedulerConfig.sd15()).guidance(7.5);
@@ -100,6 +110,7 @@ final class BackgroundProbe {
     List<String> caps = ShapesWorld.captions(7, 64);
     System.out.println("oracle fidelity, 64 captions x 2 seeds, DDIM 25, guidance 7.5: "
         + PromptGrid.fidelity(PromptGrid.generate(model, den, caps, 2, s), caps, 2));
+    return 0;
   }
 
   /** Pearson correlation of x_T's channel mean and the border's channel value, within captions, over channels. */

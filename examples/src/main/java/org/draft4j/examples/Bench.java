@@ -32,6 +32,9 @@ import org.draft4j.train.Memory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Benchmarks, appended to {@code docs/benchmarks.md} with machine information and the command:
@@ -50,21 +53,45 @@ import org.nd4j.linalg.factory.Nd4j;
  * random-weight folders are written once under {@code --models DIR} (default
  * target/sd15-step-models, about 10 GB); {@code --steps N} steps per DRaFT-1 / DRaFT-LV case (default 2).
  *
- * <p>Flags: {@code --only sd15-unet|chain|throughput|engine|sd15|sd15-step|soak}, {@code --steps N} (soak,
- * sd15-step), {@code --batch LIST}
- * (chain: batch sizes, default 1), {@code --out FILE} (default
- * docs/benchmarks.md).
  */
-public final class Bench {
-  private Bench() {}
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
+    description = "Benchmarks, appended to docs/benchmarks.md with the machine and the command.")
+public final class Bench implements Callable<Integer> {
+  @Option(names = "--only", description = "all (sd15-unet, chain, throughput, engine, sd15) | sd15-unet | chain |"
+      + " throughput | engine | sd15 | sd15-step | soak (default: ${DEFAULT-VALUE})")
+  @Choices({"all", "sd15-unet", "chain", "throughput", "engine", "sd15", "sd15-step", "soak"})
+  String only = "all";
 
-  public static void main(String[] args) throws Exception {
-    Map<String, String> f = Flags.parse(args, "only", "out", "steps", "batch", "models");
-    Path out = Path.of(f.getOrDefault("out", "docs/benchmarks.md"));
-    String only = f.getOrDefault("only", "all");
+  @Option(names = "--steps", description = "soak: training steps (default 2000); sd15-step: steps per case"
+      + " (default 2)")
+  @Bounds(min = 1)
+  Integer steps;
+
+  @Option(names = "--batch", split = ",", description = "chain: batch sizes, comma-separated (default: 1)")
+  List<Integer> batch = List.of(1);
+
+  @Option(names = "--models", description = "sd15-step: folder of the random-weight SD-size models, written once"
+      + " (default: ${DEFAULT-VALUE})")
+  Path models = Path.of("target/sd15-step-models");
+
+  @Option(names = "--out", description = "the benchmark log (default: ${DEFAULT-VALUE})")
+  Path out = Path.of("docs/benchmarks.md");
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  Bench() {}
+
+  @Override
+  public Integer call() throws Exception {
+    for (int b : batch) {
+      if (b < 1) {
+        throw Cli.bad("batch", String.valueOf(b), "positive integers (comma-separated)");
+      }
+    }
     StringBuilder md = new StringBuilder();
     md.append("\n## Run of ").append(Instant.now()).append("\n\n");
-    String line = "bench" + (args.length > 0 ? " " : "") + String.join(" ", args);
+    String given = Cli.flags(Cli.given(spec));
+    String line = "bench" + (given.isEmpty() ? "" : " ") + given;
     md.append("Command: `").append("script".equals(System.getProperty("draft4j.launcher")) ? "./draft4j " + line
         : "mvn -B -q -pl examples exec:exec -Dlauncher.args=\"" + line + "\"").append("` (from the repository root)\n\n");
     md.append(machine()).append('\n');
@@ -72,18 +99,8 @@ public final class Bench {
       md.append(sd15Unet());
     }
     if (only.equals("all") || only.equals("chain")) {
-      for (String b : f.getOrDefault("batch", "1").split(",")) {
-        int batch;
-        try {
-          batch = Integer.parseInt(b.strip());
-        } catch (NumberFormatException e) {
-          batch = 0;
-        }
-        if (batch < 1) {
-          throw new IllegalArgumentException("--batch \"" + f.get("batch") + "\": \"" + b
-              + "\" is not a positive integer");
-        }
-        md.append(chain(batch));
+      for (int b : batch) {
+        md.append(chain(b));
       }
     }
     if (only.equals("all") || only.equals("throughput")) {
@@ -96,11 +113,10 @@ public final class Bench {
       md.append(EngineBench.sd15());
     }
     if (only.equals("sd15-step")) {
-      md.append(RealSizeStep.bench(Path.of(f.getOrDefault("models", "target/sd15-step-models")),
-          Integer.parseInt(f.getOrDefault("steps", "2"))));
+      md.append(RealSizeStep.bench(models, steps == null ? 2 : steps));
     }
     if (only.equals("soak")) {
-      md.append(soak(Integer.parseInt(f.getOrDefault("steps", "2000"))));
+      md.append(soak(steps == null ? 2000 : steps));
     }
     Files.createDirectories(out.toAbsolutePath().getParent());
     if (!Files.exists(out)) {
@@ -109,6 +125,7 @@ public final class Bench {
     }
     Files.writeString(out, md.toString(), StandardOpenOption.APPEND);
     System.out.println(md);
+    return 0;
   }
 
   static String machine() {

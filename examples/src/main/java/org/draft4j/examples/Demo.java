@@ -5,59 +5,73 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import org.draft4j.models.TextToImageModel;
-import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.shapesworld.ShapesWorldModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The README's main job: DRaFT-K (K=1) fine-tunes a rank-4 LoRA of the shipped ShapesWorld model
  * on the world's reward (prompt alignment with the world's CLIP + 0.5 × its aesthetic head), then
  * writes a before/after grid on fixed held-out prompts and seeds (8 captions of world seed 2 × 4
- * sampling seeds), the reward curve, the LoRA
- * (diffusers layout) with provenance, the metrics (JSON lines) and a summary with the reward, the
- * oracle's prompt fidelity and the sample diversity before and after. Exits with status 3 when the
- * reward did not improve.
- *
- * <p>Flags: {@code --steps N} (default 40), {@code --out DIR} (default demo-output), {@code --seed S},
- * {@code --reward NAME} (world; see {@link TrainRun}), {@code --model DIR} (a model folder instead of
- * the shipped weights).
+ * sampling seeds), the reward curve, the LoRA (diffusers layout) with provenance, the metrics (JSON
+ * lines) and a summary with the reward, the oracle's prompt fidelity and the sample diversity before
+ * and after. Exits with status 3 when the reward did not improve. Its training settings go through
+ * {@link TrainOptions} as {@code train}'s do.
  */
-public final class Demo {
-  private Demo() {}
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
+    description = "Fine-tune the ShapesWorld model with DRaFT-1 on the world's alignment + aesthetic reward; writes"
+        + " grids, curve, LoRA, metrics, summary.")
+public final class Demo implements Callable<Integer> {
+  @Option(names = "--steps", description = "optimizer steps (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1)
+  int steps = 40;
 
-  public static void main(String[] args) throws IOException {
-    int status = run(args);
-    if (status != 0) {
-      System.exit(status);
-    }
-  }
+  @Option(names = "--out", description = "output folder (default: ${DEFAULT-VALUE})")
+  Path out = Path.of("demo-output");
+
+  @Option(names = "--seed", description = "training seed (default: ${DEFAULT-VALUE})")
+  long seed = 0;
+
+  @Option(names = "--reward", description = "a train --reward name (default: ${DEFAULT-VALUE})")
+  String reward = "world";
+
+  @Option(names = "--model", description = "a model folder (default: the shipped ShapesWorld model)")
+  Path model;
+
+  @Spec CommandSpec spec;
+
+  Demo() {}
 
   /** The {@code demo} command; returns 0, or 3 when the reward did not improve on the evaluation seeds. */
-  static int run(String[] args) throws IOException {
-    Map<String, String> flags = Flags.parse(args, "steps", "out", "seed", "model", "reward");
+  @Override
+  public Integer call() throws IOException {
     long t0 = System.nanoTime();
+    Map<String, String> given = Cli.given(spec);
     Map<String, String> s = new LinkedHashMap<>();
     s.put("objective", "draft-k");
     s.put("k", "1");
-    s.put("reward", flags.getOrDefault("reward", "world"));
-    s.put("steps", flags.getOrDefault("steps", "40"));
-    s.put("seed", flags.getOrDefault("seed", "0"));
-    s.put("out", flags.getOrDefault("out", "demo-output"));
+    s.put("reward", given.getOrDefault("reward", reward));
+    s.put("steps", given.getOrDefault("steps", String.valueOf(steps)));
+    s.put("seed", given.getOrDefault("seed", String.valueOf(seed)));
+    s.put("out", given.getOrDefault("out", out.toString()));
     s.put("sampler-steps", "10");
     s.put("guidance", "5");
     s.put("lr", "2e-3");
     s.put("micro", "4");
     s.put("eval-prompts", "8");
     s.put("eval-seeds", "4");
-    TrainRun.validate(s);
-    TextToImageModel model = flags.containsKey("model") ? ShapesWorldModel.load(Path.of(flags.get("model")))
-        : ShapesWorldModel.pretrained();
-    TrainRun.Result r = TrainRun.run(s, model);
+    TrainSettings settings = TrainOptions.parse(s);
+    TextToImageModel m = model != null ? ShapesWorldModel.load(model) : ShapesWorldModel.pretrained();
+    TrainRun.Result r = TrainRun.run(settings, m);
     TrainRun.print(r.summary());
     double rb = r.summary().rewardBefore();
     double ra = r.summary().rewardAfter();
     System.out.printf(Locale.ROOT, "wrote %s (before_after.png, reward_curve.png, pytorch_lora_weights.safetensors,"
-        + " metrics.jsonl, summary.json, provenance.json) in %.0f s%n", Path.of(s.get("out")).toAbsolutePath(),
+        + " metrics.jsonl, summary.json, provenance.json) in %.0f s%n", settings.out().toAbsolutePath(),
         (System.nanoTime() - t0) / 1e9);
     if (!(r.summary().oracleAfter().get("mean") > r.summary().oracleBefore().get("mean"))) {
       System.err.println("NOTE: the oracle's prompt fidelity did not improve on the evaluation seeds");

@@ -15,22 +15,32 @@ import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.shapesworld.ShapesWorldModel;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Writes what draft4j computes with the shipped ShapesWorld models, for comparison with Hugging
  * Face transformers loading the same folders ({@code examples/scripts/hf_crosscheck.py}): token
  * ids of the world tokenizer, the pipeline text encoder's {@code last_hidden_state}, and the world
  * CLIP's normalized text and image features of rendered scenes (images stored too, in [0,1]).
- *
- * <p>Flags: {@code --out FILE} (crosscheck.safetensors), {@code --count N} (16 captions and 16 images).
  */
-public final class HfCrossCheckData {
-  private HfCrossCheckData() {}
+@Command(name = "hf-crosscheck-data", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
+    description = "Write the shipped models' token ids, text-encoder states and CLIP features for"
+        + " examples/scripts/hf_crosscheck.py.")
+public final class HfCrossCheckData implements Callable<Integer> {
+  @Option(names = "--out", description = "the safetensors file (default: ${DEFAULT-VALUE})")
+  Path out = Path.of("crosscheck.safetensors");
 
-  public static void main(String[] args) throws IOException {
-    Map<String, String> f = Flags.parse(args, "out", "count");
-    Path out = Path.of(f.getOrDefault("out", "crosscheck.safetensors"));
-    int n = Integer.parseInt(f.getOrDefault("count", "16"));
+  @Option(names = "--count", description = "captions and images (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 100_000)
+  int count = 16;
+
+  HfCrossCheckData() {}
+
+  @Override
+  public Integer call() throws IOException {
+    int n = count;
     List<ShapesWorld.Scene> scenes = new ArrayList<>();
     List<String> prompts = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -57,5 +67,6 @@ public final class HfCrossCheckData {
     Files.createDirectories(out.toAbsolutePath().getParent());
     Safetensors.write(out, t, meta);
     System.out.println("wrote " + out.toAbsolutePath() + " (" + prompts.size() + " prompts, " + n + " images)");
+    return 0;
   }
 }

@@ -5,88 +5,54 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
+import java.util.concurrent.Callable;
 import org.draft4j.exec.ExecutionOptions;
 import org.draft4j.io.SafetensorsException;
-import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.train.CheckpointMismatchException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /**
  * One entry point with subcommands ({@code demo}, {@code train}, {@code sample}, ...; {@code --help}
- * lists them) and two global flags, accepted anywhere on the line: {@code --threads N} (the engine's
- * worker threads; default: the machine's cores) and {@code --verbose} (stack traces on errors).
+ * lists them, {@code <command> --help} their options) and two global options, accepted anywhere on
+ * the line: {@code --threads N} (the engine's worker threads; default: the machine's cores) and
+ * {@code --verbose} (stack traces on errors). The commands are picocli commands whose options are
+ * declared once, as annotated fields ({@link Cli}).
  *
- * <p>Exit status: 0 done; 2 bad input (a flag's value, a missing or damaged input file, a checkpoint of
+ * <p>Exit status: 0 done; 2 bad input (an option's value, a missing or damaged input file, a checkpoint of
  * another configuration), printed as one line {@code error: <message>}; 1 a failure while running;
  * 3 (demo) the reward did not improve on the evaluation seeds.
  */
+@Command(name = "draft4j", mixinStandardHelpOptions = true, versionProvider = Launcher.Version.class,
+    description = "Fine-tunes text-to-image diffusion models with DRaFT and its relatives; the ShapesWorld world"
+        + " ships with it.", subcommands = {Demo.class, TrainRun.class, Sample.class, Mix.class, Results.class,
+          PretrainShapesWorld.class, PretrainUnet.class, PretrainClip.class, PretrainAesthetic.class, Bench.class,
+          HfCrossCheckData.class, BackgroundProbe.class})
 public final class Launcher {
   /** Exit status of bad input. */
   static final int BAD_INPUT = 2;
   /** Exit status of a failure while running. */
   static final int FAILED = 1;
 
-  private Launcher() {}
+  @Option(names = "--threads", scope = ScopeType.INHERIT, description = "worker threads of the execution engine"
+      + " (default: this machine's cores); results are bit-reproducible for a fixed N and native classifier")
+  @Bounds(min = 1, max = 256)
+  Integer threads;
 
-  interface Command {
-    /** Runs the command; returns its exit status. */
-    int run(String[] args) throws Exception;
-  }
+  @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "print the stack trace of an error")
+  boolean verbose;
 
-  interface VoidCommand {
-    void run(String[] args) throws Exception;
-  }
+  Launcher() {}
 
-  private static final Map<String, String> HELP = new LinkedHashMap<>();
-  private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
-
-  static {
-    add("demo", "fine-tune the ShapesWorld model with DRaFT-1 on the world's alignment + aesthetic reward; writes"
-        + " grids, curve, LoRA, metrics, summary [--steps N] [--out DIR] [--seed S] [--reward NAME] [--model DIR]",
-        Demo::run);
-    add("train", "one fine-tuning run from flags or --config FILE (key = value lines); with --checkpoints DIR"
-        + " [--checkpoint-every N, default 10] it is resumable: rerun the same command after an interruption and it"
-        + " continues, bit for bit. Settings: " + TrainRun.KEYS,
-        TrainRun::main);
-    add("pretrain-shapes", "the whole ShapesWorld pretraining (v2): UNet warm-up, CLIP, UNet with the CLIP text"
-        + " encoder, UNet under zero-terminal-SNR v-prediction with EMA, aesthetic head, evaluation (resumable)"
-        + " [--out DIR] [--seed S] [--warmup-steps N] [--clip-steps N] [--unet-steps N] [--zero-snr-steps N]"
-        + " [--eval-prompts N] [--export RESOURCES_DIR]", PretrainShapesWorld::main);
-    add("pretrain-unet", "one UNet pretraining stage (resumable) [--out DIR] [--steps N] [--batch B] [--lr X]"
-        + " [--seed S] [--checkpoint-every N] [--text-encoder CLIPDIR] [--init-unet CHECKPOINT]"
-        + " [--schedule warmup|cosine] [--zero-snr true] [--ema D] [--eval-every N] [--export DIR]",
-        PretrainUnet::main);
-    add("pretrain-clip", "train the ShapesWorld CLIP (resumable) [--out DIR] [--steps N] [--batch B] [--lr X]"
-        + " [--seed S] [--checkpoint-every N] [--export DIR]", PretrainClip::main);
-    add("pretrain-aesthetic", "train the ShapesWorld aesthetic head on a CLIP's features [--clip DIR] [--out DIR]"
-        + " [--images N] [--steps N] [--seed S]", PretrainAesthetic::main);
-    add("sample", "prompts x seeds -> PNG grid [--out FILE] [--prompts FILE] [--count N] [--seeds N] [--steps N]"
-        + " [--guidance G] [--lora FILE,...] [--scale S,...] [--model DIR] [--oracle true]", Sample::main);
-    add("mix", "interpolate LoRA adapters: rows (1-w)A + wB, or A at scale w [--a FILE] [--b FILE] [--weights LIST]"
-        + " [--prompts N] [--steps N] [--guidance G] [--out FILE] [--model DIR]", Mix::main);
-    add("results", "run the DRaFT-family comparison on ShapesWorld and write docs/results.md [--runs DIR] [--seeds N]"
-        + " [--steps N] [--only LIST] [--report FILE] [--no-report true]", Results::main);
-    add("hf-crosscheck-data", "write the shipped models' token ids, text-encoder states and CLIP features for"
-        + " examples/scripts/hf_crosscheck.py [--out FILE] [--count N]", HfCrossCheckData::main);
-    add("bench", "benchmarks appended to docs/benchmarks.md [--only engine|sd15|sd15-step|sd15-unet|chain|throughput|soak]"
-        + " [--steps N] [--batch LIST] [--models DIR] [--out FILE]", Bench::main);
-    add("probe-background", "does the base model take its background from the seed? correlations and a shift"
-        + " experiment on 64 samples", BackgroundProbe::main);
-  }
-
-  private static void add(String name, String help, Command c) {
-    HELP.put(name, help);
-    COMMANDS.put(name, c);
-  }
-
-  private static void add(String name, String help, VoidCommand c) {
-    add(name, help, (Command) a -> {
-      c.run(a);
-      return 0;
-    });
+  /** The version from the jar's manifest, or "development build". */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Launcher.class.getPackage().getImplementationVersion();
+      return new String[] {"draft4j " + (v == null ? "(development build)" : v)};
+    }
   }
 
   public static void main(String[] args) {
@@ -101,58 +67,61 @@ public final class Launcher {
    * to {@code err} as one line, with the stack trace after it under {@code --verbose}.
    */
   static int run(String[] args, PrintStream err) {
-    List<String> rest = new ArrayList<>();
-    boolean verbose = false;
-    String threads = null;
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--verbose")) {
-        verbose = true;
-      } else if (args[i].equals("--threads")) {
-        if (i + 1 >= args.length) {
-          err.println("error: --threads needs a value: an integer in [1, 256]");
-          return BAD_INPUT;
-        }
-        threads = args[++i];
-      } else {
-        rest.add(args[i]);
-      }
+    Launcher top = new Launcher();
+    CommandLine cl = new CommandLine(top);
+    boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+    CommandLine.ParseResult pr;
+    try {
+      pr = cl.parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      return fail(e, Cli.message(e), BAD_INPUT, verbose, err);
     }
-    if (rest.isEmpty() || rest.get(0).equals("--help") || rest.get(0).equals("-h")) {
-      System.out.println("usage: launcher <command> [flags] [--threads N] [--verbose]\ncommands:");
-      HELP.forEach((k, v) -> System.out.printf("  %-19s %s%n", k, v));
-      System.out.println("global flags: --threads N  worker threads of the execution engine (default: "
-          + Runtime.getRuntime().availableProcessors() + ", this machine's cores); results are bit-reproducible"
-          + " for a fixed N and native classifier\n              --verbose    print the stack trace of an error");
+    if (CommandLine.printHelpIfRequested(pr)) {
       return 0;
     }
-    Command c = COMMANDS.get(rest.get(0));
-    if (c == null) {
-      err.println("error: unknown command \"" + rest.get(0) + "\"; commands: " + COMMANDS.keySet());
+    CommandLine.ParseResult leaf = pr;
+    while (leaf.subcommand() != null) {
+      leaf = leaf.subcommand();
+    }
+    if (leaf == pr) {
+      err.println("error: give a command; commands: " + cl.getSubcommands().keySet() + " (--help describes them)");
       return BAD_INPUT;
     }
     try {
-      setThreads(threads);
-      return c.run(rest.subList(1, rest.size()).toArray(new String[0]));
-    } catch (Exception | OutOfMemoryError | StackOverflowError e) {
-      int status = isBadInput(e) ? BAD_INPUT : FAILED;
-      err.println("error: " + message(e));
-      if (verbose) {
-        e.printStackTrace(err);
-      } else if (status == FAILED) {
-        err.println("(run with --verbose for the stack trace)");
+      Cli.check(pr.commandSpec());
+      Cli.check(leaf.commandSpec());
+      // an inherited option may be given after the command: read it from the command's parse result
+      setThreads(leaf.matchedOptionValue("--threads", pr.matchedOptionValue("--threads", (Integer) null)));
+      Object command = leaf.commandSpec().userObject();
+      if (command instanceof Callable<?> c) {
+        Object status = c.call();
+        return status instanceof Integer i ? i : 0;
       }
-      return status;
+      ((Runnable) command).run();
+      return 0;
+    } catch (Exception | OutOfMemoryError | StackOverflowError e) {
+      return fail(e, message(e), isBadInput(e) ? BAD_INPUT : FAILED, verbose, err);
     }
+  }
+
+  private static int fail(Throwable e, String message, int status, boolean verbose, PrintStream err) {
+    err.println("error: " + message);
+    if (verbose) {
+      e.printStackTrace(err);
+    } else if (status == FAILED) {
+      err.println("(run with --verbose for the stack trace)");
+    }
+    return status;
   }
 
   /**
    * Sets the engine's worker count for this process: {@code --threads} when given, else a
    * {@code -Ddraft4j.threads} the user set, else the machine's cores.
    */
-  private static void setThreads(String flag) {
+  private static void setThreads(Integer flag) {
     String prop = System.getProperty(ExecutionOptions.THREADS_PROPERTY);
     if (flag != null) {
-      int n = FlagValues.integer(Map.of("threads", flag), "threads", 1, 1, 256);
+      int n = flag;
       if (prop != null && !prop.strip().equals(String.valueOf(n))) {
         throw new IllegalArgumentException("--threads = " + n + " contradicts -D" + ExecutionOptions.THREADS_PROPERTY
             + "=" + prop + "; give one of them");

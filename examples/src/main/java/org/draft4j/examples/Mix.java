@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import org.draft4j.lora.LoraAdapter;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNetDenoiser;
@@ -14,6 +15,8 @@ import org.draft4j.samplers.DdimSampler;
 import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.shapesworld.ShapesWorldModel;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * LoRA interpolation, as in the DRaFT paper's figure: with two adapters A and B attached at once,
@@ -22,37 +25,57 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the same prompts and seeds. Beside the PNG, {@code <out>.json} records each row's RMS pixel
  * distance from the first row.
  *
- * <p>Flags: {@code --a FILE} (required), {@code --b FILE}, {@code --weights LIST} (0,0.25,0.5,0.75,1),
- * {@code --prompts N} (4 ShapesWorld captions of seed 2), {@code --steps N} (25), {@code --guidance G} (5),
- * {@code --out FILE} (mix.png), {@code --model DIR}.
  */
-public final class Mix {
-  private Mix() {}
+@Command(name = "mix", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
+    description = "Interpolate LoRA adapters: rows (1-w)A + wB, or A at scale w; a PNG grid and its distances.")
+public final class Mix implements Callable<Integer> {
+  @Option(names = "--a", required = true, description = "a LoRA safetensors file")
+  Path a;
 
-  public static void main(String[] args) throws Exception {
-    Map<String, String> f = Flags.parse(args, "a", "b", "weights", "prompts", "steps", "guidance", "out", "model");
-    if (!f.containsKey("a")) {
-      throw new IllegalArgumentException("--a FILE is required (a LoRA safetensors file)");
-    }
-    double[] weights = FlagValues.numbers("weights", f.getOrDefault("weights", "0,0.25,0.5,0.75,1"));
-    int nPrompts = FlagValues.integer(f, "prompts", 4, 1, 10_000);
-    int steps = FlagValues.integer(f, "steps", 25, 1, 1000);
-    double guidance = FlagValues.number(f, "guidance", 5, 0, false, Double.MAX_VALUE);
-    for (String k : new String[] {"a", "b"}) {
-      if (f.containsKey(k) && !java.nio.file.Files.isRegularFile(Path.of(f.get(k)))) {
-        throw new IllegalArgumentException("--" + k + " \"" + f.get(k) + "\": no such file");
+  @Option(names = "--b", description = "a second LoRA file; without it, rows are A at scale w")
+  Path b;
+
+  @Option(names = "--weights", description = "comma-separated w values (default: ${DEFAULT-VALUE})")
+  String weights = "0,0.25,0.5,0.75,1";
+
+  @Option(names = "--prompts", description = "ShapesWorld captions of world seed 2 (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 10_000)
+  int prompts = 4;
+
+  @Option(names = "--steps", description = "DDIM steps (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 1000)
+  int steps = 25;
+
+  @Option(names = "--guidance", description = "classifier-free guidance scale (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 0)
+  double guidance = 5;
+
+  @Option(names = "--out", description = "the PNG grid; its distances go beside it as .json (default:"
+      + " ${DEFAULT-VALUE})")
+  Path out = Path.of("mix.png");
+
+  @Option(names = "--model", description = "a model folder (default: the shipped ShapesWorld model)")
+  Path model;
+
+  Mix() {}
+
+  @Override
+  public Integer call() throws Exception {
+    double[] weights = Cli.numbers("weights", this.weights);
+    for (Path p : b == null ? List.of(a) : List.of(a, b)) {
+      if (!Files.isRegularFile(p)) {
+        throw new IllegalArgumentException("--" + (p == a ? "a" : "b") + " \"" + p + "\": no such file");
       }
     }
-    TextToImageModel model = f.containsKey("model") ? ShapesWorldModel.load(Path.of(f.get("model")))
-        : ShapesWorldModel.pretrained();
-    List<String> prompts = ShapesWorld.captions(2, nPrompts);
+    TextToImageModel model = this.model != null ? ShapesWorldModel.load(this.model) : ShapesWorldModel.pretrained();
+    List<String> prompts = ShapesWorld.captions(2, this.prompts);
     DdimSampler sampler = Ddim.steps(steps, model).guidance(guidance);
     UNetDenoiser den = model.newDenoiser();
-    LoraAdapter a = LoraAdapter.load(Path.of(f.get("a")), "a");
+    LoraAdapter a = LoraAdapter.load(this.a, "a");
     den.attach(a);
     LoraAdapter b = null;
-    if (f.containsKey("b")) {
-      b = LoraAdapter.load(Path.of(f.get("b")), "b");
+    if (this.b != null) {
+      b = LoraAdapter.load(this.b, "b");
       den.attach(b);
     }
     List<INDArray> rows = new ArrayList<>();
@@ -69,7 +92,6 @@ public final class Mix {
       List<INDArray> perPrompt = PromptGrid.generate(model, den, prompts, 2, sampler);
       rows.add(org.nd4j.linalg.factory.Nd4j.concat(0, perPrompt.toArray(new INDArray[0])));
     }
-    Path out = Path.of(f.getOrDefault("out", "mix.png"));
     if (out.toAbsolutePath().getParent() != null) {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }
@@ -80,10 +102,11 @@ public final class Mix {
       dist.add(r.distance2(rows.get(0)) / Math.sqrt(r.length()));
     }
     Path json = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.png$", "") + ".json");
-    new MixReport(b == null ? List.of(f.get("a")) : List.of(f.get("a"), f.get("b")),
+    new MixReport(b == null ? List.of(this.a.toString()) : List.of(this.a.toString(), this.b.toString()),
         java.util.Arrays.stream(weights).boxed().toList(), dist, prompts).write(json);
     System.out.println("RMS distance of each row from the first: " + dist + " (" + json + ")");
     System.out.println("wrote " + out.toAbsolutePath() + " (" + weights.length + " rows x " + prompts.size()
         + " prompts x 2 seeds; prompts: " + String.join(" | ", prompts) + ")");
+    return 0;
   }
 }

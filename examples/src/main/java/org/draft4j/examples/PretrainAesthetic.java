@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.SplittableRandom;
 import me.tongfei.progressbar.ProgressBar;
 import org.draft4j.io.Json;
@@ -29,6 +30,10 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Trains ShapesWorld's aesthetic head: the LAION improved-aesthetic MLP ({@link AestheticHead}) on
@@ -37,19 +42,38 @@ import org.nd4j.linalg.factory.Nd4j;
  * with the CLIP's pixel noise (σ ~ U(0, 0.05)); evaluation is on scenes of another seed. Small
  * enough (a few minutes) to run in one go; writes {@code aesthetic.safetensors} and a report.
  */
-public final class PretrainAesthetic {
-  private PretrainAesthetic() {}
+@Command(name = "pretrain-aesthetic", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
+    description = "Train the ShapesWorld aesthetic head on a CLIP's image features.")
+public final class PretrainAesthetic implements Callable<Integer> {
+  @Option(names = "--clip", description = "the CLIP folder (default: ${DEFAULT-VALUE})")
+  Path clip = Path.of("shapesworld-clip");
+
+  @Option(names = "--out", description = "output folder (default: ${DEFAULT-VALUE})")
+  Path out = Path.of("shapesworld-aesthetic");
+
+  @Option(names = "--images", description = "training renders (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1)
+  int images = 8000;
+
+  @Option(names = "--steps", description = "optimizer steps (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1)
+  int steps = 3000;
+
+  @Option(names = "--seed", description = "data and init seed (default: ${DEFAULT-VALUE})")
+  long seed = 0;
+
+  @Spec CommandSpec spec;
+
+  PretrainAesthetic() {}
 
   /** What training produced: the head and its held-out Pearson correlation with the appeal score. */
   public record Result(AestheticHead head, double heldOutPearson, double heldOutRmse, int trainImages) {}
 
-  public static void main(String[] args) throws IOException {
-    Map<String, String> f = Flags.parse(args, "clip", "out", "images", "steps", "seed");
-    ClipModel clip = ClipModel.load(Path.of(f.getOrDefault("clip", "shapesworld-clip")));
-    Path out = Path.of(f.getOrDefault("out", "shapesworld-aesthetic"));
-    Result r = train(clip, Integer.parseInt(f.getOrDefault("images", "8000")),
-        Integer.parseInt(f.getOrDefault("steps", "3000")), Long.parseLong(f.getOrDefault("seed", "0")));
-    save(r, out, "launcher pretrain-aesthetic " + String.join(" ", args));
+  @Override
+  public Integer call() throws IOException {
+    Result r = train(ClipModel.load(clip), images, steps, seed);
+    save(r, out, "launcher pretrain-aesthetic " + Cli.flags(Cli.given(spec)));
+    return 0;
   }
 
   /** Writes {@code OUT/aesthetic.safetensors} (with the result in its metadata) and {@code OUT/report.json}. */

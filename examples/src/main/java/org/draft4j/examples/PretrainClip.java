@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import org.draft4j.io.Json;
 import org.draft4j.io.Safetensors;
@@ -32,11 +33,16 @@ import org.draft4j.text.BpeTrainer;
 import org.draft4j.text.ClipTokenizer;
 import org.draft4j.train.CheckpointMismatchException;
 import org.draft4j.train.ConsoleProgress;
+import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Trains ShapesWorld's CLIP: a ViT image tower (32×32, patch 4, width 64, 3 layers) and a CLIP text
@@ -47,12 +53,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * is the text encoder of the ShapesWorld diffusion model (as SD uses CLIP's) and the whole model is
  * the world's PickScore-style reward. Resumable like {@link PretrainUnet}.
  */
-public final class PretrainClip {
+@Command(name = "pretrain-clip", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
+    description = "Train the ShapesWorld CLIP (resumable: rerun the same command to continue).")
+public final class PretrainClip implements Callable<Integer> {
   /** Tokens per caption: the longest ShapesWorld caption is 22 with start and end tokens. */
   public static final int MAX_TOKENS = 24;
   private static final String SCALE = "logit_scale_train";
-
-  private PretrainClip() {}
 
   /** The text tower's config for a vocabulary size. */
   public static ClipTextConfig textConfig(int vocabSize) {
@@ -69,8 +75,18 @@ public final class PretrainClip {
     return ShapesWorldArchitecture.vocabulary().tokenizer(MAX_TOKENS);
   }
 
-  /** Settings of one run. */
-  record Settings(Path out, int steps, int batch, double lr, long seed, int every) {
+  /**
+   * Settings of one run. {@code init}: a CLIP folder to start from (null: random init);
+   * {@code hardNegatives}: each batch of B scenes also holds B counterfactuals of them (one attribute
+   * changed, {@link ShapesWorld#counterfactual}), so the 2B × 2B contrastive loss must tell a caption
+   * from the same scene with another kind, size, colour or background.
+   */
+  record Settings(Path out, int steps, int batch, double lr, long seed, int every, Path init, boolean hardNegatives,
+      Preferences preferences) {
+    Settings(Path out, int steps, int batch, double lr, long seed, int every) {
+      this(out, steps, batch, lr, seed, every, null, false, null);
+    }
+
     /** Warm-up steps: 100, or a quarter of a short run. */
     int warmup() {
       return Math.min(100, steps / 4);
@@ -78,7 +94,8 @@ public final class PretrainClip {
 
     Config config(ClipTextConfig tc, ClipVisionConfig vc) {
       return new Config(seed, batch, lr, tc.toJson(), vc.toJson(), 0.05, 0.1,
-          "cosine(" + warmup() + ", " + steps + ", 0.1)");
+          "cosine(" + warmup() + ", " + steps + ", 0.1)", init == null ? null : init.toAbsolutePath().toString(),
+          hardNegatives, preferences);
     }
   }
 
@@ -86,22 +103,93 @@ public final class PretrainClip {
   record Config(long seed, int batch, double lr, @JsonProperty("text_config") Map<String, Object> textConfig,
       @JsonProperty("vision_config") Map<String, Object> visionConfig,
       @JsonProperty("noise_sigma_max") double noiseSigmaMax, @JsonProperty("weight_decay") double weightDecay,
-      String schedule) {}
+      String schedule, String init, @JsonProperty("hard_negatives") boolean hardNegatives, Preferences preferences) {}
 
-  public static void main(String[] args) throws IOException {
-    Map<String, String> f = Flags.parse(args, "out", "steps", "batch", "lr", "seed", "checkpoint-every", "export");
-    Settings s = new Settings(Path.of(f.getOrDefault("out", "shapesworld-clip")),
-        FlagValues.integer(f, "steps", 1500, 0, Integer.MAX_VALUE),
-        FlagValues.integer(f, "batch", 128, 1, Integer.MAX_VALUE),
-        FlagValues.number(f, "lr", 1e-3, 0, true, Double.MAX_VALUE), FlagValues.longInteger(f, "seed", 0),
-        FlagValues.integer(f, "checkpoint-every", 100, 1, Integer.MAX_VALUE));
-    ClipModel clip = train(s);
-    if (f.containsKey("export")) {
-      Path dir = Path.of(f.get("export"));
-      BpeTrainer.Vocabulary v = ShapesWorldArchitecture.vocabulary();
-      clip.save(dir, v.vocabJson(), v.mergesTxt());
-      System.err.println("exported the CLIP to " + dir.toAbsolutePath());
+  /**
+   * The preference term: the base model's samples judged by the oracle ({@link PreferenceSet}), made
+   * with {@code sampler} from {@code count} captions of world seed {@code worldSeed} × {@code seedsPerCaption}
+   * sampling seeds; each step adds {@code weight} × the Bradley–Terry loss
+   * {@code mean softplus(−s·(cos(I⁺, T) − cos(I⁻, T)))} over {@code pairs} (right, wrong) pairs of one caption.
+   */
+  record Preferences(@JsonProperty("world_seed") long worldSeed, int count,
+      @JsonProperty("seeds_per_caption") int seedsPerCaption, @JsonProperty("sampler_steps") int samplerSteps,
+      double guidance, int pairs, double weight) {}
+
+  @Option(names = "--out", description = "the run's folder: checkpoint, log (default: ${DEFAULT-VALUE})")
+  Path out = Path.of("shapesworld-clip");
+
+  @Option(names = "--steps", description = "optimizer steps (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 0)
+  int steps = 1500;
+
+  @Option(names = "--batch", description = "scene-caption pairs per step (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1)
+  int batch = 128;
+
+  @Option(names = "--lr", description = "peak AdamW learning rate (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 0, minExclusive = true)
+  double lr = 1e-3;
+
+  @Option(names = "--seed", description = "data, noise and init seed (default: ${DEFAULT-VALUE})")
+  long seed = 0;
+
+  @Option(names = "--checkpoint-every", description = "steps between checkpoints (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1)
+  int every = 100;
+
+  @Option(names = "--init-clip", description = "a ShapesWorld CLIP folder to start from (default: random init)")
+  Path initClip;
+
+  @Option(names = "--hard-negatives", arity = "1", description = "add each scene's counterfactual (one attribute"
+      + " changed) to its batch: true | false (default: ${DEFAULT-VALUE})")
+  boolean hardNegatives = false;
+
+  @Option(names = "--preference-captions", description = "add the preference term over the base model's samples"
+      + " of this many captions of world seed 3, judged by the oracle (default: none)")
+  @Bounds(min = 1, max = 100_000)
+  Integer preferenceCaptions;
+
+  @Option(names = "--preference-seeds", description = "samples per preference caption (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 2, max = 1000)
+  int preferenceSeeds = 8;
+
+  @Option(names = "--preference-pairs", description = "(right, wrong) pairs per step (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 4096)
+  int preferencePairs = 32;
+
+  @Option(names = "--preference-weight", description = "weight of the preference term (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 0, minExclusive = true)
+  double preferenceWeight = 1;
+
+  @Option(names = "--export", description = "write the trained CLIP here (Hugging Face CLIPModel layout)")
+  Path export;
+
+  PretrainClip() {}
+
+  /** The settings these options give. */
+  Settings settings() {
+    if (preferenceCaptions == null) {
+      for (String o : new String[] {"preference-seeds", "preference-pairs", "preference-weight"}) {
+        if (spec != null && spec.commandLine().getParseResult().hasMatchedOption("--" + o)) {
+          throw new IllegalArgumentException("--" + o + " needs --preference-captions N");
+        }
+      }
     }
+    return new Settings(out, steps, batch, lr, seed, every, initClip, hardNegatives, preferenceCaptions == null ? null
+        : new Preferences(3, preferenceCaptions, preferenceSeeds, 10, 5, preferencePairs, preferenceWeight));
+  }
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException {
+    ClipModel clip = train(settings());
+    if (export != null) {
+      BpeTrainer.Vocabulary v = ShapesWorldArchitecture.vocabulary();
+      clip.save(export, v.vocabJson(), v.mergesTxt());
+      System.err.println("exported the CLIP to " + export.toAbsolutePath());
+    }
+    return 0;
   }
 
   /** Trains (or resumes) and returns the model; writes checkpoint, log and retrieval evaluations under {@code out}. */
@@ -111,6 +199,18 @@ public final class PretrainClip {
     ClipTextConfig tc = textConfig(tok.vocabSize());
     ClipVisionConfig vc = visionConfig();
     Parameters params = Parameters.random(s.seed());
+    INDArray initScale = Nd4j.valueArrayOf(new long[] {1, 1}, (float) Math.log(1 / 0.07));
+    if (s.init() != null) {
+      ClipModel init = ClipModel.load(s.init());
+      if (!init.textConfig().equals(tc) || !init.visionConfig().equals(vc)) {
+        throw new IllegalArgumentException("--init-clip = \"" + s.init() + "\": not a ShapesWorld CLIP (its text or"
+            + " vision config differs from this program's)");
+      }
+      Map<String, INDArray> w = new LinkedHashMap<>();
+      init.parameters().asMap().forEach((k, a) -> w.put(k, a.dup()));
+      initScale.assign(w.remove("logit_scale").getDouble(0));
+      params = Parameters.of(w, "--init-clip " + s.init());
+    }
     SameDiff sd = org.draft4j.exec.Graphs.create();
     org.draft4j.exec.ExecutionContext ctx = org.draft4j.exec.ExecutionContext.shared();
     GraphBuilder g = new GraphBuilder(sd, params, List.of(), true, ctx.fusedOps());
@@ -120,17 +220,31 @@ public final class PretrainClip {
     SDVariable eye = sd.placeHolder("eye", DataType.FLOAT, -1, -1);
     SDVariable px = new ClipPreprocess(vc.imageSize(), ClipPreprocess.Interpolation.BICUBIC)
         .apply(sd, images, ShapesWorld.SIZE, ShapesWorld.SIZE);
-    SDVariable img = ClipModel.normalize(new ClipVisionModel(vc, params).imageEmbeds(g, px));
-    SDVariable txt = ClipModel.normalize(ClipModel.textEmbeds(tc, vc.projectionDim(), g, ids, eos));
+    // one tower pass over [renders (and their counterfactuals); preferred; rejected] images and
+    // [their captions; the preference captions]
+    int nr = s.batch() * (s.hardNegatives() ? 2 : 1);
+    int q = s.preferences() == null ? 0 : s.preferences().pairs();
+    SDVariable imgAll = ClipModel.normalize(new ClipVisionModel(vc, params).imageEmbeds(g, px));
+    SDVariable txtAll = ClipModel.normalize(ClipModel.textEmbeds(tc, vc.projectionDim(), g, ids, eos));
+    SDVariable img = q == 0 ? imgAll : imgAll.get(SDIndex.interval(0, nr));
+    SDVariable txt = q == 0 ? txtAll : txtAll.get(SDIndex.interval(0, nr));
     // a [1, 1] training copy of the scalar logit_scale: M2.1's backward of rank-0 variables broadcast
     // against matrices fails (assign [] vs [64]); the scalar is written back before export
     Map<String, INDArray> trainable = new LinkedHashMap<>(params.asMap());
-    INDArray scale = Nd4j.valueArrayOf(new long[] {1, 1}, (float) Math.log(1 / 0.07));
+    INDArray scale = initScale;
     trainable.put(SCALE, scale);
     SDVariable ls = sd.var(SCALE, scale);
     SDVariable logits = sd.mmul(img, txt, false, true, false).mul(sd.math.exp(ls));
-    SDVariable loss = crossEntropy(sd, logits, eye).add(crossEntropy(sd, logits.permute(1, 0), eye)).mul(0.5)
-        .rename("loss");
+    SDVariable loss = crossEntropy(sd, logits, eye).add(crossEntropy(sd, logits.permute(1, 0), eye)).mul(0.5);
+    if (q > 0) {
+      SDVariable t = txtAll.get(SDIndex.interval(nr, nr + q));
+      SDVariable good = imgAll.get(SDIndex.interval(nr, nr + q)).mul(t).sum(true, 1);
+      SDVariable bad = imgAll.get(SDIndex.interval(nr + q, nr + 2 * q)).mul(t).sum(true, 1);
+      SDVariable x = bad.sub(good).mul(sd.math.exp(ls)); // softplus(x) = relu(x) + log(1 + exp(−|x|))
+      SDVariable bt = sd.nn.relu(x, 0).add(sd.math.log(sd.math.exp(sd.math.abs(x).neg()).add(1))).mean();
+      loss = loss.add(bt.mul(s.preferences().weight()));
+    }
+    loss = loss.rename("loss");
     sd.setLossVariables(loss);
     // the contrastive loss couples the batch: inputs are not batched (never split across workers)
     org.draft4j.exec.GraphRunner.Builder rb = org.draft4j.exec.GraphRunner.builder(sd).context(ctx).label("clip training")
@@ -143,8 +257,26 @@ public final class PretrainClip {
     OptimizerState state = opt.init(trainable);
     Config config = s.config(tc, vc);
     Path ckpt = s.out().resolve("checkpoint.safetensors");
-    if (Files.exists(ckpt)) {
-      resume(ckpt, config, trainable, state);
+    StageCheckpoint checkpoint = new StageCheckpoint(ckpt, config, Map.of("clip/", trainable), state);
+    checkpoint.resumeIfPresent();
+    PreferenceSet prefs = null;
+    List<PreferenceSet.Pair> pairs = List.of();
+    if (q > 0) {
+      Preferences p = s.preferences();
+      org.draft4j.models.TextToImageModel base = org.draft4j.shapesworld.ShapesWorldModel.pretrained();
+      prefs = PreferenceSet.loadOrMake(s.out().resolve("preferences.safetensors"), base,
+          org.draft4j.samplers.Ddim.steps(p.samplerSteps(), base).guidance(p.guidance()), p.worldSeed(), p.count(),
+          p.seedsPerCaption());
+      pairs = prefs.pairs();
+      long nRight = 0;
+      for (boolean b : prefs.right()) {
+        nRight += b ? 1 : 0;
+      }
+      System.err.printf(Locale.ROOT, "preference set: %d samples, %d right by the oracle, %d (right, wrong) pairs%n",
+          prefs.right().length, nRight, pairs.size());
+      if (pairs.isEmpty()) {
+        throw new IllegalStateException("the preference set has no (right, wrong) pair; give more --preference-seeds");
+      }
     }
     Path log = s.out().resolve("clip_log.jsonl");
     ProgressBar bar = ConsoleProgress.bar(System.err, "clip", s.steps(), state.step());
@@ -156,7 +288,15 @@ public final class PretrainClip {
       for (int j = 0; j < s.batch(); j++) {
         scenes.add(ShapesWorld.scene(s.seed(), step * s.batch() + j));
       }
+      if (s.hardNegatives()) {
+        for (int j = 0; j < s.batch(); j++) {
+          scenes.add(hardNegative(s.seed(), step * s.batch() + j));
+        }
+      }
       Map<String, INDArray> ph = feed(tok, scenes, s.seed(), step);
+      if (q > 0) {
+        addPreferences(ph, tok, prefs, pairs, q, s.seed(), step);
+      }
       org.draft4j.exec.GraphRunner.Result og = runner.run(ph);
       Map<String, INDArray> grads = og.gradients();
       double l = og.outputs().get("loss").getDouble(0);
@@ -172,10 +312,7 @@ public final class PretrainClip {
       rec.put("grad_norm", norm);
       rec.put("seconds", (System.nanoTime() - t0) / 1e9);
       if (state.step() % s.every() == 0 || state.step() == s.steps()) {
-        Map<String, INDArray> t = new LinkedHashMap<>();
-        trainable.forEach((k, a) -> t.put("clip/" + k, a));
-        state.slots().forEach((k, a) -> t.put("opt/" + k, a));
-        Safetensors.write(ckpt, t, Map.of("step", String.valueOf(state.step()), "config", Json.write(config)));
+        checkpoint.write();
       }
       Files.writeString(log, Json.write(rec) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
       bar.stepTo(state.step());
@@ -190,14 +327,46 @@ public final class PretrainClip {
     return new ClipModel(tc, vc, vc.projectionDim(), Parameters.of(weights, "trained ShapesWorld CLIP"), tok);
   }
 
-  private static void resume(Path ckpt, Config config, Map<String, INDArray> trainable, OptimizerState state) {
-    try (SafetensorsFile cf = SafetensorsFile.openVerified(ckpt)) {
-      CheckpointMismatchException.requireSameConfiguration(ckpt, cf.metadata().get("config"), config);
-      trainable.forEach((k, a) -> a.assign(cf.get("clip/" + k)));
-      state.slots().forEach((k, a) -> a.assign(cf.get("opt/" + k)));
-      state.setStep(Long.parseLong(cf.metadata().get("step")));
+  /**
+   * The counterfactual of scene i: kind 40%, size 30%, colour 15%, background 15% of the time (kind
+   * and size are what the world's first CLIP confused on generated images), the new value drawn too.
+   */
+  static ShapesWorld.Scene hardNegative(long seed, long i) {
+    SplittableRandom r = new SplittableRandom(NoiseSource.mix(seed, i, 9));
+    double u = r.nextDouble();
+    ShapesWorld.Attribute a = u < 0.4 ? ShapesWorld.Attribute.KIND : u < 0.7 ? ShapesWorld.Attribute.SIZE
+        : u < 0.85 ? ShapesWorld.Attribute.COLOR : ShapesWorld.Attribute.BACKGROUND;
+    return ShapesWorld.counterfactual(seed, i, a, r.nextInt(1 << 20));
+  }
+
+  /** Appends {@code q} preference pairs (drawn with replacement by seed and step) to a batch's images and captions. */
+  private static void addPreferences(Map<String, INDArray> ph, ClipTokenizer tok, PreferenceSet prefs,
+      List<PreferenceSet.Pair> pairs, int q, long seed, long step) {
+    SplittableRandom r = new SplittableRandom(NoiseSource.mix(seed, step, 10));
+    long[] good = new long[q];
+    long[] bad = new long[q];
+    List<String> caps = new ArrayList<>();
+    for (int i = 0; i < q; i++) {
+      PreferenceSet.Pair p = pairs.get(r.nextInt(pairs.size()));
+      good[i] = p.preferred();
+      bad[i] = p.rejected();
+      caps.add(prefs.captions().get(p.caption()));
     }
-    System.err.println("resumed from " + ckpt + " at step " + state.step());
+    INDArray g = Nd4j.pullRows(prefs.images().reshape(prefs.images().size(0), -1), 1, toInt(good));
+    INDArray b = Nd4j.pullRows(prefs.images().reshape(prefs.images().size(0), -1), 1, toInt(bad));
+    long[] shape = prefs.images().shape();
+    ph.put("images", Nd4j.concat(0, ph.get("images"), g.reshape(q, shape[1], shape[2], shape[3]),
+        b.reshape(q, shape[1], shape[2], shape[3])));
+    ph.put("ids", Nd4j.concat(0, ph.get("ids"), ClipModel.tokenIds(tok, caps)));
+    ph.put("eos", Nd4j.concat(0, ph.get("eos"), ClipModel.eosOneHot(tok, caps)));
+  }
+
+  private static int[] toInt(long[] a) {
+    int[] r = new int[a.length];
+    for (int i = 0; i < a.length; i++) {
+      r[i] = (int) a[i];
+    }
+    return r;
   }
 
   /** {@code mean_i −log softmax(logits_i)·eye_i}: cross-entropy with the diagonal as labels. */

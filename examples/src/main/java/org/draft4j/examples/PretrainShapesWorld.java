@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.draft4j.io.Json;
 import org.draft4j.models.TextToImageModel;
@@ -17,6 +18,10 @@ import org.draft4j.shapesworld.ShapesOracle;
 import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.shapesworld.ShapesWorldModel;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The whole ShapesWorld pretraining (v2), as five resumable stages under one folder (rerunning the
@@ -41,49 +46,79 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code DIR/shapesworld-aesthetic}. Stage 4's recipe is the run the shipped v2 UNet came from
  * (started from v1's weights; its EMA after 9000 steps: background 1.00, colour 0.95, kind 0.86,
  * size 1.00 by the oracle, 64 held-out captions × 2 seeds).
- *
- * <p>Flags: {@code --out DIR} (shapesworld-pretrain), {@code --seed S} (0), {@code --warmup-steps N}
- * (1200), {@code --clip-steps N} (1500), {@code --unet-steps N} (700), {@code --zero-snr-steps N}
- * (9000), {@code --eval-prompts N} (64), {@code --export DIR}.
  */
-public final class PretrainShapesWorld {
-  private PretrainShapesWorld() {}
+@Command(name = "pretrain-shapes", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
+    description = "The whole ShapesWorld pretraining (v2): UNet warm-up, CLIP, UNet with the CLIP text encoder, UNet"
+        + " under zero-terminal-SNR v-prediction with EMA, aesthetic head, evaluation (resumable: rerun to continue).")
+public final class PretrainShapesWorld implements Callable<Integer> {
+  @Option(names = "--out", description = "the pipeline's folder, one subfolder a stage (default: ${DEFAULT-VALUE})")
+  Path out = Path.of("shapesworld-pretrain");
 
-  public static void main(String[] args) throws Exception {
-    Map<String, String> f = Flags.parse(args, "out", "seed", "warmup-steps", "clip-steps", "unet-steps",
-        "zero-snr-steps", "eval-prompts", "export");
-    Path out = Path.of(f.getOrDefault("out", "shapesworld-pretrain"));
-    String seed = String.valueOf(FlagValues.longInteger(f, "seed", 0));
-    String warm = String.valueOf(FlagValues.integer(f, "warmup-steps", 1200, 1, 10_000_000));
-    String clipSteps = String.valueOf(FlagValues.integer(f, "clip-steps", 1500, 1, 10_000_000));
-    String unetSteps = String.valueOf(FlagValues.integer(f, "unet-steps", 700, 1, 10_000_000));
-    String zeroSnrSteps = String.valueOf(FlagValues.integer(f, "zero-snr-steps", 9000, 1, 10_000_000));
-    int evalPrompts = FlagValues.integer(f, "eval-prompts", 64, 1, 10_000);
+  @Option(names = "--seed", description = "seed of every stage (default: ${DEFAULT-VALUE})")
+  long seedValue = 0;
+
+  @Option(names = "--warmup-steps", description = "stage 1 steps (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 10_000_000)
+  int warmupSteps = 1200;
+
+  @Option(names = "--clip-steps", description = "stage 2 steps (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 10_000_000)
+  int clipStepCount = 1500;
+
+  @Option(names = "--unet-steps", description = "stage 3 steps (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 10_000_000)
+  int unetStepCount = 700;
+
+  @Option(names = "--zero-snr-steps", description = "stage 4 steps (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 10_000_000)
+  int zeroSnrStepCount = 9000;
+
+  @Option(names = "--eval-prompts", description = "captions of the final evaluation, x 2 seeds (default:"
+      + " ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 10_000)
+  int evalPrompts = 64;
+
+  @Option(names = "--export", description = "copy the shipped folders here: shapesworld, shapesworld-clip,"
+      + " shapesworld-aesthetic")
+  Path export;
+
+  @Spec CommandSpec spec;
+
+  PretrainShapesWorld() {}
+
+  @Override
+  public Integer call() throws Exception {
+    String seed = String.valueOf(seedValue);
+    String warm = String.valueOf(warmupSteps);
+    String clipSteps = String.valueOf(clipStepCount);
+    String unetSteps = String.valueOf(unetStepCount);
+    String zeroSnrSteps = String.valueOf(zeroSnrStepCount);
+    String command = "launcher pretrain-shapes " + Cli.flags(Cli.given(spec));
     Files.createDirectories(out);
 
     Path warmDir = out.resolve("unet-warmup");
-    stage("1/5 unet-warmup", () -> PretrainUnet.main(new String[] {"--out", warmDir.toString(), "--steps", warm,
-        "--batch", "16", "--lr", "1e-3", "--seed", seed}));
+    stage("1/5 unet-warmup", () -> Cli.run(new PretrainUnet(), "--out", warmDir.toString(), "--steps", warm,
+        "--batch", "16", "--lr", "1e-3", "--seed", seed));
     Path clipDir = out.resolve("clip-model");
-    stage("2/5 clip", () -> PretrainClip.main(new String[] {"--out", out.resolve("clip").toString(), "--steps",
-        clipSteps, "--batch", "128", "--lr", "1e-3", "--seed", seed, "--export", clipDir.toString()}));
+    stage("2/5 clip", () -> Cli.run(new PretrainClip(), "--out", out.resolve("clip").toString(), "--steps",
+        clipSteps, "--batch", "128", "--lr", "1e-3", "--seed", seed, "--export", clipDir.toString()));
     Path epsDir = out.resolve("unet");
-    stage("3/5 unet", () -> PretrainUnet.main(new String[] {"--out", epsDir.toString(), "--steps", unetSteps,
+    stage("3/5 unet", () -> Cli.run(new PretrainUnet(), "--out", epsDir.toString(), "--steps", unetSteps,
         "--batch", "16", "--lr", "1e-3", "--seed", seed, "--schedule", "cosine", "--text-encoder", clipDir.toString(),
-        "--init-unet", warmDir.resolve("checkpoint.safetensors").toString()}));
+        "--init-unet", warmDir.resolve("checkpoint.safetensors").toString()));
     Path modelDir = out.resolve("model");
-    stage("4/5 unet-zero-snr", () -> PretrainUnet.main(new String[] {"--out", out.resolve("unet-zero-snr").toString(),
+    stage("4/5 unet-zero-snr", () -> Cli.run(new PretrainUnet(), "--out", out.resolve("unet-zero-snr").toString(),
         "--steps", zeroSnrSteps, "--batch", "16", "--lr", "4e-4", "--seed", seed, "--schedule", "cosine",
         "--text-encoder", clipDir.toString(), "--init-unet", epsDir.resolve("checkpoint.safetensors").toString(),
         "--zero-snr", "true", "--ema", "0.999", "--eval-every", "1000", "--checkpoint-every", "250", "--export",
-        modelDir.toString()}));
+        modelDir.toString()));
     Path aesDir = out.resolve("aesthetic");
     ClipModel clip = ClipModel.load(clipDir);
     if (!Files.exists(aesDir.resolve("report.json"))) {
       System.err.println("== stage 5/5 aesthetic");
       long t0 = System.nanoTime();
-      PretrainAesthetic.Result aes = PretrainAesthetic.train(clip, 8000, 3000, Long.parseLong(seed));
-      PretrainAesthetic.save(aes, aesDir, "launcher pretrain-shapes " + String.join(" ", args));
+      PretrainAesthetic.Result aes = PretrainAesthetic.train(clip, 8000, 3000, seedValue);
+      PretrainAesthetic.save(aes, aesDir, command);
       System.err.printf("== stage 5/5 aesthetic done in %.0f s%n", (System.nanoTime() - t0) / 1e9);
     }
     PretrainAesthetic.Report aesRep = PretrainAesthetic.Report.read(aesDir.resolve("report.json"));
@@ -96,7 +131,7 @@ public final class PretrainShapesWorld {
     List<String> prompts = ShapesWorld.captions(7, evalPrompts);
     DdimSampler sampler = Ddim.steps(25, model).guidance(7.5);
     List<INDArray> rows = PromptGrid.generate(model, model.newDenoiser(), prompts, 2, sampler);
-    Report rep = new Report("launcher pretrain-shapes " + String.join(" ", args), Long.parseLong(seed),
+    Report rep = new Report(command, seedValue,
         new Stages(seconds(warmLog), seconds(clipLog), seconds(epsLog), seconds(zeroSnrLog)),
         new Stages(last(warmLog, "ema_loss"), last(clipLog, "ema_loss"), last(epsLog, "ema_loss"),
             last(zeroSnrLog, "ema_loss")),
@@ -108,8 +143,8 @@ public final class PretrainShapesWorld {
     Files.writeString(out.resolve("report.json"), Json.writePretty(rep));
     System.out.println(Json.writePretty(rep));
 
-    if (f.containsKey("export")) {
-      Path dst = Path.of(f.get("export"));
+    if (export != null) {
+      Path dst = export;
       copyTree(modelDir, dst.resolve("shapesworld"));
       copyTree(clipDir, dst.resolve("shapesworld-clip"));
       Files.createDirectories(dst.resolve("shapesworld-aesthetic"));
@@ -125,13 +160,14 @@ public final class PretrainShapesWorld {
         clipConfig = Json.mapper().readValue(cf.metadata().get("config"), PretrainClip.Config.class);
       }
       Files.writeString(dst.resolve("shapesworld-clip/PROVENANCE.json"), Json.writePretty(new ClipProvenance(
-          "launcher pretrain-shapes " + String.join(" ", args) + " (stage 2/5)", clipConfig,
+          command + " (stage 2/5)", clipConfig,
           rep.clipRetrieval())));
       for (String d : List.of("shapesworld", "shapesworld-clip", "shapesworld-aesthetic")) {
         writeChecksums(dst.resolve(d));
       }
       System.err.println("exported to " + dst.toAbsolutePath());
     }
+    return 0;
   }
 
   /** One number per stage (seconds or final EMA loss); NaN for a stage without a log. */

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import org.draft4j.io.Json;
 import org.draft4j.io.Safetensors;
@@ -33,6 +34,10 @@ import org.draft4j.train.CheckpointMismatchException;
 import org.draft4j.train.ConsoleProgress;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Pretrains the ShapesWorld text-to-image model as a diffusion model: ε-prediction MSE under SD's
@@ -47,21 +52,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * stage: the UNet learns the world's images while the prompt carries no usable signal); with it,
  * the text tower of a trained ShapesWorld CLIP is the frozen text encoder, as SD uses OpenAI's CLIP.
  *
- * <p>Flags: {@code --out DIR} (default shapesworld-pretrain), {@code --steps N} (1200),
- * {@code --batch B} (16), {@code --lr X} (1e-3), {@code --seed S} (0), {@code --checkpoint-every N}
- * (50), {@code --text-encoder CLIPDIR}, {@code --init-unet FILE} (a checkpoint of an earlier
- * stage, or a model folder's UNet weights file, whose UNet starts this one), {@code --zero-snr true}
- * (v-prediction under the zero-terminal-SNR schedule, {@link DdimSchedulerConfig#zeroTerminalSnr()},
- * instead of ε-prediction under SD's), {@code --schedule warmup|cosine} (warmup: 100 steps then
- * constant; cosine: to 0.1·lr), {@code --ema D} (keep an exponential moving average of the weights,
- * w̄ ← D·w̄ + (1 − D)·w per step, checkpointed and exported instead of the last weights; default 0:
- * none), {@code --eval-every N} (oracle fidelity of the EMA weights every N steps, 16 captions × 2
- * seeds, to {@code OUT/eval_log.jsonl}; default 0: never), {@code --export DIR} (write the final
- * model in diffusers layout).
+ * The options ({@code pretrain-unet --help}) are the fields below.
  */
-public final class PretrainUnet {
-  private PretrainUnet() {}
-
+@Command(name = "pretrain-unet", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
+    description = "One ShapesWorld UNet pretraining stage (resumable: rerun the same command to continue).")
+public final class PretrainUnet implements Callable<Integer> {
   /**
    * What a run trains under, saved in its checkpoint (a rerun with other flags is refused naming the
    * field) and in the exported model's {@code PROVENANCE.json}; absent fields are left out.
@@ -109,26 +104,74 @@ public final class PretrainUnet {
     }
   }
 
-  public static void main(String[] args) throws IOException {
-    Map<String, String> f = Flags.parse(args, "out", "steps", "batch", "lr", "seed", "checkpoint-every", "export",
-        "text-encoder", "init-unet", "schedule", "zero-snr", "ema", "eval-every");
-    Path out = Path.of(f.getOrDefault("out", "shapesworld-pretrain"));
-    int steps = FlagValues.integer(f, "steps", 1200, 0, Integer.MAX_VALUE);
-    int batch = FlagValues.integer(f, "batch", 16, 1, Integer.MAX_VALUE);
-    double lr = FlagValues.number(f, "lr", 1e-3, 0, true, Double.MAX_VALUE);
-    long seed = FlagValues.longInteger(f, "seed", 0);
-    int every = FlagValues.integer(f, "checkpoint-every", 50, 1, Integer.MAX_VALUE);
+  @Option(names = "--out", description = "the run's folder: checkpoint, logs (default: ${DEFAULT-VALUE})")
+  Path out = Path.of("shapesworld-pretrain");
+
+  @Option(names = "--steps", description = "optimizer steps (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 0)
+  int steps = 1200;
+
+  @Option(names = "--batch", description = "images per step (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1)
+  int batch = 16;
+
+  @Option(names = "--lr", description = "peak AdamW learning rate (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 0, minExclusive = true)
+  double lr = 1e-3;
+
+  @Option(names = "--seed", description = "data, noise and init seed (default: ${DEFAULT-VALUE})")
+  long seed = 0;
+
+  @Option(names = "--checkpoint-every", description = "steps between checkpoints (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1)
+  int every = 50;
+
+  @Option(names = "--text-encoder", description = "a trained ShapesWorld CLIP folder whose text tower is the frozen"
+      + " text encoder (default: the seeded random one)")
+  Path textEncoder;
+
+  @Option(names = "--init-unet", description = "a checkpoint of an earlier stage, or a model folder's UNet weights"
+      + " file, whose UNet starts this one")
+  Path initUnet;
+
+  @Option(names = "--schedule", description = "warmup (100 steps, then constant) | cosine (to 0.1 lr) (default:"
+      + " ${DEFAULT-VALUE})")
+  @Choices({"warmup", "cosine"})
+  String schedule = "warmup";
+
+  @Option(names = "--zero-snr", arity = "1", description = "v-prediction under the zero-terminal-SNR schedule"
+      + " instead of epsilon-prediction under SD's: true | false (default: ${DEFAULT-VALUE})")
+  boolean zeroSnr = false;
+
+  @Option(names = "--ema", description = "decay D of an EMA of the weights (w <- D w + (1 - D) w per step),"
+      + " checkpointed and exported instead of the last weights; 0: none (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 0, max = 0.99999)
+  double emaDecay = 0;
+
+  @Option(names = "--eval-every", description = "oracle fidelity of the EMA weights every N steps (16 captions x 2"
+      + " seeds) to OUT/eval_log.jsonl; 0: never (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 0)
+  int evalEvery = 0;
+
+  @Option(names = "--export", description = "write the final model here in diffusers layout")
+  Path export;
+
+  @Spec CommandSpec spec;
+
+  PretrainUnet() {}
+
+  @Override
+  public Integer call() throws IOException {
     Files.createDirectories(out);
 
     TextToImageModel model = ShapesWorldArchitecture.random(seed);
-    String schedule = FlagValues.oneOf(f, "schedule", "warmup", List.of("warmup", "cosine"));
     LearningRateSchedule lrs = schedule.equals("cosine") ? LearningRateSchedule.cosine(100, steps, 0.1)
         : LearningRateSchedule.warmup(100);
-    if (f.containsKey("text-encoder")) {
-      model = withClipTextEncoder(model, Path.of(f.get("text-encoder")));
+    if (textEncoder != null) {
+      model = withClipTextEncoder(model, textEncoder);
     }
-    if (f.containsKey("init-unet")) {
-      Path init = Path.of(f.get("init-unet"));
+    if (initUnet != null) {
+      Path init = initUnet;
       try (SafetensorsFile cf = SafetensorsFile.open(init)) {
         // a checkpoint of an earlier stage (unet/<name>) or a model's UNet weights file (<name>)
         boolean checkpoint = cf.keys().stream().anyMatch(n -> n.startsWith("unet/"));
@@ -140,8 +183,6 @@ public final class PretrainUnet {
     Map<String, INDArray> params = den.trainableParameters();
     AdamW opt = AdamW.lr(lr).clipNorm(1.0).schedule(lrs);
     OptimizerState state = opt.init(params);
-    boolean zeroSnr = FlagValues.bool(f, "zero-snr", false);
-    double emaDecay = FlagValues.number(f, "ema", 0, 0, false, 0.99999);
     // EMA of the weights, w̄ ← d·w̄ + (1 − d)·w after every step, starting at the initial weights
     Map<String, INDArray> ema = new LinkedHashMap<>();
     if (emaDecay > 0) {
@@ -152,28 +193,18 @@ public final class PretrainUnet {
     Path ckpt = out.resolve("checkpoint.safetensors");
     Config config = new Config(seed, batch, lr, model.unet().config().toJson(), 0.1,
         "mse, one forward and backward pass (UNetDenoiser.regression)", zeroSnr ? schedConfig.toJson() : null,
-        f.containsKey("text-encoder") ? "text tower of " + f.get("text-encoder") + " (data sha256 "
-            + sha(Path.of(f.get("text-encoder"), "model.safetensors")) + ")" : null,
-        f.containsKey("text-encoder") ? model.tokenizer().maxLength() : null,
-        f.containsKey("init-unet") ? f.get("init-unet") + " (data sha256 " + sha(Path.of(f.get("init-unet"))) + ")"
+        textEncoder != null ? "text tower of " + textEncoder + " (data sha256 "
+            + sha(textEncoder.resolve("model.safetensors")) + ")" : null,
+        textEncoder != null ? model.tokenizer().maxLength() : null,
+        initUnet != null ? initUnet + " (data sha256 " + sha(initUnet) + ")"
             : null,
         schedule.equals("warmup") ? null : schedule, emaDecay > 0 ? emaDecay : null);
-    if (Files.exists(ckpt)) {
-      try (SafetensorsFile cf = SafetensorsFile.openVerified(ckpt)) {
-        CheckpointMismatchException.requireSameConfiguration(ckpt, cf.metadata().get("config"), config);
-        for (String k : params.keySet()) {
-          params.get(k).assign(cf.get("unet/" + k));
-        }
-        for (String k : state.slots().keySet()) {
-          state.slots().get(k).assign(cf.get("opt/" + k));
-        }
-        ema.forEach((k, a) -> a.assign(cf.get("ema/" + k)));
-        state.setStep(Long.parseLong(cf.metadata().get("step")));
-      }
-      System.err.println("resumed from " + ckpt + " at step " + state.step());
-    }
+    Map<String, Map<String, INDArray>> groups = new LinkedHashMap<>();
+    groups.put("unet/", params);
+    groups.put("ema/", ema);
+    StageCheckpoint checkpoint = new StageCheckpoint(ckpt, config, groups, state);
+    checkpoint.resumeIfPresent();
     Path log = out.resolve("pretrain_log.jsonl");
-    int evalEvery = FlagValues.integer(f, "eval-every", 0, 0, Integer.MAX_VALUE);
     TextToImageModel evalModel = model;
     ProgressBar bar = ConsoleProgress.bar(System.err, "pretrain", steps, state.step());
     double emaLoss = Double.NaN;
@@ -223,23 +254,20 @@ public final class PretrainUnet {
         evaluate(evalModel, den, params, ema, schedConfig, state.step(), out.resolve("eval_log.jsonl"));
       }
       if (state.step() % every == 0 || state.step() == steps) {
-        Map<String, INDArray> t = new LinkedHashMap<>();
-        params.forEach((k, a) -> t.put("unet/" + k, a));
-        state.slots().forEach((k, a) -> t.put("opt/" + k, a));
-        ema.forEach((k, a) -> t.put("ema/" + k, a));
-        Safetensors.write(ckpt, t, Map.of("step", String.valueOf(state.step()), "config", Json.write(config)));
+        checkpoint.write();
       }
     }
     bar.close();
-    if (f.containsKey("export")) {
+    if (export != null) {
       ema.forEach((k, a) -> params.get(k).assign(a)); // the exported model is the weights' EMA
       BpeTrainer.Vocabulary voc = ShapesWorldArchitecture.vocabulary();
-      Path dir = Path.of(f.get("export"));
+      Path dir = export;
       model.save(dir, voc.vocabJson(), voc.mergesTxt(), schedConfig.toJson());
       Files.writeString(dir.resolve("PROVENANCE.json"), Json.writePretty(new Exported(config, steps, emaLoss,
-          "launcher pretrain-unet " + String.join(" ", args))));
+          "launcher pretrain-unet " + Cli.flags(Cli.given(spec)))));
       System.err.println("exported the model to " + dir.toAbsolutePath());
     }
+    return 0;
   }
 
   /**

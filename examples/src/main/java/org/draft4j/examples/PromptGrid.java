@@ -25,13 +25,19 @@ final class PromptGrid {
    */
   static List<INDArray> generate(TextToImageModel model, UNetDenoiser den, List<String> prompts, int nSeeds,
       DdimSampler sampler) {
+    return generate(model, den, prompts, nSeeds, 1000, sampler);
+  }
+
+  /** As {@link #generate(TextToImageModel, UNetDenoiser, List, int, DdimSampler)}, seeds from {@code firstSeed}. */
+  static List<INDArray> generate(TextToImageModel model, UNetDenoiser den, List<String> prompts, int nSeeds,
+      long firstSeed, DdimSampler sampler) {
     RewardEvaluator images = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), model.decoder());
     List<INDArray> rows = new ArrayList<>();
     ProgressBar bar = ConsoleProgress.bar(System.err, "sample", prompts.size(), 0);
     long[] sh = model.sampleShape();
     long[] seeds = new long[nSeeds];
     for (int s = 0; s < nSeeds; s++) {
-      seeds[s] = 1000 + s;
+      seeds[s] = firstSeed + s;
     }
     for (int p = 0; p < prompts.size(); p++) {
       List<String> batch = Collections.nCopies(nSeeds, prompts.get(p));

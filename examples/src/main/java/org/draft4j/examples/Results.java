@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import org.draft4j.io.Json;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.shapesworld.ShapesWorld;
@@ -16,6 +17,10 @@ import org.draft4j.shapesworld.ShapesWorldModel;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The results report (docs/results.md): the DRaFT paper's and NeMo's findings tested on ShapesWorld,
@@ -28,35 +33,65 @@ import org.knowm.xchart.XYChartBuilder;
  * 16 held-out captions × 4 sampling seeds. Runs that already have a summary are not repeated, so
  * the command can be split across processes with {@code --only} and rerun to assemble the report.
  *
- * <p>Flags: {@code --runs DIR} (results-runs), {@code --seeds N} (3), {@code --steps N} (100),
- * {@code --only LIST} (comma-separated run names or methods), {@code --report FILE} (docs/results.md),
- * {@code --no-report true}.
+ * <p>Each run's settings are {@code train} options ({@link TrainOptions}), given by name.
  */
-public final class Results {
+@Command(name = "results", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
+    description = "Run the DRaFT-family comparison on ShapesWorld and write docs/results.md; finished runs are kept,"
+        + " so the command can be split across processes with --only and rerun.")
+public final class Results implements Callable<Integer> {
   /** Method name → settings (besides the shared ones). */
   static final Map<String, Map<String, String>> METHODS = new LinkedHashMap<>();
 
   static {
-    METHODS.put("draft-full", Map.of("objective", "draft"));
-    METHODS.put("draft-k1", Map.of("objective", "draft-k", "k", "1"));
-    METHODS.put("draft-k2", Map.of("objective", "draft-k", "k", "2"));
+    METHODS.put("draft-full", settings("objective", "draft"));
+    METHODS.put("draft-k1", settings("objective", "draft-k", "k", "1"));
+    METHODS.put("draft-k2", settings("objective", "draft-k", "k", "2"));
     // held-out evaluations every 10 steps (they do not change training): how soon LV reaches ReFL
-    METHODS.put("draft-lv", Map.of("objective", "draft-lv", "lv-n", "2", "eval-every", "10"));
-    METHODS.put("draft-plus", Map.of("objective", "draft-plus", "k", "1", "kl", "10"));
-    METHODS.put("refl", Map.of("objective", "refl", "eval-every", "10"));
+    METHODS.put("draft-lv", settings("objective", "draft-lv", "lv-n", "2", "eval-every", "10"));
+    METHODS.put("draft-plus", settings("objective", "draft-plus", "k", "1", "kl", "10"));
+    METHODS.put("refl", settings("objective", "refl", "eval-every", "10"));
   }
 
   /** The KL coefficients of the DRaFT+ diversity sweep (finding c). */
   static final List<String> KL_SWEEP = List.of("1", "10", "100");
 
-  private Results() {}
+  /** {@code key, value, key, value, ...} as an ordered map. */
+  private static Map<String, String> settings(String... kv) {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put(kv[i], kv[i + 1]);
+    }
+    return java.util.Collections.unmodifiableMap(m);
+  }
 
-  public static void main(String[] args) throws Exception {
-    Map<String, String> f = Flags.parse(args, "runs", "seeds", "steps", "only", "report", "no-report");
-    Path runs = Path.of(f.getOrDefault("runs", "results-runs"));
-    int seeds = FlagValues.integer(f, "seeds", 3, 1, 100);
-    String steps = String.valueOf(FlagValues.integer(f, "steps", 100, 1, 100_000));
-    List<String> only = f.containsKey("only") ? List.of(f.get("only").split(",")) : null;
+  @Option(names = "--runs", description = "folder of the runs (default: ${DEFAULT-VALUE})")
+  Path runs = Path.of("results-runs");
+
+  @Option(names = "--seeds", description = "training seeds per method (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 100)
+  int seeds = 3;
+
+  @Option(names = "--steps", description = "training steps per run (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 100_000)
+  int steps = 100;
+
+  @Option(names = "--only", split = ",", description = "run only these run names or methods (comma-separated)")
+  List<String> only;
+
+  @Option(names = "--report", description = "the report file (default: ${DEFAULT-VALUE})")
+  Path report = Path.of("docs/results.md");
+
+  @Option(names = "--no-report", arity = "1", description = "run without writing the report: true | false"
+      + " (default: ${DEFAULT-VALUE})")
+  boolean noReport = false;
+
+  @Spec CommandSpec spec;
+
+  Results() {}
+
+  @Override
+  public Integer call() throws Exception {
+    String steps = String.valueOf(this.steps);
     TextToImageModel model = null;
     List<String> plan = plan(seeds);
     for (String run : plan) {
@@ -106,7 +141,7 @@ public final class Results {
       s.put("eval-seeds", "4");
       s.put("out", dir.toString());
       System.err.println("== run " + run + " " + s);
-      TrainRun.run(s, model);
+      TrainRun.run(TrainOptions.parse(s), model);
     }
     // (d) each seed's pushed DRaFT-1 adapter at scales 0..1 on the same prompts and seeds
     for (int seed = 0; seed < seeds; seed++) {
@@ -115,12 +150,13 @@ public final class Results {
       boolean wanted = only == null || only.contains("lora-scale") || only.contains("lora-scale-s" + seed);
       if (wanted && Files.exists(adapter) && !Files.exists(runs.resolve("lora-scale-s" + seed + ".json"))) {
         System.err.println("== mix " + mix);
-        Mix.main(new String[] {"--a", adapter.toString(), "--out", mix.toString()});
+        Cli.run(new Mix(), "--a", adapter.toString(), "--out", mix.toString());
       }
     }
-    if (!FlagValues.bool(f, "no-report", false)) {
-      report(runs, seeds, Path.of(f.getOrDefault("report", "docs/results.md")), String.join(" ", args));
+    if (!noReport) {
+      report(runs, seeds, report, Cli.flags(Cli.given(spec)));
     }
+    return 0;
   }
 
   /** Every run of the report for {@code seeds} training seeds, in the order they are run. */

@@ -3,7 +3,7 @@ package org.draft4j.examples;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.Callable;
 import org.draft4j.lora.LoraAdapter;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNetDenoiser;
@@ -12,56 +12,84 @@ import org.draft4j.samplers.DdimSampler;
 import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.shapesworld.ShapesWorldModel;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Prompts × seeds → PNG grid (one row per prompt, one column per seed), with optional LoRAs, each
  * at its own scale (several at once mix, as in the DRaFT paper).
  *
- * <p>Flags: {@code --out FILE} (default samples.png), {@code --prompts FILE} (one a line; default: 16
- * ShapesWorld captions of seed 7), {@code --seeds N} (4), {@code --steps N} (25), {@code --guidance G}
- * (7.5), {@code --lora FILE[,FILE...]}, {@code --scale S[,S...]} (1 each), {@code --model DIR} (default: the shipped model),
- * {@code --count N} (ShapesWorld captions when no prompt file, 16), {@code --oracle true} (print the
- * oracle's per-attribute prompt fidelity over the grid).
  */
-public final class Sample {
-  private Sample() {}
+@Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
+    description = "Prompts x seeds -> PNG grid, with optional LoRAs at their scales; --oracle true prints the"
+        + " oracle's prompt fidelity.")
+public final class Sample implements Callable<Integer> {
+  @Option(names = "--out", description = "the PNG grid (default: ${DEFAULT-VALUE})")
+  Path out = Path.of("samples.png");
 
-  public static void main(String[] args) throws Exception {
-    Map<String, String> f = Flags.parse(args, "out", "prompts", "seeds", "steps", "guidance", "lora", "scale",
-        "model", "oracle", "count");
-    int count = FlagValues.integer(f, "count", 16, 1, 10_000);
-    int nSeeds = FlagValues.integer(f, "seeds", 4, 1, 10_000);
-    int steps = FlagValues.integer(f, "steps", 25, 1, 1000);
-    double guidance = FlagValues.number(f, "guidance", 7.5, 0, false, Double.MAX_VALUE);
-    boolean oracle = FlagValues.bool(f, "oracle", false);
-    String[] loraFiles = f.containsKey("lora") ? f.get("lora").split(",") : new String[0];
-    double[] scales = f.containsKey("scale") ? FlagValues.numbers("scale", f.get("scale")) : null;
-    if (scales != null && scales.length != loraFiles.length) {
-      throw new IllegalArgumentException("--scale \"" + f.get("scale") + "\" has " + scales.length
-          + " values for " + loraFiles.length + " --lora files; give one scale per file");
+  @Option(names = "--prompts", description = "prompts, one a line (default: --count ShapesWorld captions of world"
+      + " seed 7)")
+  Path prompts;
+
+  @Option(names = "--count", description = "ShapesWorld captions when no --prompts (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 10_000)
+  int count = 16;
+
+  @Option(names = "--seeds", description = "sampling seeds per prompt (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 10_000)
+  int seeds = 4;
+
+  @Option(names = "--steps", description = "DDIM steps (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 1000)
+  int steps = 25;
+
+  @Option(names = "--guidance", description = "classifier-free guidance scale (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 0)
+  double guidance = 7.5;
+
+  @Option(names = "--lora", split = ",", description = "LoRA files (comma-separated), mixed")
+  List<Path> lora = List.of();
+
+  @Option(names = "--scale", description = "one scale per --lora file, comma-separated (default: 1 each)")
+  String scale;
+
+  @Option(names = "--model", description = "a model folder (default: the shipped ShapesWorld model)")
+  Path model;
+
+  @Option(names = "--oracle", arity = "1", description = "print the oracle's per-attribute prompt fidelity: true |"
+      + " false (default: ${DEFAULT-VALUE})")
+  boolean oracle = false;
+
+  Sample() {}
+
+  @Override
+  public Integer call() throws Exception {
+    double[] scales = scale != null ? Cli.numbers("scale", scale) : null;
+    if (scales != null && scales.length != lora.size()) {
+      throw new IllegalArgumentException("--scale \"" + scale + "\" has " + scales.length
+          + " values for " + lora.size() + " --lora files; give one scale per file");
     }
-    for (String file : loraFiles) {
-      if (!Files.isRegularFile(Path.of(file.strip()))) {
-        throw new IllegalArgumentException("--lora \"" + file.strip() + "\": no such file");
+    for (Path file : lora) {
+      if (!Files.isRegularFile(file)) {
+        throw new IllegalArgumentException("--lora \"" + file + "\": no such file");
       }
     }
-    TextToImageModel model = f.containsKey("model") ? ShapesWorldModel.load(Path.of(f.get("model")))
-        : ShapesWorldModel.pretrained();
-    List<String> prompts = f.containsKey("prompts")
-        ? Files.readAllLines(Path.of(f.get("prompts"))).stream().map(String::strip).filter(x -> !x.isEmpty()).toList()
+    TextToImageModel model = this.model != null ? ShapesWorldModel.load(this.model) : ShapesWorldModel.pretrained();
+    List<String> prompts = this.prompts != null
+        ? Files.readAllLines(this.prompts).stream().map(String::strip).filter(x -> !x.isEmpty()).toList()
         : ShapesWorld.captions(7, count);
     if (prompts.isEmpty()) {
-      throw new IllegalArgumentException("--prompts \"" + f.get("prompts") + "\": the file has no prompts");
+      throw new IllegalArgumentException("--prompts \"" + this.prompts + "\": the file has no prompts");
     }
     DdimSampler sampler = Ddim.steps(steps, model).guidance(guidance);
     UNetDenoiser den = model.newDenoiser();
-    for (int i = 0; i < loraFiles.length; i++) {
-      LoraAdapter a = LoraAdapter.load(Path.of(loraFiles[i].strip()), "lora" + i);
+    for (int i = 0; i < lora.size(); i++) {
+      LoraAdapter a = LoraAdapter.load(lora.get(i), "lora" + i);
       a.setScale(scales == null ? 1 : scales[i]);
       den.attach(a);
     }
+    int nSeeds = seeds;
     List<INDArray> rows = PromptGrid.generate(model, den, prompts, nSeeds, sampler);
-    Path out = Path.of(f.getOrDefault("out", "samples.png"));
     if (out.toAbsolutePath().getParent() != null) {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }
@@ -72,5 +100,6 @@ public final class Sample {
     }
     System.out.println("wrote " + out.toAbsolutePath() + " (" + prompts.size() + " prompts × " + nSeeds + " seeds, "
         + sampler + ")");
+    return 0;
   }
 }

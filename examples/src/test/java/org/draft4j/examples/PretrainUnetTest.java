@@ -18,8 +18,8 @@ class PretrainUnetTest {
   @Test
   void zeroSnrStageRecordsItsScheduleAndRefusesAnotherOnResume() throws Exception {
     Path out = dir.resolve("z");
-    PretrainUnet.main(new String[] {"--out", out.toString(), "--steps", "2", "--batch", "2", "--zero-snr", "true",
-        "--checkpoint-every", "1"});
+    Cli.run(new PretrainUnet(), "--out", out.toString(), "--steps", "2", "--batch", "2", "--zero-snr", "true",
+        "--checkpoint-every", "1");
     List<String> log = Files.readAllLines(out.resolve("pretrain_log.jsonl"));
     assertEquals(2, log.size());
     assertTrue(log.stream().noneMatch(l -> l.contains("NaN") || l.contains("Infinity")), log.toString());
@@ -29,9 +29,9 @@ class PretrainUnetTest {
     }
     // the same folder under SD's schedule: refused, naming the field (more steps alone would resume)
     org.draft4j.train.CheckpointMismatchException e = assertThrows(org.draft4j.train.CheckpointMismatchException.class,
-        () -> PretrainUnet.main(new String[] {"--out", out.toString(), "--steps", "3", "--batch", "2",
-            "--checkpoint-every", "1"}));
-    assertEquals("config.scheduler", e.field(), e.getMessage());
+        () -> Cli.run(new PretrainUnet(), "--out", out.toString(), "--steps", "3", "--batch", "2",
+            "--checkpoint-every", "1"));
+    assertEquals("scheduler", e.field(), e.getMessage());
   }
 
   /** The checkpoint's tensors whose names start with {@code prefix}, as raw float bits. */
@@ -56,14 +56,14 @@ class PretrainUnetTest {
   void emaAndEvaluationsResumeBitForBitAndDoNotChangeTraining() throws Exception {
     String[] common = {"--steps", "2", "--batch", "2", "--zero-snr", "true", "--ema", "0.9", "--checkpoint-every", "1"};
     Path plain = dir.resolve("plain");
-    PretrainUnet.main(concat(new String[] {"--out", plain.toString()}, common));
+    Cli.run(new PretrainUnet(), concat(new String[] {"--out", plain.toString()}, common));
     Path evaluated = dir.resolve("evaluated");
-    PretrainUnet.main(concat(new String[] {"--out", evaluated.toString(), "--eval-every", "2"}, common));
+    Cli.run(new PretrainUnet(), concat(new String[] {"--out", evaluated.toString(), "--eval-every", "2"}, common));
     Path resumed = dir.resolve("resumed");
-    PretrainUnet.main(new String[] {"--out", resumed.toString(), "--steps", "1", "--batch", "2", "--zero-snr",
-        "true", "--ema", "0.9", "--checkpoint-every", "1"});
+    Cli.run(new PretrainUnet(), "--out", resumed.toString(), "--steps", "1", "--batch", "2", "--zero-snr",
+        "true", "--ema", "0.9", "--checkpoint-every", "1");
     // the configuration holds the total steps only through the schedule; warm-up schedules do not depend on it
-    PretrainUnet.main(concat(new String[] {"--out", resumed.toString()}, common));
+    Cli.run(new PretrainUnet(), concat(new String[] {"--out", resumed.toString()}, common));
     for (String prefix : List.of("unet/", "ema/")) {
       assertEquals(tensors(plain.resolve("checkpoint.safetensors"), prefix),
           tensors(evaluated.resolve("checkpoint.safetensors"), prefix), prefix + " changed by the evaluation");

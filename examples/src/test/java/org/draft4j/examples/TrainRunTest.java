@@ -20,23 +20,43 @@ class TrainRunTest {
     Files.writeString(cfg, "# a comment\nobjective = draft-lv\nlv-n = 3\n\nreward = compressibility\n");
     Map<String, String> s = TrainRun.readConfig(cfg);
     assertEquals(Map.of("objective", "draft-lv", "lv-n", "3", "reward", "compressibility"), s);
-    assertEquals("draftLv(3)", TrainRun.objective(s, 10).name());
+    assertEquals("draftLv(3)", TrainOptions.parse(s).objective().name());
     Files.writeString(cfg, "objectve = draft\n");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainRun.readConfig(cfg));
     assertTrue(e.getMessage().contains("run.conf:1") && e.getMessage().contains("objectve"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> TrainRun.objective(Map.of("objective", "dpo"), 10));
+    e = assertThrows(IllegalArgumentException.class, () -> TrainOptions.parse(Map.of("objective", "dpo")));
     assertTrue(e.getMessage().contains("dpo") && e.getMessage().contains("draft-lv"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> TrainRun.objective(Map.of("k", "one"), 10));
-    assertTrue(e.getMessage().contains("k = \"one\""), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> TrainRun.reward(Map.of("reward", "beauty")));
-    assertTrue(e.getMessage().contains("beauty"), e.getMessage());
-    assertEquals("refl(7, 9)", TrainRun.objective(Map.of("objective", "refl"), 10).name());
+    e = assertThrows(IllegalArgumentException.class, () -> TrainOptions.parse(Map.of("k", "one")));
+    assertTrue(e.getMessage().contains("--k = \"one\": must be an integer >= 1"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> TrainOptions.parse(Map.of("reward", "beauty")));
+    assertTrue(e.getMessage().contains("beauty") && e.getMessage().contains("compressibility"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> TrainOptions.parse(Map.of("stpes", "3")));
+    assertTrue(e.getMessage().contains("unknown setting \"stpes\"") && e.getMessage().contains("steps"),
+        e.getMessage());
+    assertEquals("refl(7, 9)", TrainOptions.parse(Map.of("objective", "refl")).objective().name());
+  }
+
+  /** Settings given by name come back typed, defaults resolved, and the given text is kept as given. */
+  @Test
+  void settingsAreTypedAndKeepWhatWasGiven() {
+    Map<String, String> given = new java.util.LinkedHashMap<>();
+    given.put("rank", "8");
+    given.put("micro", "2");
+    given.put("lr", "2e-3");
+    TrainSettings s = TrainOptions.parse(given);
+    assertEquals(2, s.global(), "global defaults to micro");
+    assertEquals(8, s.adapter().rank());
+    assertEquals(8.0, s.adapter().alpha(), "alpha defaults to the rank");
+    assertEquals(2e-3, s.lr());
+    assertEquals(java.util.List.of("rank", "micro", "lr"), java.util.List.copyOf(s.given().keySet()));
+    assertEquals("2e-3", s.given().get("lr"));
+    assertEquals(Path.of("train-output"), s.out());
   }
 
   @Test
   void mixWeightsParse() {
-    assertArrayEquals(new double[] {0, 0.5, 1}, FlagValues.numbers("weights", "0, 0.5,1"));
-    assertThrows(IllegalArgumentException.class, () -> FlagValues.numbers("weights", "0,half"));
+    assertArrayEquals(new double[] {0, 0.5, 1}, Cli.numbers("weights", "0, 0.5,1"));
+    assertThrows(IllegalArgumentException.class, () -> Cli.numbers("weights", "0,half"));
   }
 
   @Test

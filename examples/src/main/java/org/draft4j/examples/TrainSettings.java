@@ -1,0 +1,61 @@
+package org.draft4j.examples;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Map;
+import org.draft4j.lora.Lora;
+import org.draft4j.objectives.Objective;
+import org.draft4j.rewards.AestheticHead;
+import org.draft4j.rewards.ClipModel;
+import org.draft4j.rewards.Rewards;
+import org.draft4j.shapesworld.ShapesWorldModel;
+import org.draft4j.spi.Reward;
+
+/**
+ * One fine-tuning run's settings, typed and checked ({@link TrainOptions#settings} makes them): the
+ * library values the trainer takes (objective, LoRA recipe) and the run's own (evaluation, output,
+ * checkpoints). {@code given} is the settings as given (name → text, in order), saved as
+ * {@code summary.json}'s {@code settings}.
+ */
+record TrainSettings(Objective objective, RewardChoice reward, Lora adapter, double lr, int steps, int micro,
+    int global, int samplerSteps, double guidance, double eta, long seed, Evaluation eval, Path out, Path model,
+    boolean quiet, Path checkpoints, int checkpointEvery, Path prompts, Map<String, String> given) {
+
+  /** The held-out evaluation: {@code prompts} × {@code seeds} pairs, and every {@code every} steps (0: before and after). */
+  record Evaluation(int prompts, int seeds, int every) {}
+
+  /**
+   * The reward by name: {@code world} = alignment + {@code aestheticWeight} × aesthetic with the
+   * world's models; {@code pickscore}, {@code hpsv2}, {@code laion-aesthetic} with the CLIP folder
+   * {@code model} (and, for the last, the head {@code aestheticHead}).
+   */
+  record RewardChoice(String name, double aestheticWeight, Path model, Path aestheticHead) {
+    /** Loads the models and returns the reward. */
+    Reward build() {
+      return switch (name) {
+        case "world" -> ShapesWorldModel.alignmentAndAesthetic(aestheticWeight);
+        case "alignment" -> Rewards.pickScore(ShapesWorldModel.clip());
+        case "aesthetic" -> Rewards.aesthetic(ShapesWorldModel.clip(), ShapesWorldModel.aestheticHead());
+        case "compressibility" -> Rewards.compressibility();
+        case "incompressibility" -> Rewards.incompressibility();
+        case "colorfulness" -> new ColorfulnessReward();
+        case "pickscore" -> Rewards.pickScore(clip());
+        case "hpsv2" -> Rewards.hpsV2(clip());
+        case "laion-aesthetic" -> {
+          ClipModel clip = clip();
+          yield Rewards.aesthetic(clip, AestheticHead.load(aestheticHead, clip.projectionDim()));
+        }
+        default -> throw new IllegalArgumentException("unknown reward \"" + name + "\"");
+      };
+    }
+
+    private ClipModel clip() {
+      try {
+        return ClipModel.load(model);
+      } catch (IOException e) {
+        throw new UncheckedIOException("--reward-model " + model + ": " + e.getMessage(), e);
+      }
+    }
+  }
+}
