@@ -203,17 +203,14 @@ public final class TextToImageModel {
         }
       }
     }
-    if (!missing.isEmpty()) {
-      int[][] ids = new int[missing.size()][];
-      for (int i = 0; i < ids.length; i++) {
-        ids[i] = tokenizer.encodePadded(missing.get(i));
-      }
-      INDArray e = textEncoder.encode(ids);
-      for (int i = 0; i < ids.length; i++) {
-        INDArray row = e.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i)).dup().reshape(1, e.size(1), e.size(2));
-        local.put(missing.get(i), row);
-        promptCache.put(missing.get(i), row);
-      }
+    // one prompt a pass: a prompt's embedding must not depend on which other prompts were missing from
+    // the cache with it (a batched GEMM's last bits depend on the batch), or a resumed run, or a
+    // data-parallel worker with another cache history, would condition on other bits
+    for (String p : missing) {
+      INDArray e = textEncoder.encode(new int[][] {tokenizer.encodePadded(p)});
+      INDArray row = e.dup().reshape(1, e.size(1), e.size(2));
+      local.put(p, row);
+      promptCache.put(p, row);
     }
     INDArray[] rows = new INDArray[prompts.size()];
     for (int i = 0; i < rows.length; i++) {

@@ -1,6 +1,7 @@
 package org.draft4j.train;
 
 import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
 import static com.google.common.base.Preconditions.checkState;
 
 import java.io.IOException;
@@ -75,6 +76,7 @@ public final class DraftTrainer implements AutoCloseable {
   private final int maxNonFinite;
   private final ExecutionContext context;
   private final boolean ownsContext;
+  private final DataParallel dataParallel;
   private final String rewardFingerprint;
   private long step;
   private long skippedTotal;
@@ -95,6 +97,7 @@ public final class DraftTrainer implements AutoCloseable {
     this.checkpointDir = b.checkpointDir;
     this.checkpointEvery = b.checkpointEvery;
     this.maxNonFinite = b.maxNonFinite;
+    this.dataParallel = b.dataParallel;
     this.ownsContext = b.context == null;
     this.context = b.context != null ? b.context : ExecutionContext.create(b.execution);
     this.denoiser = model.newDenoiser(context);
@@ -231,45 +234,37 @@ public final class DraftTrainer implements AutoCloseable {
     Map<String, INDArray> grads = stepGrads;
     grads.values().forEach(g -> g.assign(0));
     int accum = global / micro;
+    List<MicroBatchResult> results;
+    if (dataParallel == null) {
+      results = new ArrayList<>(accum);
+      for (int mb = 0; mb < accum; mb++) {
+        results.add(microBatch(step, mb));
+      }
+    } else {
+      results = new ArrayList<>(dataParallel.compute(step, accum, params));
+      results.sort(java.util.Comparator.comparingInt(MicroBatchResult::index));
+      for (int mb = 0; mb < accum; mb++) {
+        checkState(results.size() == accum && results.get(mb).index() == mb,
+            "data parallel: step %s needs micro-batches 0..%s once each, got %s", step + 1, accum - 1,
+            results.stream().map(MicroBatchResult::index).toList());
+      }
+    }
+    // fold in micro-batch order: the same float operations wherever the micro-batches ran
     double loss = 0;
     List<INDArray> rewards = new ArrayList<>();
     Map<String, List<INDArray>> termValues = new LinkedHashMap<>();
     Map<String, Double> extra = new LinkedHashMap<>();
-    for (int mb = 0; mb < accum; mb++) {
-      long start = step * global + (long) mb * micro;
-      List<String> batchPrompts = prompts.batch(start, micro, seed);
-      long[] seeds = new long[micro];
-      for (int j = 0; j < micro; j++) {
-        seeds[j] = NoiseSource.mix(seed, start + j);
-      }
-      Conditioning cond = conditioning(batchPrompts);
-      long[] sh = model.sampleShape();
-      INDArray xT = NoiseSource.batch(seeds, XT_PURPOSE, sh[0], sh[1], sh[2]);
-      ObjectiveContext ctx = new ObjectiveContext(denoiser, sampler, cond, evaluator, batchPrompts, xT, seeds,
-          new SplittableRandom(NoiseSource.mix(seed, step, mb, 0x0B7L)));
-      ObjectiveResult r;
-      adapter.beginTrainingStep(NoiseSource.mix(seed, step, mb, 0xD0L));
-      try {
-        r = objective.compute(ctx);
-      } catch (ArithmeticException e) {
-        LOG.warn("step {}: {}; update skipped", step + 1, e.getMessage());
-        r = new ObjectiveResult(Double.NaN, Map.of(), Nd4j.valueArrayOf(new long[] {micro}, Double.NaN), Map.of(),
-            Map.of());
-      } finally {
-        adapter.endTrainingStep();
-      }
-      double w = (double) micro / global;
-      ObjectiveResult res = r;
-      res.gradients().forEach((k, v) -> {
+    double w = (double) micro / global;
+    for (MicroBatchResult r : results) {
+      r.gradients().forEach((k, v) -> {
         INDArray acc = grads.get(k);
         checkState(acc != null, "objective %s returned a gradient for %s, which is not a trainable parameter",
             objective.name(), k);
-        acc.addi(v.muli(w));
+        acc.addi(v.toArray().muli(w));
       });
-      new Gradients(null, r.gradients()).release();
       loss += r.loss() * w;
-      rewards.add(r.rewards());
-      r.terms().forEach((k, v) -> termValues.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+      rewards.add(r.rewards().toArray());
+      r.terms().forEach((k, v) -> termValues.computeIfAbsent(k, x -> new ArrayList<>()).add(v.toArray()));
       r.metrics().forEach((k, v) -> extra.merge(k, v * w, Double::sum));
     }
     boolean finite = Double.isFinite(loss);
@@ -295,6 +290,65 @@ public final class DraftTrainer implements AutoCloseable {
     return new StepMetrics(step, target, loss, all.meanNumber().doubleValue(),
         all.length() > 1 ? all.stdNumber().doubleValue() : 0.0, terms, extra, norm, lr, seconds,
         Memory.residentBytes(), !finite);
+  }
+
+  /**
+   * Micro-batch {@code mb} of step {@code step} (0-based) at the current parameters: its prompts,
+   * seeds and noise are a function of (seed, step, mb) alone, so any replica of this trainer
+   * computes the same result. A data-parallel worker calls this on its replica after {@link
+   * #setParameters}; the trainer calls it for its own steps.
+   */
+  public MicroBatchResult microBatch(long step, int mb) {
+    checkState(!closed, "trainer is closed");
+    checkArgument(step >= 0 && mb >= 0 && mb < global / micro, "microBatch(step = %s, mb = %s): mb must be in"
+        + " [0, %s)", step, mb, global / micro);
+    long start = step * global + (long) mb * micro;
+    List<String> batchPrompts = prompts.batch(start, micro, seed);
+    long[] seeds = new long[micro];
+    for (int j = 0; j < micro; j++) {
+      seeds[j] = NoiseSource.mix(seed, start + j);
+    }
+    Conditioning cond = conditioning(batchPrompts);
+    long[] sh = model.sampleShape();
+    INDArray xT = NoiseSource.batch(seeds, XT_PURPOSE, sh[0], sh[1], sh[2]);
+    ObjectiveContext ctx = new ObjectiveContext(denoiser, sampler, cond, evaluator, batchPrompts, xT, seeds,
+        new SplittableRandom(NoiseSource.mix(seed, step, mb, 0x0B7L)));
+    ObjectiveResult r;
+    adapter.beginTrainingStep(NoiseSource.mix(seed, step, mb, 0xD0L));
+    try {
+      r = objective.compute(ctx);
+    } catch (ArithmeticException e) {
+      LOG.warn("step {}: {}; update skipped", step + 1, e.getMessage());
+      r = new ObjectiveResult(Double.NaN, Map.of(), Nd4j.valueArrayOf(new long[] {micro}, Double.NaN), Map.of(),
+          Map.of());
+    } finally {
+      adapter.endTrainingStep();
+    }
+    MicroBatchResult out = new MicroBatchResult(mb, r.loss(), MicroBatchResult.tensors(r.gradients()),
+        MicroBatchResult.Tensor.of(r.rewards()), MicroBatchResult.tensors(r.terms()), Map.copyOf(r.metrics()));
+    new Gradients(null, r.gradients()).release();
+    return out;
+  }
+
+  /** The trainable parameters' current values, copied (what a data-parallel step sends to its workers). */
+  public Map<String, MicroBatchResult.Tensor> parameters() {
+    return MicroBatchResult.tensors(params);
+  }
+
+  /**
+   * Sets the trainable parameters (a data-parallel worker's replica receives the driver's each step).
+   *
+   * @throws IllegalArgumentException naming a parameter that is missing, unknown or of another shape
+   */
+  public void setParameters(Map<String, MicroBatchResult.Tensor> values) {
+    checkArgument(values.keySet().equals(params.keySet()), "setParameters: names %s differ from this trainer's %s",
+        values.keySet(), params.keySet());
+    params.forEach((k, a) -> {
+      MicroBatchResult.Tensor t = values.get(k);
+      checkArgument(java.util.Arrays.equals(t.shape(), a.shape()), "setParameters: %s has shape %s, this trainer's"
+          + " is %s", k, java.util.Arrays.toString(t.shape()), java.util.Arrays.toString(a.shape()));
+      a.assign(t.toArray());
+    });
   }
 
   /** Whether every element is finite (a scan without temporary arrays for contiguous floats). */
@@ -400,6 +454,7 @@ public final class DraftTrainer implements AutoCloseable {
     private long[] evalSeeds;
     private int evalEvery;
     private Path evalDir;
+    private DataParallel dataParallel;
     private final List<TrainingListener> listeners = new ArrayList<>();
 
     private static void once(Object current, String field) {
@@ -529,6 +584,17 @@ public final class DraftTrainer implements AutoCloseable {
     }
 
     /** Adds listeners (may be called repeatedly). */
+    /**
+     * Spreads each step's micro-batches over workers ({@link DataParallel}); the optimizer, adapter and
+     * checkpoints stay here. The update is the single-process one, bit for bit. The trainer does not
+     * close it: its owner does.
+     */
+    public Builder dataParallel(DataParallel d) {
+      once(dataParallel, "dataParallel");
+      dataParallel = checkNotNull(d, "dataParallel");
+      return this;
+    }
+
     public Builder listener(TrainingListener... l) {
       for (TrainingListener x : l) {
         checkArgument(x != null, "listener must not be null");
@@ -587,7 +653,16 @@ public final class DraftTrainer implements AutoCloseable {
           throw new IllegalArgumentException("cannot create checkpoint directory " + checkpointDir + ": " + e, e);
         }
       }
-      return new DraftTrainer(this);
+      DraftTrainer t = new DraftTrainer(this);
+      if (dataParallel != null) {
+        try {
+          dataParallel.validate(t.config(), gl / mi);
+        } catch (RuntimeException e) {
+          t.close();
+          throw e;
+        }
+      }
+      return t;
     }
   }
 }

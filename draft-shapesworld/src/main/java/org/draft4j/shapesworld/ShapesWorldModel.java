@@ -15,6 +15,8 @@ import org.draft4j.models.TextToImageModel;
 public final class ShapesWorldModel {
   /** Classpath folder of the shipped weights. */
   public static final String RESOURCE = "shapesworld";
+  /** The shipped model's id (in provenance and summaries). */
+  public static final String ID = "shapesworld-v2";
 
   private ShapesWorldModel() {}
 
@@ -25,7 +27,7 @@ public final class ShapesWorldModel {
       throw new IllegalStateException("the ShapesWorld weights are not on the classpath (" + f.location("unet")
           + "); build the examples module, or create them with: launcher pretrain-shapes --export DIR");
     }
-    return TextToImageModel.load(f, "shapesworld-v2");
+    return TextToImageModel.load(f, ID);
   }
 
   /** Classpath folder of the world's CLIP (Hugging Face CLIPModel layout). */
@@ -65,6 +67,11 @@ public final class ShapesWorldModel {
 
   /** Loads a model folder written by {@code pretrain-shapes --export DIR}. */
   public static TextToImageModel load(Path dir) {
-    return TextToImageModel.load(ModelFolder.of(dir), "shapesworld@" + dir.toAbsolutePath());
+    return TextToImageModel.load(ModelFolder.of(dir), idOf(dir));
+  }
+
+  /** The id of a model loaded from {@code dir}: {@code shapesworld@<absolute path>}. */
+  public static String idOf(Path dir) {
+    return "shapesworld@" + dir.toAbsolutePath();
   }
 }

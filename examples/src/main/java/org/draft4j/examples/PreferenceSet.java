@@ -51,6 +51,48 @@ record PreferenceSet(INDArray images, List<String> captions, int[] captionOf, bo
   }
 
   /**
+   * Near misses across captions: for caption c, a sample right for c against a sample made for a
+   * caption that asks for the same scene but one attribute, which the oracle finds wrong for c (the
+   * model drew the other caption's kind, size, colour or background). These are the generated hard
+   * negatives the same-caption pairs lack when the model is mostly right.
+   */
+  List<Pair> nearMisses() {
+    List<ShapesOracle.Target> targets = captions.stream().map(ShapesOracle::parse).toList();
+    List<List<Integer>> samplesOf = new ArrayList<>();
+    for (int c = 0; c < captions.size(); c++) {
+      samplesOf.add(new ArrayList<>());
+    }
+    for (int i = 0; i < captionOf.length; i++) {
+      samplesOf.get(captionOf[i]).add(i);
+    }
+    List<Pair> l = new ArrayList<>();
+    for (int c = 0; c < captions.size(); c++) {
+      for (int d = 0; d < captions.size(); d++) {
+        if (differences(targets.get(c), targets.get(d)) != 1) {
+          continue;
+        }
+        for (int j : samplesOf.get(d)) {
+          ShapesOracle.Verdict v = ShapesOracle.judge(images, j, targets.get(c));
+          if (v.background() && v.color() && v.kind() && v.size()) {
+            continue;
+          }
+          for (int i : samplesOf.get(c)) {
+            if (right[i]) {
+              l.add(new Pair(c, i, j));
+            }
+          }
+        }
+      }
+    }
+    return l;
+  }
+
+  private static int differences(ShapesOracle.Target a, ShapesOracle.Target b) {
+    return (a.background() != b.background() ? 1 : 0) + (a.color() != b.color() ? 1 : 0)
+        + (a.kind() != b.kind() ? 1 : 0) + (a.size() != b.size() ? 1 : 0);
+  }
+
+  /**
    * Loads {@code file} when it exists (made by the same settings), else samples, judges and writes it.
    * Samples of {@code count} single-shape captions of world seed {@code worldSeed}.
    */

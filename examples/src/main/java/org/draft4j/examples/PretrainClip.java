@@ -28,6 +28,7 @@ import org.draft4j.rewards.ClipVisionConfig;
 import org.draft4j.rewards.ClipVisionModel;
 import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.shapesworld.ShapesWorldArchitecture;
+import org.draft4j.shapesworld.ShapesWorldModel;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.text.BpeTrainer;
 import org.draft4j.text.ClipTokenizer;
@@ -82,9 +83,9 @@ public final class PretrainClip implements Callable<Integer> {
    * from the same scene with another kind, size, colour or background.
    */
   record Settings(Path out, int steps, int batch, double lr, long seed, int every, Path init, boolean hardNegatives,
-      Preferences preferences) {
+      Preferences preferences, Path preferenceModel) {
     Settings(Path out, int steps, int batch, double lr, long seed, int every) {
-      this(out, steps, batch, lr, seed, every, null, false, null);
+      this(out, steps, batch, lr, seed, every, null, false, null, null);
     }
 
     /** Warm-up steps: 100, or a quarter of a short run. */
@@ -106,14 +107,14 @@ public final class PretrainClip implements Callable<Integer> {
       String schedule, String init, @JsonProperty("hard_negatives") boolean hardNegatives, Preferences preferences) {}
 
   /**
-   * The preference term: the base model's samples judged by the oracle ({@link PreferenceSet}), made
-   * with {@code sampler} from {@code count} captions of world seed {@code worldSeed} × {@code seedsPerCaption}
+   * The preference term: the base model's ({@code model}: its id) samples judged by the oracle
+   * ({@link PreferenceSet}), made with DDIM {@code samplerSteps} at {@code guidance} from {@code count} captions of world seed {@code worldSeed} × {@code seedsPerCaption}
    * sampling seeds; each step adds {@code weight} × the Bradley–Terry loss
    * {@code mean softplus(−s·(cos(I⁺, T) − cos(I⁻, T)))} over {@code pairs} (right, wrong) pairs of one caption.
    */
-  record Preferences(@JsonProperty("world_seed") long worldSeed, int count,
+  record Preferences(String model, @JsonProperty("world_seed") long worldSeed, int count,
       @JsonProperty("seeds_per_caption") int seedsPerCaption, @JsonProperty("sampler_steps") int samplerSteps,
-      double guidance, int pairs, double weight) {}
+      double guidance, int pairs, double weight, @JsonProperty("near_misses") boolean nearMisses) {}
 
   @Option(names = "--out", description = "the run's folder: checkpoint, log (default: ${DEFAULT-VALUE})")
   Path out = Path.of("shapesworld-clip");
@@ -149,6 +150,10 @@ public final class PretrainClip implements Callable<Integer> {
   @Bounds(min = 1, max = 100_000)
   Integer preferenceCaptions;
 
+  @Option(names = "--preference-model", description = "the model whose samples are judged (default: the shipped"
+      + " ShapesWorld model)")
+  Path preferenceModel;
+
   @Option(names = "--preference-seeds", description = "samples per preference caption (default: ${DEFAULT-VALUE})")
   @Bounds(min = 2, max = 1000)
   int preferenceSeeds = 8;
@@ -156,6 +161,11 @@ public final class PretrainClip implements Callable<Integer> {
   @Option(names = "--preference-pairs", description = "(right, wrong) pairs per step (default: ${DEFAULT-VALUE})")
   @Bounds(min = 1, max = 4096)
   int preferencePairs = 32;
+
+  @Option(names = "--preference-near-misses", arity = "1", description = "also pair each caption's right samples"
+      + " with the samples of captions one attribute away that the oracle finds wrong for it: true | false"
+      + " (default: ${DEFAULT-VALUE})")
+  boolean preferenceNearMisses = false;
 
   @Option(names = "--preference-weight", description = "weight of the preference term (default: ${DEFAULT-VALUE})")
   @Bounds(min = 0, minExclusive = true)
@@ -169,14 +179,17 @@ public final class PretrainClip implements Callable<Integer> {
   /** The settings these options give. */
   Settings settings() {
     if (preferenceCaptions == null) {
-      for (String o : new String[] {"preference-seeds", "preference-pairs", "preference-weight"}) {
+      for (String o : new String[] {"preference-model", "preference-seeds", "preference-pairs", "preference-weight",
+          "preference-near-misses"}) {
         if (spec != null && spec.commandLine().getParseResult().hasMatchedOption("--" + o)) {
           throw new IllegalArgumentException("--" + o + " needs --preference-captions N");
         }
       }
     }
     return new Settings(out, steps, batch, lr, seed, every, initClip, hardNegatives, preferenceCaptions == null ? null
-        : new Preferences(3, preferenceCaptions, preferenceSeeds, 10, 5, preferencePairs, preferenceWeight));
+        : new Preferences(preferenceModel == null ? ShapesWorldModel.ID : ShapesWorldModel.idOf(preferenceModel), 3,
+            preferenceCaptions, preferenceSeeds, 10, 5, preferencePairs, preferenceWeight, preferenceNearMisses),
+        preferenceModel);
   }
 
   @Spec CommandSpec spec;
@@ -263,17 +276,22 @@ public final class PretrainClip implements Callable<Integer> {
     List<PreferenceSet.Pair> pairs = List.of();
     if (q > 0) {
       Preferences p = s.preferences();
-      org.draft4j.models.TextToImageModel base = org.draft4j.shapesworld.ShapesWorldModel.pretrained();
+      org.draft4j.models.TextToImageModel base = s.preferenceModel() == null ? ShapesWorldModel.pretrained()
+          : ShapesWorldModel.load(s.preferenceModel());
       prefs = PreferenceSet.loadOrMake(s.out().resolve("preferences.safetensors"), base,
           org.draft4j.samplers.Ddim.steps(p.samplerSteps(), base).guidance(p.guidance()), p.worldSeed(), p.count(),
           p.seedsPerCaption());
-      pairs = prefs.pairs();
+      pairs = new ArrayList<>(prefs.pairs());
+      int same = pairs.size();
+      if (p.nearMisses()) {
+        pairs.addAll(prefs.nearMisses());
+      }
       long nRight = 0;
       for (boolean b : prefs.right()) {
         nRight += b ? 1 : 0;
       }
-      System.err.printf(Locale.ROOT, "preference set: %d samples, %d right by the oracle, %d (right, wrong) pairs%n",
-          prefs.right().length, nRight, pairs.size());
+      System.err.printf(Locale.ROOT, "preference set: %d samples, %d right by the oracle, %d (right, wrong) pairs of"
+          + " one caption, %d near misses%n", prefs.right().length, nRight, same, pairs.size() - same);
       if (pairs.isEmpty()) {
         throw new IllegalStateException("the preference set has no (right, wrong) pair; give more --preference-seeds");
       }

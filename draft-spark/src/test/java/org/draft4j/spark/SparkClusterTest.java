@@ -1,0 +1,72 @@
+package org.draft4j.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.draft4j.testing.ToyRewards;
+import org.draft4j.train.MicroBatchResult;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The same training on a real multi-process Spark: a standalone master and two worker JVMs, each
+ * starting its own executor JVM ({@code local-cluster[2,1,1024]}), with the test's classpath.
+ */
+class SparkClusterTest {
+  @TempDir Path dir;
+
+  @Test
+  void twoExecutorJvmsGiveTheSingleProcessAdapter() throws Exception {
+    Map<String, MicroBatchResult.Tensor> want = SparkDataParallelTest.train(
+        SparkDataParallelTest.builder(ToyRewards.contrast()), 3);
+    // a Spark "home" for the workers' executor launcher: an empty jars folder (the classpath comes
+    // from spark.executor.extraClassPath) and the Scala version's marker folder
+    Path home = dir.resolve("spark-home");
+    Files.createDirectories(home.resolve("jars"));
+    Files.createDirectories(home.resolve("launcher/target/scala-2.13"));
+    System.setProperty("spark.testing", "true");
+    System.setProperty("spark.test.home", home.toString());
+    String threads = System.getProperty("draft4j.threads", String.valueOf(Runtime.getRuntime().availableProcessors()));
+    // the executors get this JVM's flags (the package opens and the -D settings; not the heap, Spark sets it)
+    String opens = String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
+        .stream().filter(a -> a.startsWith("--add-opens") || a.startsWith("-Ddraft4j") || a.startsWith("-Dorg.bytedeco"))
+        .toList());
+    SparkConf conf = new SparkConf().setMaster("local-cluster[2,1,1024]").setAppName("draft4j-cluster-test")
+        .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1")
+        .set("spark.driver.bindAddress", "127.0.0.1")
+        .set("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+        .set("spark.executor.extraJavaOptions", opens + " -Ddraft4j.threads=" + threads
+            + " -Dorg.slf4j.simpleLogger.defaultLogLevel=warn")
+        .set("spark.executorEnv.OMP_NUM_THREADS", "1")
+        .set("spark.task.maxFailures", "4");
+    JavaSparkContext sc = new JavaSparkContext(conf);
+    try {
+      sc.setLogLevel("ERROR");
+      TrainerRecipe recipe = () -> SparkDataParallelTest.builder(ToyRewards.contrast());
+      try (SparkDataParallel dp = SparkDataParallel.on(sc).workers(2).replicas(recipe).build()) {
+        // within 1e-6 (measured: max |difference| 4.6e-7 after 3 steps); in one JVM (SparkDataParallelTest)
+        // the bits are the same. What still differs in an executor JVM's last bits is not yet found
+        Map<String, MicroBatchResult.Tensor> got = SparkDataParallelTest.train(recipe.builder().dataParallel(dp), 3);
+        assertEquals(want.keySet(), got.keySet());
+        want.forEach((k, v) -> {
+          float[] a = v.values();
+          float[] b = got.get(k).values();
+          for (int i = 0; i < a.length; i++) {
+            assertEquals(a[i], b[i], 1e-6, k + "[" + i + "]");
+          }
+        });
+      }
+      // the work ran in two executor processes other than this one
+      long executors = sc.sc().getExecutorMemoryStatus().size() - 1;
+      assertEquals(2, executors, sc.sc().getExecutorMemoryStatus().keySet().toString());
+    } finally {
+      sc.stop();
+      System.clearProperty("spark.testing");
+      System.clearProperty("spark.test.home");
+    }
+  }
+}
