@@ -2,7 +2,6 @@ package org.draft4j.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.apache.spark.SparkConf;
@@ -23,26 +22,9 @@ class SparkClusterTest {
   void twoExecutorJvmsGiveTheSingleProcessAdapter() throws Exception {
     Map<String, MicroBatchResult.Tensor> want = SparkDataParallelTest.train(
         SparkDataParallelTest.builder(ToyRewards.contrast()), 3);
-    // a Spark "home" for the workers' executor launcher: an empty jars folder (the classpath comes
-    // from spark.executor.extraClassPath) and the Scala version's marker folder
-    Path home = dir.resolve("spark-home");
-    Files.createDirectories(home.resolve("jars"));
-    Files.createDirectories(home.resolve("launcher/target/scala-2.13"));
-    System.setProperty("spark.testing", "true");
-    System.setProperty("spark.test.home", home.toString());
-    String threads = System.getProperty("draft4j.threads", String.valueOf(Runtime.getRuntime().availableProcessors()));
-    // the executors get this JVM's flags (the package opens and the -D settings; not the heap, Spark sets it)
-    String opens = String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
-        .stream().filter(a -> a.startsWith("--add-opens") || a.startsWith("-Ddraft4j") || a.startsWith("-Dorg.bytedeco"))
-        .toList());
-    SparkConf conf = new SparkConf().setMaster("local-cluster[2,1,1024]").setAppName("draft4j-cluster-test")
-        .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1")
-        .set("spark.driver.bindAddress", "127.0.0.1")
-        .set("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-        .set("spark.executor.extraJavaOptions", opens + " -Ddraft4j.threads=" + threads
-            + " -Dorg.slf4j.simpleLogger.defaultLogLevel=warn")
-        .set("spark.executorEnv.OMP_NUM_THREADS", "1")
-        .set("spark.task.maxFailures", "4");
+    int threads = Integer.parseInt(System.getProperty("draft4j.threads",
+        String.valueOf(Runtime.getRuntime().availableProcessors())));
+    SparkConf conf = LocalCluster.conf(dir, 2, 1024, threads).setAppName("draft4j-cluster-test");
     JavaSparkContext sc = new JavaSparkContext(conf);
     try {
       sc.setLogLevel("ERROR");
@@ -65,8 +47,7 @@ class SparkClusterTest {
       assertEquals(2, executors, sc.sc().getExecutorMemoryStatus().keySet().toString());
     } finally {
       sc.stop();
-      System.clearProperty("spark.testing");
-      System.clearProperty("spark.test.home");
+      LocalCluster.clearProperties();
     }
   }
 }

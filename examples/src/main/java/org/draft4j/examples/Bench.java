@@ -58,8 +58,8 @@ import picocli.CommandLine.Option;
     description = "Benchmarks, appended to docs/benchmarks.md with the machine and the command.")
 public final class Bench implements Callable<Integer> {
   @Option(names = "--only", description = "all (sd15-unet, chain, throughput, engine, sd15) | sd15-unet | chain |"
-      + " throughput | engine | sd15 | sd15-step | soak (default: ${DEFAULT-VALUE})")
-  @Choices({"all", "sd15-unet", "chain", "throughput", "engine", "sd15", "sd15-step", "soak"})
+      + " throughput | engine | sd15 | sd15-step | soak | spark (default: ${DEFAULT-VALUE})")
+  @Choices({"all", "sd15-unet", "chain", "throughput", "engine", "sd15", "sd15-step", "soak", "spark"})
   String only = "all";
 
   @Option(names = "--steps", description = "soak: training steps (default 2000); sd15-step: steps per case"
@@ -91,7 +91,10 @@ public final class Bench implements Callable<Integer> {
     StringBuilder md = new StringBuilder();
     md.append("\n## Run of ").append(Instant.now()).append("\n\n");
     String given = Cli.flags(Cli.given(spec));
-    String line = "bench" + (given.isEmpty() ? "" : " ") + given;
+    picocli.CommandLine parent = spec.commandLine().getParent();
+    Integer threads = spec.commandLine().getParseResult().matchedOptionValue("--threads",
+        parent == null ? null : parent.getParseResult().matchedOptionValue("--threads", (Integer) null));
+    String line = (threads == null ? "" : "--threads " + threads + " ") + "bench" + (given.isEmpty() ? "" : " ") + given;
     md.append("Command: `").append("script".equals(System.getProperty("draft4j.launcher")) ? "./draft4j " + line
         : "mvn -B -q -pl examples exec:exec -Dlauncher.args=\"" + line + "\"").append("` (from the repository root)\n\n");
     md.append(machine()).append('\n');
@@ -117,6 +120,9 @@ public final class Bench implements Callable<Integer> {
     }
     if (only.equals("soak")) {
       md.append(soak(steps == null ? 2000 : steps));
+    }
+    if (only.equals("spark")) {
+      md.append(SparkBench.run(steps == null ? 5 : steps));
     }
     Files.createDirectories(out.toAbsolutePath().getParent());
     if (!Files.exists(out)) {

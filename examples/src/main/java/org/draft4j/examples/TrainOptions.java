@@ -159,6 +159,15 @@ final class TrainOptions {
       + " evaluation uses its first --eval-prompts lines")
   Path prompts;
 
+  @Option(names = "--spark-master", description = "train data-parallel on Spark: local[N], local-cluster[N,1,MB] or"
+      + " spark://HOST:PORT; executors build their replica from these same settings (default: this process only)")
+  String sparkMaster;
+
+  @Option(names = "--spark-workers", description = "Spark tasks a step is spread over; must divide global / micro"
+      + " (default: 2)")
+  @Bounds(min = 1, max = 4096)
+  Integer sparkWorkers;
+
   /**
    * Parses settings given by name (no dashes; the form of a config file and of {@code summary.json}'s
    * {@code settings}) through these declarations, as the command line would.
@@ -230,6 +239,15 @@ final class TrainOptions {
       throw new IllegalArgumentException("--checkpoint-every = \"" + given.get("checkpoint-every") + "\" needs"
           + " --checkpoints DIR (where the checkpoints go)");
     }
+    if (sparkWorkers != null && sparkMaster == null) {
+      throw new IllegalArgumentException("--spark-workers = \"" + given.get("spark-workers") + "\" needs --spark-master"
+          + " URL (where the workers run)");
+    }
+    int workers = sparkWorkers == null ? 2 : sparkWorkers;
+    if (sparkMaster != null && (g / micro) % workers != 0) {
+      throw Cli.bad("spark-workers", String.valueOf(workers), "a divisor of global / micro = " + g / micro
+          + " (each worker computes the same number of micro-batches)");
+    }
     requirePath("out", out);
     requirePath("model", model);
     requirePath("checkpoints", checkpoints);
@@ -255,6 +273,7 @@ final class TrainOptions {
     return new TrainSettings(obj, rc, adapter, lr, steps, micro, g, samplerSteps, guidance, eta, seed,
         new TrainSettings.Evaluation(evalPrompts, evalSeeds, evalEvery), out, model, quiet, checkpoints,
         checkpointEvery == null ? 10 : checkpointEvery, prompts,
+        sparkMaster == null ? null : new TrainSettings.Spark(sparkMaster, workers),
         java.util.Collections.unmodifiableMap(new LinkedHashMap<>(given)));
   }
 

@@ -81,6 +81,24 @@ public final class TrainRun implements Callable<Integer> {
     return m;
   }
 
+  /**
+   * The trainer as the settings describe it (model, sampler, reward, adapter, objective, optimizer,
+   * prompts, batch, seed): what this process trains and what each Spark executor replicates.
+   */
+  static DraftTrainer.Builder trainerBuilder(TrainSettings s, TextToImageModel model, Reward reward,
+      List<String> training) {
+    return DraftTrainer.builder()
+        .model(model)
+        .sampler(Ddim.steps(s.samplerSteps(), model).eta(s.eta()).guidance(s.guidance()))
+        .reward(reward)
+        .adapter(s.adapter())
+        .objective(s.objective())
+        .optimizer(AdamW.lr(s.lr()))
+        .prompts(training)
+        .batch(s.micro(), s.global())
+        .seed(s.seed());
+  }
+
   /** The training prompts: the lines of {@code prompts} (blank lines skipped), or ShapesWorld captions. */
   static List<String> trainingPrompts(Path prompts) throws IOException {
     if (prompts == null) {
@@ -134,20 +152,15 @@ public final class TrainRun implements Callable<Integer> {
     long resumeStep = s.checkpoints() != null ? DraftTrainer.checkpointStep(s.checkpoints()) : 0;
     keepUpTo(metrics, resumeStep, steps).forEach(m -> history.add(StepMetrics.fromMap(m, steps)));
     keepUpTo(evalFile, resumeStep, steps).forEach(m -> between.add(Json.mapper().convertValue(m, EvalPoint.class)));
-    DraftTrainer.Builder b = DraftTrainer.builder()
-        .model(model)
-        .sampler(Ddim.steps(s.samplerSteps(), model).eta(s.eta()).guidance(s.guidance()))
-        .reward(reward)
-        .adapter(s.adapter())
-        .objective(objective)
-        .optimizer(AdamW.lr(s.lr()))
-        .prompts(training)
-        .batch(s.micro(), s.global())
-        .seed(s.seed());
+    DraftTrainer.Builder b = trainerBuilder(s, model, reward, training);
     if (s.checkpoints() != null) {
       b = b.checkpoints(s.checkpoints(), s.checkpointEvery());
     }
-    try (JsonlMetrics jsonl = new JsonlMetrics(metrics)) {
+    try (SparkTraining spark = s.spark() == null ? null : SparkTraining.start(s);
+        JsonlMetrics jsonl = new JsonlMetrics(metrics)) {
+      if (spark != null) {
+        b = b.dataParallel(spark.dataParallel());
+      }
       TrainingListener keep = new TrainingListener() {
         @Override
         public void onStep(StepMetrics m) {

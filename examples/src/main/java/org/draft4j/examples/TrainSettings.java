@@ -20,7 +20,10 @@ import org.draft4j.spi.Reward;
  */
 record TrainSettings(Objective objective, RewardChoice reward, Lora adapter, double lr, int steps, int micro,
     int global, int samplerSteps, double guidance, double eta, long seed, Evaluation eval, Path out, Path model,
-    boolean quiet, Path checkpoints, int checkpointEvery, Path prompts, Map<String, String> given) {
+    boolean quiet, Path checkpoints, int checkpointEvery, Path prompts, Spark spark, Map<String, String> given) {
+
+  /** Data-parallel training on Spark: the master URL and the workers a step is spread over (null: this process). */
+  record Spark(String master, int workers) {}
 
   /** The held-out evaluation: {@code prompts} × {@code seeds} pairs, and every {@code every} steps (0: before and after). */
   record Evaluation(int prompts, int seeds, int every) {}

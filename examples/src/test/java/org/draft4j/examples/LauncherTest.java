@@ -180,6 +180,27 @@ class LauncherTest {
     return String.valueOf(l);
   }
 
+  /** {@code train --spark-master local[2]} makes the same adapter file as the same run in this process. */
+  @Test
+  void trainOnSparkMakesTheSameAdapter() throws Exception {
+    String[] common = {"train", "--steps", "2", "--micro", "2", "--global", "4", "--eval-prompts", "0", "--quiet", "true"};
+    Path here = dir.resolve("here");
+    Path spark = dir.resolve("spark");
+    List<String> a = new ArrayList<>(List.of(common));
+    a.addAll(List.of("--out", here.toString()));
+    List<String> b = new ArrayList<>(List.of(common));
+    b.addAll(List.of("--out", spark.toString(), "--spark-master", "local[2]", "--spark-workers", "2"));
+    Object[] r = launch(a.toArray(new String[0]));
+    assertEquals(0, r[0], (String) r[1]);
+    r = launch(b.toArray(new String[0]));
+    assertEquals(0, r[0], (String) r[1]);
+    assertTrue(java.util.Arrays.equals(Files.readAllBytes(here.resolve("pytorch_lora_weights.safetensors")),
+        Files.readAllBytes(spark.resolve("pytorch_lora_weights.safetensors"))), "the adapters differ");
+    badInput("--spark-workers = \"3\": must be a divisor of global / micro = 2", "train", "--spark-master", "local[2]",
+        "--spark-workers", "3", "--micro", "2", "--global", "4");
+    badInput("--spark-workers = \"2\" needs --spark-master", "train", "--spark-workers", "2");
+  }
+
   /** The launcher trains a latent model with a CLIP reward from folders, as a user's downloads would be given. */
   @Test
   void trainRunsOnALatentModelAndARewardFolder() throws Exception {
