@@ -162,7 +162,10 @@ public final class SparkDataParallel implements DataParallel {
     }
   }
 
-  /** The dotted path of the first field where two JSON trees differ. */
+  /**
+   * The dotted path of the first field where two JSON trees differ, fields that one side leaves
+   * null (not known there) aside.
+   */
   static String firstDifference(String path, JsonNode a, JsonNode b) {
     if (a != null && b != null && a.isObject() && b.isObject()) {
       java.util.Set<String> names = new java.util.LinkedHashSet<>();
@@ -175,6 +178,9 @@ public final class SparkDataParallel implements DataParallel {
         }
       }
       return null;
+    }
+    if (a == null || b == null || a.isNull() || b.isNull()) {
+      return null; // known on one side only: the reward graph's fingerprint exists only with checkpoints
     }
     return java.util.Objects.equals(a, b) ? null : (path.isEmpty() ? "(root)" : path) + " (driver " + a
         + ", executor " + b + ")";

@@ -180,6 +180,49 @@ class LauncherTest {
     return String.valueOf(l);
   }
 
+  /**
+   * The Spark driver killed with SIGKILL resumes from its checkpoint: the adapter equals the
+   * uninterrupted single-process run's bit for bit (executors in the driver's JVM, local[2]).
+   */
+  @Test
+  void aKilledSparkDriverResumesToTheSameAdapterBitForBit() throws Exception {
+    Path refOut = dir.resolve("ref");
+    finish(start(trainCommand(null, refOut), dir.resolve("ref.log")), dir.resolve("ref.log"));
+    Path ck = dir.resolve("ck");
+    Path out = dir.resolve("run");
+    List<String> cmd = new ArrayList<>(trainCommand(ck, out));
+    // the child JVM needs this JVM's package opens for Spark
+    cmd.addAll(1, java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> a.startsWith("--add-opens")).toList());
+    cmd.addAll(List.of("--spark-master", "local[2]", "--spark-workers", "1"));
+    Process first = start(cmd, dir.resolve("first.log"));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+    while (first.isAlive() && System.nanoTime() < deadline) {
+      long seen;
+      try {
+        seen = DraftTrainer.checkpointStep(ck);
+      } catch (RuntimeException e) {
+        seen = 0;
+      }
+      if (seen >= 2) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    assertTrue(first.isAlive(), "the first attempt ended before it could be killed:\n"
+        + Files.readString(dir.resolve("first.log")));
+    first.destroyForcibly().waitFor(60, TimeUnit.SECONDS); // SIGKILL
+    long resumedFrom = DraftTrainer.checkpointStep(ck);
+    assertTrue(resumedFrom >= 2 && resumedFrom < 8, "checkpoint step " + resumedFrom);
+    finish(start(cmd, dir.resolve("second.log")), dir.resolve("second.log"));
+    Map<String, INDArray> want = adapter(refOut);
+    Map<String, INDArray> got = adapter(out);
+    assertEquals(want.keySet(), got.keySet());
+    for (String k : want.keySet()) {
+      assertEquals(want.get(k), got.get(k), k + " differs after resuming from step " + resumedFrom);
+    }
+  }
+
   /** {@code train --spark-master local[2]} makes the same adapter file as the same run in this process. */
   @Test
   void trainOnSparkMakesTheSameAdapter() throws Exception {
