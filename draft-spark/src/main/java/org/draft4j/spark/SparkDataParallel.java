@@ -143,7 +143,13 @@ public final class SparkDataParallel implements DataParallel {
     }
 
     private DraftTrainer replica() {
-      DraftTrainer t = recipe.builder().build();
+      DraftTrainer t;
+      try {
+        t = recipe.builder().build();
+      } catch (RuntimeException | Error e) {
+        throw new IllegalStateException("dataParallel: this executor could not build its replica from the recipe ("
+            + e + "); the model source and every file the recipe reads must be readable on each executor", e);
+      }
       try {
         // compared as trees: key order may differ between JVMs (maps built with Map.of)
         String field = firstDifference("", Json.mapper().readTree(driverConfig), Json.mapper().readTree(

@@ -135,6 +135,22 @@ class SparkDataParallelTest {
   }
 
   @Test
+  void aModelSourceTheExecutorsCannotReadFailsTheFirstStepNamingIt() {
+    TrainerRecipe unreadable = () -> {
+      if (TaskContext.get() != null) { // on an executor: the driver's folder is not there
+        throw new java.io.UncheckedIOException(new java.nio.file.NoSuchFileException("/data/models/sd15/unet"));
+      }
+      return builder(ToyRewards.contrast());
+    };
+    try (SparkDataParallel dp = SparkDataParallel.on(sc).workers(2).replicas(unreadable).build();
+        DraftTrainer t = unreadable.builder().dataParallel(dp).build()) {
+      Exception e = assertThrows(Exception.class, () -> t.fitTo(1));
+      String m = String.valueOf(e.getMessage());
+      assertTrue(m.contains("could not build its replica") && m.contains("/data/models/sd15/unet"), m);
+    }
+  }
+
+  @Test
   void aRecipeThatBuildsAnotherTrainerIsRefusedNamingTheField() {
     TrainerRecipe other = () -> builder(ToyRewards.contrast(), 4);
     try (SparkDataParallel dp = SparkDataParallel.on(sc).workers(2).replicas(other).build();

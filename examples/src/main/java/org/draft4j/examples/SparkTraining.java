@@ -73,7 +73,13 @@ final class SparkTraining implements AutoCloseable {
     @Override
     public DraftTrainer.Builder builder() {
       TrainSettings s = TrainOptions.parse(given);
-      TextToImageModel model = s.model() != null ? ShapesWorldModel.load(s.model()) : ShapesWorldModel.pretrained();
+      TextToImageModel model;
+      try {
+        model = s.model() != null ? ShapesWorldModel.load(s.model()) : ShapesWorldModel.pretrained();
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("--model = \"" + s.model() + "\": an executor cannot load it ("
+            + Launcher.message(e) + "); give a folder every executor can read", e);
+      }
       try {
         return TrainRun.trainerBuilder(s, model, s.reward().build(), TrainRun.trainingPrompts(s.prompts()));
       } catch (IOException e) {
