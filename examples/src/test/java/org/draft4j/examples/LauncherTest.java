@@ -123,17 +123,15 @@ class LauncherTest {
     }
   }
 
-  @Test
-  void aKilledTrainRunResumesToTheSameAdapterBitForBit() throws Exception {
-    Path refOut = dir.resolve("ref");
-    finish(start(trainCommand(null, refOut), dir.resolve("ref.log")), dir.resolve("ref.log"));
-
-    Path ck = dir.resolve("ck");
-    Path out = dir.resolve("run");
-    Process first = start(trainCommand(ck, out), dir.resolve("first.log"));
+  /**
+   * Starts {@code cmd}, SIGKILLs it once its checkpoint in {@code ck} reaches step 2, reruns it to the
+   * end; returns the step the rerun resumed from.
+   */
+  private long killAfterTwoCheckpointsAndRerun(List<String> cmd, Path ck) throws Exception {
+    Process first = start(cmd, dir.resolve("first.log"));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
-    long seen = 0;
     while (first.isAlive() && System.nanoTime() < deadline) {
+      long seen;
       try {
         seen = DraftTrainer.checkpointStep(ck);
       } catch (RuntimeException e) {
@@ -149,14 +147,28 @@ class LauncherTest {
     first.destroyForcibly().waitFor(60, TimeUnit.SECONDS); // SIGKILL
     long resumedFrom = DraftTrainer.checkpointStep(ck);
     assertTrue(resumedFrom >= 2 && resumedFrom < 8, "checkpoint step " + resumedFrom);
+    finish(start(cmd, dir.resolve("second.log")), dir.resolve("second.log"));
+    return resumedFrom;
+  }
 
-    finish(start(trainCommand(ck, out), dir.resolve("second.log")), dir.resolve("second.log"));
+  private static void assertSameAdapter(Path refOut, Path out, long resumedFrom) {
     Map<String, INDArray> want = adapter(refOut);
     Map<String, INDArray> got = adapter(out);
     assertEquals(want.keySet(), got.keySet());
     for (String k : want.keySet()) {
       assertEquals(want.get(k), got.get(k), k + " differs after resuming from step " + resumedFrom);
     }
+  }
+
+  @Test
+  void aKilledTrainRunResumesToTheSameAdapterBitForBit() throws Exception {
+    Path refOut = dir.resolve("ref");
+    finish(start(trainCommand(null, refOut), dir.resolve("ref.log")), dir.resolve("ref.log"));
+
+    Path ck = dir.resolve("ck");
+    Path out = dir.resolve("run");
+    long resumedFrom = killAfterTwoCheckpointsAndRerun(trainCommand(ck, out), ck);
+    assertSameAdapter(refOut, out, resumedFrom);
     // the metrics file holds each step once, in order, across both attempts
     List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
     assertEquals(8, lines.size(), String.join("\n", lines));
@@ -195,32 +207,7 @@ class LauncherTest {
     cmd.addAll(1, java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
         .filter(a -> a.startsWith("--add-opens")).toList());
     cmd.addAll(List.of("--spark-master", "local[2]", "--spark-workers", "1"));
-    Process first = start(cmd, dir.resolve("first.log"));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
-    while (first.isAlive() && System.nanoTime() < deadline) {
-      long seen;
-      try {
-        seen = DraftTrainer.checkpointStep(ck);
-      } catch (RuntimeException e) {
-        seen = 0;
-      }
-      if (seen >= 2) {
-        break;
-      }
-      Thread.sleep(20);
-    }
-    assertTrue(first.isAlive(), "the first attempt ended before it could be killed:\n"
-        + Files.readString(dir.resolve("first.log")));
-    first.destroyForcibly().waitFor(60, TimeUnit.SECONDS); // SIGKILL
-    long resumedFrom = DraftTrainer.checkpointStep(ck);
-    assertTrue(resumedFrom >= 2 && resumedFrom < 8, "checkpoint step " + resumedFrom);
-    finish(start(cmd, dir.resolve("second.log")), dir.resolve("second.log"));
-    Map<String, INDArray> want = adapter(refOut);
-    Map<String, INDArray> got = adapter(out);
-    assertEquals(want.keySet(), got.keySet());
-    for (String k : want.keySet()) {
-      assertEquals(want.get(k), got.get(k), k + " differs after resuming from step " + resumedFrom);
-    }
+    assertSameAdapter(refOut, out, killAfterTwoCheckpointsAndRerun(cmd, ck));
   }
 
   /** {@code train --spark-master local[2]} makes the same adapter file as the same run in this process. */
