@@ -583,7 +583,6 @@ public final class DraftTrainer implements AutoCloseable {
       return this;
     }
 
-    /** Adds listeners (may be called repeatedly). */
     /**
      * Spreads each step's micro-batches over workers ({@link DataParallel}); the optimizer, adapter and
      * checkpoints stay here. The update is the single-process one, bit for bit. The trainer does not
@@ -595,6 +594,7 @@ public final class DraftTrainer implements AutoCloseable {
       return this;
     }
 
+    /** Adds listeners (may be called repeatedly). */
     public Builder listener(TrainingListener... l) {
       for (TrainingListener x : l) {
         checkArgument(x != null, "listener must not be null");

@@ -40,7 +40,8 @@ public record MicroBatchResult(int index, double loss, Map<String, Tensor> gradi
     }
   }
 
-  static Map<String, Tensor> tensors(Map<String, INDArray> m) {
+  /** Copies of the arrays, by name, in the map's order. */
+  public static Map<String, Tensor> tensors(Map<String, INDArray> m) {
     Map<String, Tensor> t = new LinkedHashMap<>();
     m.forEach((k, v) -> t.put(k, Tensor.of(v)));
     return t;

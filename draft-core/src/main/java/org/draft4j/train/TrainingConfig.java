@@ -31,4 +31,22 @@ public record TrainingConfig(
     Map<String, Object> optimizer,
     @JsonProperty("micro_batch") int microBatch,
     @JsonProperty("global_batch") int globalBatch,
-    long seed) {}
+    long seed) {
+
+  /**
+   * Where this configuration, a replica's, first differs from the driver's (given as the JSON this
+   * record writes): the dotted path and both values, or null when the replica builds the same
+   * trainer. The comparison of resumes ({@link CheckpointMismatchException#requireSameConfiguration})
+   * without the reward graph's fingerprint, which only a trainer with checkpoints computes.
+   */
+  public String differenceFrom(String driverJson) {
+    Map<String, Object> driver = new java.util.LinkedHashMap<>(org.draft4j.io.Json.parseObject(driverJson));
+    Map<String, Object> mine = new java.util.LinkedHashMap<>(org.draft4j.io.Json.parseObject(
+        org.draft4j.io.Json.write(this)));
+    driver.remove("reward_graph");
+    mine.remove("reward_graph");
+    Checkpoints.Difference d = Checkpoints.firstDifference("", driver, mine);
+    return d == null ? null : d.field() + " (driver " + org.draft4j.io.Json.write(d.saved()) + ", replica "
+        + org.draft4j.io.Json.write(d.now()) + ")";
+  }
+}

@@ -4,7 +4,6 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 import static com.google.common.base.Preconditions.checkState;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -86,9 +85,7 @@ public final class SparkDataParallel implements DataParallel {
     for (int i = 0; i < count; i++) {
       indices.add(i);
     }
-    Map<String, MicroBatchResult.Tensor> values = new java.util.LinkedHashMap<>();
-    params.forEach((k, v) -> values.put(k, MicroBatchResult.Tensor.of(v)));
-    Broadcast<Map<String, MicroBatchResult.Tensor>> b = sc.broadcast(values);
+    Broadcast<Map<String, MicroBatchResult.Tensor>> b = sc.broadcast(MicroBatchResult.tensors(params));
     try {
       sc.setJobDescription("draft4j step " + (step + 1));
       // contiguous slices: worker w computes micro-batches [w·count/workers, (w+1)·count/workers)
@@ -150,46 +147,15 @@ public final class SparkDataParallel implements DataParallel {
         throw new IllegalStateException("dataParallel: this executor could not build its replica from the recipe ("
             + e + "); the model source and every file the recipe reads must be readable on each executor", e);
       }
-      try {
-        // compared as trees: key order may differ between JVMs (maps built with Map.of)
-        String field = firstDifference("", Json.mapper().readTree(driverConfig), Json.mapper().readTree(
-            Json.write(t.config())));
-        if (field != null) {
-          t.close();
-          throw new IllegalStateException("dataParallel: the executor's replica differs from the driver's trainer at "
-              + field + " (the recipe must build the same trainer everywhere: same model, reward, objective, sampler,"
-              + " adapter, prompts, batch and seed)");
-        }
-      } catch (java.io.IOException e) {
+      String field = t.config().differenceFrom(driverConfig);
+      if (field != null) {
         t.close();
-        throw new IllegalStateException("dataParallel: cannot compare the replica's configuration: " + e, e);
+        throw new IllegalStateException("dataParallel: the executor's replica differs from the driver's trainer at "
+            + field + " (the recipe must build the same trainer everywhere: same model, reward, objective, sampler,"
+            + " adapter, prompts, batch and seed)");
       }
       return t;
     }
-  }
-
-  /**
-   * The dotted path of the first field where two JSON trees differ, fields that one side leaves
-   * null (not known there) aside.
-   */
-  static String firstDifference(String path, JsonNode a, JsonNode b) {
-    if (a != null && b != null && a.isObject() && b.isObject()) {
-      java.util.Set<String> names = new java.util.LinkedHashSet<>();
-      a.fieldNames().forEachRemaining(names::add);
-      b.fieldNames().forEachRemaining(names::add);
-      for (String n : names) {
-        String d = firstDifference(path.isEmpty() ? n : path + "." + n, a.get(n), b.get(n));
-        if (d != null) {
-          return d;
-        }
-      }
-      return null;
-    }
-    if (a == null || b == null || a.isNull() || b.isNull()) {
-      return null; // known on one side only: the reward graph's fingerprint exists only with checkpoints
-    }
-    return java.util.Objects.equals(a, b) ? null : (path.isEmpty() ? "(root)" : path) + " (driver " + a
-        + ", executor " + b + ")";
   }
 
   /** Builder: {@code SparkDataParallel.on(sc).workers(n).replicas(recipe).build()}. */

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Path;
 import java.util.Map;
-import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.draft4j.testing.ToyRewards;
 import org.draft4j.train.MicroBatchResult;
@@ -40,11 +39,8 @@ class SparkClusterTest {
   void anExecutorThatDiesMidStepIsReplacedAndGivesTheSameAdapter() throws Exception {
     Map<String, MicroBatchResult.Tensor> want = SparkDataParallelTest.train(
         SparkDataParallelTest.builder(ToyRewards.contrast()), 3);
-    int threads = Integer.parseInt(System.getProperty("draft4j.threads",
-        String.valueOf(Runtime.getRuntime().availableProcessors())));
     String marker = dir.resolve("halted").toString();
-    JavaSparkContext sc = new JavaSparkContext(LocalCluster.conf(dir, 2, 1024, threads)
-        .setAppName("draft4j-executor-loss-test"));
+    JavaSparkContext sc = cluster("draft4j-executor-loss-test");
     try {
       sc.setLogLevel("OFF");
       TrainerRecipe recipe = () -> org.draft4j.train.DraftTrainer.builder()
@@ -60,6 +56,13 @@ class SparkClusterTest {
       sc.stop();
       LocalCluster.clearProperties();
     }
+  }
+
+  /** Two executor JVMs with this JVM's engine thread count (bits are reproducible for a fixed count). */
+  private JavaSparkContext cluster(String app) {
+    int threads = Integer.parseInt(System.getProperty("draft4j.threads",
+        String.valueOf(Runtime.getRuntime().availableProcessors())));
+    return new JavaSparkContext(LocalCluster.conf(dir, 2, 1024, threads).setAppName(app));
   }
 
   /** Within 1e-6 of the single process (see twoExecutorJvmsGiveTheSingleProcessAdapter). */
@@ -78,10 +81,7 @@ class SparkClusterTest {
   void twoExecutorJvmsGiveTheSingleProcessAdapter() throws Exception {
     Map<String, MicroBatchResult.Tensor> want = SparkDataParallelTest.train(
         SparkDataParallelTest.builder(ToyRewards.contrast()), 3);
-    int threads = Integer.parseInt(System.getProperty("draft4j.threads",
-        String.valueOf(Runtime.getRuntime().availableProcessors())));
-    SparkConf conf = LocalCluster.conf(dir, 2, 1024, threads).setAppName("draft4j-cluster-test");
-    JavaSparkContext sc = new JavaSparkContext(conf);
+    JavaSparkContext sc = cluster("draft4j-cluster-test");
     try {
       sc.setLogLevel("ERROR");
       TrainerRecipe recipe = () -> SparkDataParallelTest.builder(ToyRewards.contrast());

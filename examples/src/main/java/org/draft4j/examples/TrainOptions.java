@@ -174,7 +174,7 @@ final class TrainOptions {
    */
   static TrainSettings parse(Map<String, String> given) {
     TrainOptions o = new TrainOptions();
-    List<String> known = Cli.names(picocli.CommandLine.Model.CommandSpec.forAnnotatedObject(o));
+    List<String> known = names();
     String[] args = new String[2 * given.size()];
     int i = 0;
     for (Map.Entry<String, String> e : given.entrySet()) {
