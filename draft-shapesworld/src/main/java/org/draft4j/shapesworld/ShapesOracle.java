@@ -1,5 +1,8 @@
 package org.draft4j.shapesworld;
 
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,12 +18,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * attribute whether it matches:
  * <ul>
  *   <li>background: the palette colour nearest to the median of the border pixels;</li>
- *   <li>shape colour: the palette colour nearest to the mean of the foreground (pixels farther than
- *       0.25 from the background colour in RGB);</li>
- *   <li>size: the foreground's extent (larger bounding-box side) of at least 15 px is large (small
- *       shapes span about 10 px, large ones about 20);</li>
- *   <li>kind: highest IoU between the foreground mask and each kind rendered at the foreground's
- *       centroid with the size's radius.</li>
+ *   <li>shape colour: the palette colour nearest to the shape's core colour (the mean of the quarter
+ *       of its pixels farthest from the background);</li>
+ *   <li>kind: the kind whose template, fitted to the shape's area, centroid and edge softness,
+ *       overlaps the shape best (soft IoU);</li>
+ *   <li>size: that template's radius, large from √50 ≈ 7.1 px (the world draws radius 5 and 10).</li>
  * </ul>
  * Two-shape captions are judged on the background only.
  */
@@ -105,7 +107,6 @@ public final class ShapesOracle {
 
   /** Judges image {@code b} of a batch {@code [B,3,32,32]} in [0,1] against a target. */
   public static Verdict judge(INDArray images, int b, Target t) {
-    int n = ShapesWorld.SIZE;
     double[][][] px = pixels(images, b);
     double[] bgc = borderMedian(px);
     int bg = nearest(bgc[0], bgc[1], bgc[2]);
@@ -114,32 +115,144 @@ public final class ShapesOracle {
     if (t.shapes() != 1 || f.count() == 0) {
       return new Verdict(bgOk, false, false, false);
     }
-    int color = nearest(f.mean(0), f.mean(1), f.mean(2));
-    int size = f.extent() >= 15 ? 1 : 0;
-    double cx = f.cx();
-    double cy = f.cy();
-    boolean[][] fg = f.mask();
-    int kind = -1;
+    int color = nearest(f.color()[0], f.color()[1], f.color()[2]);
+    Fit fit = fit(f);
+    int size = fit.radius() >= LARGE_RADIUS ? 1 : 0;
+    return new Verdict(bgOk, color == t.color(), fit.kind() == t.kind(), size == t.size());
+  }
+
+  /**
+   * The kind whose template fits the foreground best: for each kind, the highest soft IoU
+   * (Σ min(α, τ) / Σ max(α, τ)) between the foreground's opacity α and the kind's anti-aliased
+   * template τ, over template radii of 0.9, 1 and 1.1 × the radius that gives the template the
+   * foreground's area, over centres within half a pixel of the foreground's centroid, and over two
+   * edge softnesses (the template as drawn, and blurred with σ = 0.7 px; both through the
+   * foreground's opacity ramp). Fitting radius, centre and softness keeps the verdict from hinging
+   * on a shape drawn a pixel larger, off-centre or with soft edges, which at 10 px decides between
+   * a square and a circle.
+   */
+  private static Fit fit(Foreground f) {
+    int best = -1;
+    double bestRadius = 0;
     double bestIou = -1;
     for (int k = 0; k < ShapesWorld.SHAPES.length; k++) {
-      BufferedImage r = ShapesWorld.render(new ShapesWorld.Scene(7, List.of(new ShapesWorld.Shape(k, 6, size, cx + 0.5,
-          cy + 0.5)), ""));
-      int inter = 0;
-      int uni = 0;
-      for (int y = 0; y < n; y++) {
-        for (int x = 0; x < n; x++) {
-          boolean m = (r.getRGB(x, y) & 0xff) > 128; // white shape on black
-          inter += m && fg[y][x] ? 1 : 0;
-          uni += m || fg[y][x] ? 1 : 0;
+      double r0 = Math.sqrt(f.area() / UNIT_AREA[k]);
+      for (double scale : new double[] {0.9, 1.0, 1.1}) {
+        for (double dy = -0.5; dy <= 0.5; dy += 0.5) {
+          for (double dx = -0.5; dx <= 0.5; dx += 0.5) {
+            double[][] sharp = template(k, f.cx() + 0.5 + dx, f.cy() + 0.5 + dy, r0 * scale);
+            for (double sigma : SOFTNESS) {
+              double iou = softIou(f.alpha(), opacity(blur(sharp, sigma)));
+              if (iou > bestIou) {
+                bestIou = iou;
+                best = k;
+                bestRadius = r0 * scale;
+              }
+            }
+          }
         }
       }
-      double iou = uni == 0 ? 0 : (double) inter / uni;
-      if (iou > bestIou) {
-        bestIou = iou;
-        kind = k;
+    }
+    return new Fit(best, bestRadius);
+  }
+
+  /** Edge softness (Gaussian σ, px) of the templates tried: generated edges are softer than renders. */
+  private static final double[] SOFTNESS = {0, 0.7};
+
+  /** The foreground's opacity ramp applied to a template: clamp((τ − 0.25) / 0.5, 0, 1). */
+  private static double[][] opacity(double[][] t) {
+    double[][] o = new double[t.length][t[0].length];
+    for (int y = 0; y < t.length; y++) {
+      for (int x = 0; x < t[y].length; x++) {
+        o[y][x] = Math.min(1, Math.max(0, (t[y][x] - 0.25) / 0.5));
       }
     }
-    return new Verdict(bgOk, color == t.color(), kind == t.kind(), size == t.size());
+    return o;
+  }
+
+  /** {@code t} convolved with a Gaussian of σ = {@code sigma} px (zero beyond the border); σ = 0: {@code t}. */
+  private static double[][] blur(double[][] t, double sigma) {
+    if (sigma == 0) {
+      return t;
+    }
+    int n = t.length;
+    int r = (int) Math.ceil(3 * sigma);
+    double[] w = new double[2 * r + 1];
+    double z = 0;
+    for (int i = -r; i <= r; i++) {
+      w[i + r] = Math.exp(-i * i / (2 * sigma * sigma));
+      z += w[i + r];
+    }
+    double[][] a = new double[n][n];
+    double[][] b = new double[n][n];
+    for (int y = 0; y < n; y++) {
+      for (int x = 0; x < n; x++) {
+        for (int i = Math.max(-r, -x); i <= Math.min(r, n - 1 - x); i++) {
+          a[y][x] += w[i + r] / z * t[y][x + i];
+        }
+      }
+    }
+    for (int y = 0; y < n; y++) {
+      for (int x = 0; x < n; x++) {
+        for (int i = Math.max(-r, -y); i <= Math.min(r, n - 1 - y); i++) {
+          b[y][x] += w[i + r] / z * a[y + i][x];
+        }
+      }
+    }
+    return b;
+  }
+
+  /** The best-fitting kind and the radius of its template. */
+  private record Fit(int kind, double radius) {}
+
+  /** Template radius from which a shape is large: √(5·10), between the world's radii 5 and 10 on a log scale. */
+  private static final double LARGE_RADIUS = Math.sqrt(50);
+
+  /** Area (in px²) of each kind's template at radius 1, measured from a radius-10 render. */
+  private static final double[] UNIT_AREA = unitAreas();
+
+  private static double[] unitAreas() {
+    double[] a = new double[ShapesWorld.SHAPES.length];
+    for (int k = 0; k < a.length; k++) {
+      double sum = 0;
+      for (double[] row : template(k, 16, 16, 10)) {
+        for (double v : row) {
+          sum += v;
+        }
+      }
+      a[k] = sum / 100;
+    }
+    return a;
+  }
+
+  /** A kind drawn as in {@link ShapesWorld#render} (anti-aliased, real-valued vertices): opacity in [0,1]. */
+  private static double[][] template(int kind, double cx, double cy, double r) {
+    int n = ShapesWorld.SIZE;
+    BufferedImage img = new BufferedImage(n, n, BufferedImage.TYPE_BYTE_GRAY);
+    Graphics2D g = img.createGraphics();
+    g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+    g.setColor(Color.WHITE);
+    ShapesWorld.draw(g, kind, cx, cy, r, false);
+    g.dispose();
+    double[][] t = new double[n][n];
+    for (int y = 0; y < n; y++) {
+      for (int x = 0; x < n; x++) {
+        t[y][x] = (img.getRGB(x, y) & 0xff) / 255.0;
+      }
+    }
+    return t;
+  }
+
+  private static double softIou(double[][] a, double[][] b) {
+    double inter = 0;
+    double union = 0;
+    for (int y = 0; y < a.length; y++) {
+      for (int x = 0; x < a[y].length; x++) {
+        inter += Math.min(a[y][x], b[y][x]);
+        union += Math.max(a[y][x], b[y][x]);
+      }
+    }
+    return union == 0 ? 0 : inter / union;
   }
 
   /**
@@ -176,7 +289,7 @@ public final class ShapesOracle {
       }
       double d2 = 0;
       for (int c = 0; c < 3; c++) {
-        d2 += (f.mean(c) - bgc[c]) * (f.mean(c) - bgc[c]);
+        d2 += (f.color()[c] - bgc[c]) * (f.color()[c] - bgc[c]);
       }
       contrast += Math.sqrt(d2 / 3);
       area += (double) f.count() / (n * n);
@@ -222,45 +335,66 @@ public final class ShapesOracle {
   }
 
   /**
-   * The pixels farther than 0.25 (RGB distance) from the background colour: mask, count, colour sum,
-   * centroid and bounding box.
+   * The shape against the background colour {@code bg}. Candidate pixels are those farther than
+   * 0.25 (RGB distance) from {@code bg}; the shape's colour {@code f} is the mean of the farthest
+   * quarter of them (its core, away from edges that blur mixes with the background). A pixel's
+   * position on the segment from {@code bg} to {@code f} is a = (p − bg)·(f − bg) / |f − bg|²; the
+   * mask is a ≥ 0.5, the half-way contour, which a blur leaves in place where a fixed distance
+   * threshold would grow the shape; the opacity ramp α = clamp((a − 0.25) / 0.5, 0, 1) keeps the
+   * pixel noise of the background and of the shape's inside out of the area. Count and centroid
+   * are the mask's; {@code area} = Σ α.
    */
-  private record Foreground(boolean[][] mask, int count, double[] sum, double cx, double cy, int extent) {
-    double mean(int channel) {
-      return sum[channel] / count;
-    }
-  }
+  private record Foreground(
+      double[][] alpha, int count, double area, double[] color, double cx, double cy) {}
 
   private static Foreground foreground(double[][][] px, double[] bgc) {
     int n = px[0].length;
-    boolean[][] fg = new boolean[n][n];
-    double[] sum = new double[3];
-    int count = 0;
-    double cy = 0;
-    double cx = 0;
-    int minX = n;
-    int maxX = -1;
-    int minY = n;
-    int maxY = -1;
+    List<double[]> candidates = new ArrayList<>();
     for (int y = 0; y < n; y++) {
       for (int x = 0; x < n; x++) {
-        if (distance(px, y, x, bgc) > 0.25) {
-          fg[y][x] = true;
-          count++;
-          minX = Math.min(minX, x);
-          maxX = Math.max(maxX, x);
-          minY = Math.min(minY, y);
-          maxY = Math.max(maxY, y);
-          cy += y;
-          cx += x;
-          for (int c = 0; c < 3; c++) {
-            sum[c] += px[c][y][x];
-          }
+        double d = distance(px, y, x, bgc);
+        if (d > 0.25) {
+          candidates.add(new double[] {d, px[0][y][x], px[1][y][x], px[2][y][x]});
         }
       }
     }
-    return new Foreground(fg, count, sum, count == 0 ? 0 : cx / count, count == 0 ? 0 : cy / count,
-        Math.max(maxX - minX, maxY - minY) + 1);
+    double[][] alpha = new double[n][n];
+    if (candidates.isEmpty()) {
+      return new Foreground(alpha, 0, 0, new double[3], 0, 0);
+    }
+    candidates.sort((p, q) -> Double.compare(q[0], p[0]));
+    int core = Math.max(1, candidates.size() / 4);
+    double[] color = new double[3];
+    for (int i = 0; i < core; i++) {
+      for (int c = 0; c < 3; c++) {
+        color[c] += candidates.get(i)[c + 1] / core;
+      }
+    }
+    double norm = 0;
+    for (int c = 0; c < 3; c++) {
+      norm += (color[c] - bgc[c]) * (color[c] - bgc[c]);
+    }
+    int count = 0;
+    double area = 0;
+    double cy = 0;
+    double cx = 0;
+    for (int y = 0; y < n; y++) {
+      for (int x = 0; x < n; x++) {
+        double dot = 0;
+        for (int c = 0; c < 3; c++) {
+          dot += (px[c][y][x] - bgc[c]) * (color[c] - bgc[c]);
+        }
+        double a = dot / norm;
+        alpha[y][x] = Math.min(1, Math.max(0, (a - 0.25) / 0.5));
+        area += alpha[y][x];
+        if (a >= 0.5) {
+          count++;
+          cy += y;
+          cx += x;
+        }
+      }
+    }
+    return new Foreground(alpha, count, area, color, count == 0 ? 0 : cx / count, count == 0 ? 0 : cy / count);
   }
 
   private static double distance(double[][][] px, int y, int x, double[] bgc) {

@@ -206,35 +206,51 @@ public final class ShapesWorld {
     g.fillRect(0, 0, SIZE, SIZE);
     for (Shape sh : s.shapes()) {
       g.setColor(color(sh.color()));
-      double r = sh.radius();
-      double cx = sh.cx();
-      double cy = sh.cy();
-      switch (sh.kind()) {
-        case 0 -> g.fill(new Ellipse2D.Double(cx - r, cy - r, 2 * r, 2 * r));
-        case 1 -> g.fill(new java.awt.geom.Rectangle2D.Double(cx - r * 0.85, cy - r * 0.85, 1.7 * r, 1.7 * r));
-        case 2 -> g.fill(polygon(cx, cy, r, 3, 1.0));
-        case 3 -> g.fill(polygon(cx, cy, r, 5, 0.45));
-        default -> {
-          g.setStroke(new BasicStroke((float) (r * 0.45)));
-          double rr = r * 0.78;
-          g.draw(new Ellipse2D.Double(cx - rr, cy - rr, 2 * rr, 2 * rr));
-        }
-      }
+      draw(g, sh.kind(), sh.cx(), sh.cy(), sh.radius(), true);
     }
     g.dispose();
     return img;
   }
 
-  private static Polygon polygon(double cx, double cy, double r, int points, double innerRatio) {
-    Polygon p = new Polygon();
+  /**
+   * Fills one shape of {@code kind} centred at ({@code cx}, {@code cy}) with radius {@code r} in the
+   * graphics' current colour: circle of radius r, square of side 1.7r, triangle and five-pointed star
+   * (inner radius 0.45r) with vertices at r, ring of centre-line radius 0.78r and stroke 0.45r.
+   * {@code roundVertices}: polygon vertices on whole pixels, as the world's renders have them.
+   */
+  static void draw(Graphics2D g, int kind, double cx, double cy, double r, boolean roundVertices) {
+    switch (kind) {
+      case 0 -> g.fill(new Ellipse2D.Double(cx - r, cy - r, 2 * r, 2 * r));
+      case 1 -> g.fill(new java.awt.geom.Rectangle2D.Double(cx - r * 0.85, cy - r * 0.85, 1.7 * r, 1.7 * r));
+      case 2 -> g.fill(polygon(cx, cy, r, 3, 1.0, roundVertices));
+      case 3 -> g.fill(polygon(cx, cy, r, 5, 0.45, roundVertices));
+      default -> {
+        g.setStroke(new BasicStroke((float) (r * 0.45)));
+        double rr = r * 0.78;
+        g.draw(new Ellipse2D.Double(cx - rr, cy - rr, 2 * rr, 2 * rr));
+      }
+    }
+  }
+
+  private static java.awt.Shape polygon(double cx, double cy, double r, int points, double innerRatio, boolean round) {
+    Polygon rounded = new Polygon();
+    java.awt.geom.Path2D.Double exact = new java.awt.geom.Path2D.Double();
     boolean star = innerRatio < 1;
     int n = star ? 2 * points : points;
     for (int i = 0; i < n; i++) {
       double rad = star && i % 2 == 1 ? r * innerRatio : r;
       double a = -Math.PI / 2 + 2 * Math.PI * i / n;
-      p.addPoint((int) Math.round(cx + rad * Math.cos(a)), (int) Math.round(cy + rad * Math.sin(a)));
+      double x = cx + rad * Math.cos(a);
+      double y = cy + rad * Math.sin(a);
+      rounded.addPoint((int) Math.round(x), (int) Math.round(y));
+      if (i == 0) {
+        exact.moveTo(x, y);
+      } else {
+        exact.lineTo(x, y);
+      }
     }
-    return p;
+    exact.closePath();
+    return round ? rounded : exact;
   }
 
   static Color color(int i) {

@@ -50,13 +50,21 @@ class ShippedWeightsTest {
     ClipModel clip = ShapesWorldModel.clip();
     AestheticHead head = ShapesWorldModel.aestheticHead();
     assertEquals(clip.projectionDim(), head.inputDim());
-    // the diffusion model's text encoder is the CLIP's text tower: same tokens, same hidden states
+    // the diffusion model's text encoder is stage 2's CLIP text tower; the reward CLIP continued
+    // that CLIP (pretrain-shapes stage 5): same tokens, a text tower of the same shape, other weights
     String caption = "a small red star on a blue background";
     assertEquals(java.util.Arrays.toString(clip.tokenizer().encodePadded(caption)),
         java.util.Arrays.toString(m.tokenizer().encodePadded(caption)));
-    INDArray w1 = clip.parameters().get("text_model.encoder.layers.0.self_attn.q_proj.weight");
-    INDArray w2 = m.textEncoder().parameters().get("text_model.encoder.layers.0.self_attn.q_proj.weight");
-    assertEquals(w1, w2);
+    int text = 0;
+    for (var e : m.textEncoder().parameters().asMap().entrySet()) {
+      INDArray w = clip.parameters().get(e.getKey());
+      assertTrue(w != null, "reward CLIP lacks " + e.getKey());
+      assertEquals(java.util.Arrays.toString(e.getValue().shape()), java.util.Arrays.toString(w.shape()), e.getKey());
+      text++;
+    }
+    assertTrue(text > 10, text + " text-encoder tensors");
+    String q = "text_model.encoder.layers.0.self_attn.q_proj.weight";
+    assertTrue(!clip.parameters().get(q).equals(m.textEncoder().parameters().get(q)), "the reward CLIP trained on");
   }
 
   /**

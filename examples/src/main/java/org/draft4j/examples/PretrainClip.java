@@ -1,5 +1,6 @@
 package org.draft4j.examples;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,6 +27,7 @@ import org.draft4j.rewards.ClipModel;
 import org.draft4j.rewards.ClipPreprocess;
 import org.draft4j.rewards.ClipVisionConfig;
 import org.draft4j.rewards.ClipVisionModel;
+import org.draft4j.shapesworld.GaussianBlur;
 import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.shapesworld.ShapesWorldArchitecture;
 import org.draft4j.shapesworld.ShapesWorldModel;
@@ -40,6 +42,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -80,12 +83,14 @@ public final class PretrainClip implements Callable<Integer> {
    * Settings of one run. {@code init}: a CLIP folder to start from (null: random init);
    * {@code hardNegatives}: each batch of B scenes also holds B counterfactuals of them (one attribute
    * changed, {@link ShapesWorld#counterfactual}), so the 2B × 2B contrastive loss must tell a caption
-   * from the same scene with another kind, size, colour or background.
+   * from the same scene with another kind, size, colour or background; {@code blurMax}: each
+   * training image is blurred with a Gaussian of σ ~ U(0, blurMax) px before the pixel noise (0: none),
+   * so the image tower sees edges as soft as the generated ones.
    */
   record Settings(Path out, int steps, int batch, double lr, long seed, int every, Path init, boolean hardNegatives,
-      Preferences preferences, Path preferenceModel) {
+      double blurMax, Preferences preferences, Path preferenceModel) {
     Settings(Path out, int steps, int batch, double lr, long seed, int every) {
-      this(out, steps, batch, lr, seed, every, null, false, null, null);
+      this(out, steps, batch, lr, seed, every, null, false, 0, null, null);
     }
 
     /** Warm-up steps: 100, or a quarter of a short run. */
@@ -96,7 +101,7 @@ public final class PretrainClip implements Callable<Integer> {
     Config config(ClipTextConfig tc, ClipVisionConfig vc) {
       return new Config(seed, batch, lr, tc.toJson(), vc.toJson(), 0.05, 0.1,
           "cosine(" + warmup() + ", " + steps + ", 0.1)", init == null ? null : init.toAbsolutePath().toString(),
-          hardNegatives, preferences);
+          hardNegatives, blurMax, preferences);
     }
   }
 
@@ -104,7 +109,9 @@ public final class PretrainClip implements Callable<Integer> {
   record Config(long seed, int batch, double lr, @JsonProperty("text_config") Map<String, Object> textConfig,
       @JsonProperty("vision_config") Map<String, Object> visionConfig,
       @JsonProperty("noise_sigma_max") double noiseSigmaMax, @JsonProperty("weight_decay") double weightDecay,
-      String schedule, String init, @JsonProperty("hard_negatives") boolean hardNegatives, Preferences preferences) {}
+      String schedule, String init, @JsonProperty("hard_negatives") boolean hardNegatives,
+      @JsonProperty("blur_sigma_max") @JsonInclude(JsonInclude.Include.NON_DEFAULT) double blurSigmaMax,
+      Preferences preferences) {}
 
   /**
    * The preference term: the base model's ({@code model}: its id) samples judged by the oracle
@@ -144,6 +151,11 @@ public final class PretrainClip implements Callable<Integer> {
   @Option(names = "--hard-negatives", arity = "1", description = "add each scene's counterfactual (one attribute"
       + " changed) to its batch: true | false (default: ${DEFAULT-VALUE})")
   boolean hardNegatives = false;
+
+  @Option(names = "--blur-max", description = "blur each training image with a Gaussian of sigma ~ U(0, this) px"
+      + " (default: ${DEFAULT-VALUE}: none)")
+  @Bounds(min = 0, max = 4)
+  double blurMax = 0;
 
   @Option(names = "--preference-captions", description = "add the preference term over the base model's samples"
       + " of this many captions of world seed 3, judged by the oracle (default: none)")
@@ -186,7 +198,8 @@ public final class PretrainClip implements Callable<Integer> {
         }
       }
     }
-    return new Settings(out, steps, batch, lr, seed, every, initClip, hardNegatives, preferenceCaptions == null ? null
+    return new Settings(out, steps, batch, lr, seed, every, initClip, hardNegatives, blurMax,
+        preferenceCaptions == null ? null
         : new Preferences(preferenceModel == null ? ShapesWorldModel.ID : ShapesWorldModel.idOf(preferenceModel), 3,
             preferenceCaptions, preferenceSeeds, 10, 5, preferencePairs, preferenceWeight, preferenceNearMisses),
         preferenceModel);
@@ -311,7 +324,7 @@ public final class PretrainClip implements Callable<Integer> {
           scenes.add(hardNegative(s.seed(), step * s.batch() + j));
         }
       }
-      Map<String, INDArray> ph = feed(tok, scenes, s.seed(), step);
+      Map<String, INDArray> ph = feed(tok, scenes, s.seed(), step, s.blurMax());
       if (q > 0) {
         addPreferences(ph, tok, prefs, pairs, q, s.seed(), step);
       }
@@ -395,9 +408,16 @@ public final class PretrainClip implements Callable<Integer> {
   }
 
   /** Placeholders of one batch: noisy images in [0,1], token ids, end-token one-hots, identity labels. */
-  private static Map<String, INDArray> feed(ClipTokenizer tok, List<ShapesWorld.Scene> scenes, long seed, long step) {
+  private static Map<String, INDArray> feed(ClipTokenizer tok, List<ShapesWorld.Scene> scenes, long seed, long step,
+      double blurMax) {
     int b = scenes.size();
     INDArray x = ShapesWorld.images(scenes).addi(1).divi(2);
+    if (blurMax > 0) {
+      for (int j = 0; j < b; j++) {
+        double sigma = new SplittableRandom(NoiseSource.mix(seed, step * b + j, 9)).nextDouble() * blurMax;
+        x.get(NDArrayIndex.point(j)).assign(GaussianBlur.apply(x.get(NDArrayIndex.point(j)), sigma));
+      }
+    }
     long[] noiseSeeds = new long[b];
     float[] sig = new float[b];
     for (int j = 0; j < b; j++) {
