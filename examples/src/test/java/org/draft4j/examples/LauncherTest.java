@@ -21,6 +21,21 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /** The launcher as a user meets it: bad input ends in one line and status 2; train resumes after SIGKILL. */
 class LauncherTest {
   @TempDir Path dir;
+
+  /** Holds the uninterrupted single-process run that both kill-and-resume tests compare with. */
+  @TempDir static Path shared;
+
+  private static Path reference;
+
+  /** The uninterrupted single-process train run, made once for the class. */
+  private static synchronized Path referenceRun() throws Exception {
+    if (reference == null) {
+      Path out = shared.resolve("ref");
+      finish(start(trainCommand(null, out), shared.resolve("ref.log")), shared.resolve("ref.log"));
+      reference = out;
+    }
+    return reference;
+  }
   private String threadsBefore;
 
   @org.junit.jupiter.api.BeforeEach
@@ -162,8 +177,7 @@ class LauncherTest {
 
   @Test
   void aKilledTrainRunResumesToTheSameAdapterBitForBit() throws Exception {
-    Path refOut = dir.resolve("ref");
-    finish(start(trainCommand(null, refOut), dir.resolve("ref.log")), dir.resolve("ref.log"));
+    Path refOut = referenceRun();
 
     Path ck = dir.resolve("ck");
     Path out = dir.resolve("run");
@@ -198,8 +212,7 @@ class LauncherTest {
    */
   @Test
   void aKilledSparkDriverResumesToTheSameAdapterBitForBit() throws Exception {
-    Path refOut = dir.resolve("ref");
-    finish(start(trainCommand(null, refOut), dir.resolve("ref.log")), dir.resolve("ref.log"));
+    Path refOut = referenceRun();
     Path ck = dir.resolve("ck");
     Path out = dir.resolve("run");
     List<String> cmd = new ArrayList<>(trainCommand(ck, out));
