@@ -427,7 +427,7 @@ public final class Results implements Callable<Integer> {
           break;
         }
       }
-      reach.add(at < 0 ? "not within " + (int) total : String.valueOf((int) l[2][at]));
+      reach.add(at < 0 ? "– (not within " + (int) total + ")" : String.valueOf((int) l[2][at]));
       if (at > 0) {
         ratios.add(total / l[2][at]);
       }
@@ -496,9 +496,9 @@ public final class Results implements Callable<Integer> {
     md.append(String.format(Locale.ROOT, "**(c) Diversity, DRaFT versus DRaFT+ over KL coefficients.** DRaFT-1"
         + " and DRaFT+ (K = 1) at kl_coeff %s, pushed harder (lr 3e-3, %d steps, held-out evaluation every 10"
         + " steps; diversity = mean pairwise RMS distance between the 4 samples of a prompt, base model %.4f)."
-        + " Compared at equal held-out reward, %.2f (the highest reward every run reaches), and at the end"
-        + " (interval over seeds; DRaFT+ minus DRaFT-1 paired by seed):%n%n", String.join(", ", KL_SWEEP), steps,
-        first[1][0], common));
+        + " Base model's held-out reward %.2f%s. Compared at equal held-out reward, %.2f (the highest reward every"
+        + " run reaches), and at the end (interval over seeds; DRaFT+ minus DRaFT-1 paired by seed):%n%n",
+        String.join(", ", KL_SWEEP), steps, first[1][0], first[0][0], belowBase(configs, first[0][0]), common));
     md.append("| configuration | seeds | final held-out reward | final diversity | diversity at reward "
         + String.format(Locale.ROOT, "%.2f", common) + " | minus DRaFT-1, at that reward |\n"
         + "|---|---|---|---|---|---|\n");
@@ -531,6 +531,19 @@ public final class Results implements Callable<Integer> {
             : "At equal reward no KL coefficient's diversity differs from DRaFT-1's beyond the seed interval"
                 + " (the final rewards and diversities per coefficient are in the table).")
         .append("\n\n![diversity](results_diversity.png)\n![diversity versus steps](results_diversity_steps.png)\n\n");
+  }
+
+  /**
+   * A note on the configurations whose mean final held-out reward is below the base model's (pushed past
+   * their peak at this learning rate), or nothing when none is.
+   */
+  static String belowBase(Map<String, Map<Integer, double[][]>> configs, double baseReward) {
+    List<String> below = configs.entrySet().stream()
+        .filter(e -> e.getValue().values().stream().mapToDouble(h -> h[0][h[0].length - 1]).average().orElse(
+            Double.NaN) < baseReward)
+        .map(Map.Entry::getKey).toList();
+    return below.isEmpty() ? "" : "; " + String.join(", ", below) + " end below it on average: at this learning"
+        + " rate the held-out reward peaks and falls back (the curves below)";
   }
 
   /** (e) Reward hacking: the aesthetic head alone against the oracle; and the world reward's own blind spot. */

@@ -29,6 +29,19 @@ class ResultsTest {
   }
 
   @Test
+  void configurationsEndingBelowTheBaseRewardAreNamed() {
+    // history rows: held-out reward, diversity, step; the base model's reward is 10
+    double[][] fell = {{10, 11, 9}, {0.2, 0.2, 0.2}, {0, 10, 20}};
+    double[][] rose = {{10, 11, 12}, {0.2, 0.2, 0.2}, {0, 10, 20}};
+    java.util.Map<String, java.util.Map<Integer, double[][]>> configs = new java.util.LinkedHashMap<>();
+    configs.put("DRaFT-1", java.util.Map.of(0, fell, 1, rose)); // mean final 10.5: above
+    configs.put("DRaFT+ kl_coeff 1", java.util.Map.of(0, fell, 1, fell)); // mean final 9: below
+    String note = Results.belowBase(configs, 10);
+    org.junit.jupiter.api.Assertions.assertTrue(note.startsWith("; DRaFT+ kl_coeff 1 end below it"), note);
+    assertEquals("", Results.belowBase(java.util.Map.of("DRaFT-1", java.util.Map.of(0, rose)), 10));
+  }
+
+  @Test
   void smoothIsATrailingMovingAverage() {
     double[] y = Results.smooth(new double[] {1, 2, 3, 4}, 2);
     assertEquals(1.0, y[0], 1e-12);
