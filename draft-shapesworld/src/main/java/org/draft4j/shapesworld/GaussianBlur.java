@@ -15,6 +15,24 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class GaussianBlur {
   private GaussianBlur() {}
 
+  /**
+   * The normalized kernel w(i) = exp(−i² / 2σ²) / Σ_j exp(−j² / 2σ²), |i| ≤ ⌈3σ⌉, as
+   * {@code w[i + ⌈3σ⌉]}; σ must be > 0.
+   */
+  static double[] kernel(double sigma) {
+    int r = (int) Math.ceil(3 * sigma);
+    double[] k = new double[2 * r + 1];
+    double z = 0;
+    for (int i = -r; i <= r; i++) {
+      k[i + r] = Math.exp(-i * i / (2 * sigma * sigma));
+      z += k[i + r];
+    }
+    for (int i = 0; i < k.length; i++) {
+      k[i] /= z;
+    }
+    return k;
+  }
+
   /** {@code image} blurred with standard deviation {@code sigma} px (a copy; σ below 0.05 returns a copy unchanged). */
   public static INDArray apply(INDArray image, double sigma) {
     checkArgument(image.rank() == 3, "image must be [C, H, W], got %s", java.util.Arrays.toString(image.shape()));
@@ -26,16 +44,8 @@ public final class GaussianBlur {
     if (sigma < 0.05) {
       return Nd4j.create(v, new long[] {c, h, w}, 'c');
     }
-    int r = (int) Math.ceil(3 * sigma);
-    double[] k = new double[2 * r + 1];
-    double z = 0;
-    for (int i = -r; i <= r; i++) {
-      k[i + r] = Math.exp(-i * i / (2 * sigma * sigma));
-      z += k[i + r];
-    }
-    for (int i = 0; i < k.length; i++) {
-      k[i] /= z;
-    }
+    double[] k = kernel(sigma);
+    int r = k.length / 2;
     float[] t = new float[v.length];
     float[] o = new float[v.length];
     for (int ch = 0; ch < c; ch++) {

@@ -176,26 +176,21 @@ public final class ShapesOracle {
       return t;
     }
     int n = t.length;
-    int r = (int) Math.ceil(3 * sigma);
-    double[] w = new double[2 * r + 1];
-    double z = 0;
-    for (int i = -r; i <= r; i++) {
-      w[i + r] = Math.exp(-i * i / (2 * sigma * sigma));
-      z += w[i + r];
-    }
+    double[] w = GaussianBlur.kernel(sigma);
+    int r = w.length / 2;
     double[][] a = new double[n][n];
     double[][] b = new double[n][n];
     for (int y = 0; y < n; y++) {
       for (int x = 0; x < n; x++) {
         for (int i = Math.max(-r, -x); i <= Math.min(r, n - 1 - x); i++) {
-          a[y][x] += w[i + r] / z * t[y][x + i];
+          a[y][x] += w[i + r] * t[y][x + i];
         }
       }
     }
     for (int y = 0; y < n; y++) {
       for (int x = 0; x < n; x++) {
         for (int i = Math.max(-r, -y); i <= Math.min(r, n - 1 - y); i++) {
-          b[y][x] += w[i + r] / z * a[y + i][x];
+          b[y][x] += w[i + r] * a[y + i][x];
         }
       }
     }
