@@ -44,7 +44,8 @@ import picocli.CommandLine.Option;
  *
  * {@code throughput}: the same machine's float32 matrix-multiply GFLOP/s, UNet forward and VJP
  * GFLOP/s (MACs counted by {@link UNetFlops}), sampling images/s, and the step time and peak memory
- * of every objective at K = 1 for batch sizes 1, 4 and 8 (ShapesWorld model, DDIM 10 steps).
+ * of every objective at K = 1 for batch sizes 1, 4 and 8 (ShapesWorld model, DDIM 10 steps); each
+ * time a median over repeated calls after a warm-up call of the same shape.
  *
  * {@code soak} (not part of "all"): {@code --steps N} DRaFT-1 training steps on a tiny model, resident
  * memory sampled every 100 steps, to show that memory stays flat over long runs.
@@ -251,6 +252,20 @@ public final class Bench implements Callable<Integer> {
   }
 
   /** Best-of-3 GFLOP/s of an n×n×n float32 matrix product. */
+  /**
+   * Runs {@code r} for {@value #WARM_UP_SECONDS} s before a section's first timed case: on a 2-core
+   * machine the JIT's compiler threads take cores from the engine's workers for the first seconds of
+   * a process, which made the first row of a table slower than the rows after it.
+   */
+  static void warmUp(Runnable r) {
+    long end = System.nanoTime() + (long) (WARM_UP_SECONDS * 1e9);
+    do {
+      r.run();
+    } while (System.nanoTime() < end);
+  }
+
+  static final double WARM_UP_SECONDS = 10;
+
   static double matmulGflops(int n) {
     INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
     INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
@@ -273,16 +288,20 @@ public final class Bench implements Callable<Integer> {
     }
     StringBuilder sb = new StringBuilder();
     double mm = matmulGflops(1024);
+    int workers = org.draft4j.exec.ExecutionOptions.defaults().threads();
     int ctxLen = model.tokenizer().maxLength();
     double flops = 2 * UNetFlops.macs(model.unet().config(), ctxLen);
     sb.append(String.format(Locale.ROOT, "### Throughput (ShapesWorld model: %,d UNet parameters, %.3f GFLOP per"
         + " sample per UNet forward by `UNetFlops`)%n%nMatrix multiply 1024³ float32 on this machine: **%.1f GFLOP/s**"
-        + " (best of 3).%n%n", model.unet().parameterCount(), flops / 1e9, mm));
+        + " (best of 3, OMP_NUM_THREADS=%s); the engine's %d workers each run one such thread, so the"
+        + " forward's share is of %d × that rate. Each time below is the median of 5 calls (forward, VJP) or 3 (sampling, training steps)"
+        + " after one warm-up call of the same shape.%n%n", model.unet().parameterCount(), flops / 1e9, mm,
+        System.getenv("OMP_NUM_THREADS"), workers, workers));
     UNetDenoiser den = model.newDenoiser();
     den.attach(Lora.rank(4).create(0));
     den.adaptedLayers();
     long[] sh = model.sampleShape();
-    sb.append("| batch | UNet forward | forward GFLOP/s (% of matmul) | UNet VJP (recompute + backward) | VJP GFLOP/s |"
+    sb.append("| batch | UNet forward | forward GFLOP/s (% of workers × matmul) | UNet VJP (recompute + backward) | VJP GFLOP/s |"
         + " sampling, DDIM 10 + CFG | images/s |\n|---|---|---|---|---|---|---|\n");
     DdimSampler sampler = Ddim.steps(10).guidance(5.0);
     for (int b : new int[] {1, 4, 8}) {
@@ -294,25 +313,19 @@ public final class Bench implements Callable<Integer> {
       List<String> prompts = ShapesWorld.captions(3, b);
       INDArray ctx = model.encode(prompts);
       INDArray t = Nd4j.valueArrayOf(new long[] {b}, 500f);
+      if (b == 1) {
+        warmUp(() -> den.vjp(x, t, ctx, x));
+      }
       den.predict(x, t, ctx);
       den.vjp(x, t, ctx, x);
-      long t0 = System.nanoTime();
-      for (int i = 0; i < 3; i++) {
-        den.predict(x, t, ctx);
-      }
-      double fwd = (System.nanoTime() - t0) / 3e9;
-      t0 = System.nanoTime();
-      for (int i = 0; i < 3; i++) {
-        den.vjp(x, t, ctx, x);
-      }
-      double vjp = (System.nanoTime() - t0) / 3e9;
+      double fwd = EngineBench.median(() -> den.predict(x, t, ctx), 5) / 1e3;
+      double vjp = EngineBench.median(() -> den.vjp(x, t, ctx, x), 5) / 1e3;
       Conditioning cond = new Conditioning(ctx, model.encode(Collections.nCopies(b, "")));
-      t0 = System.nanoTime();
       sampler.sample(den, cond, x, seeds, null);
-      double samp = (System.nanoTime() - t0) / 1e9;
+      double samp = EngineBench.median(() -> sampler.sample(den, cond, x, seeds, null), 3) / 1e3;
       double gf = flops * b / fwd / 1e9;
       String row = String.format(Locale.ROOT, "| %d | %.3f s | %.2f (%.0f%%) | %.3f s | %.2f | %.2f s | %.2f |%n", b, fwd,
-          gf, 100 * gf / mm, vjp, 2 * flops * b / vjp / 1e9, samp, b / samp);
+          gf, 100 * gf / (workers * mm), vjp, 2 * flops * b / vjp / 1e9, samp, b / samp);
       System.err.print(row);
       sb.append(row);
     }
@@ -337,11 +350,12 @@ public final class Bench implements Callable<Integer> {
         Conditioning cond = new Conditioning(model.encode(prompts), model.encode(Collections.nCopies(b, "")));
         ObjectiveContext ctx = new ObjectiveContext(den, sampler, cond, ev, prompts,
             NoiseSource.batch(seeds, 0, sh[0], sh[1], sh[2]), seeds, new SplittableRandom(0));
+        if (e.getKey().equals(objectives.keySet().iterator().next()) && b == 1) {
+          warmUp(() -> e.getValue().compute(ctx));
+        }
         e.getValue().compute(ctx);
         resetPeak();
-        long t0 = System.nanoTime();
-        e.getValue().compute(ctx);
-        double sec = (System.nanoTime() - t0) / 1e9;
+        double sec = EngineBench.median(() -> e.getValue().compute(ctx), 3) / 1e3;
         String row = String.format(Locale.ROOT, "| %s | %d | %.2f s | %.2f | %.2f GB |%n", e.getKey(), b, sec, b / sec,
             Memory.peakResidentBytes() / 1e9);
         System.err.print(row);
@@ -363,7 +377,7 @@ public final class Bench implements Callable<Integer> {
     }
     StringBuilder sb = new StringBuilder();
     sb.append("### DRaFT-K training step vs K (").append(which).append(", 50 DDIM steps, guidance 7.5, batch ")
-        .append(batch).append(", LoRA rank 4 on attention, compressibility reward)\n\n");
+        .append(batch).append(", LoRA rank 4 on attention, compressibility reward; step time: median of 3 after a warm-up step)\n\n");
     sb.append("| K | step time | images/s | peak RSS (heap + native) | peak / peak at K=1 |\n|---|---|---|---|---|\n");
     UNetDenoiser den = model.newDenoiser();
     den.attach(Lora.rank(4).create(0));
@@ -382,11 +396,12 @@ public final class Bench implements Callable<Integer> {
     for (int k : new int[] {1, 5, 20, 50}) {
       ObjectiveContext ctx = new ObjectiveContext(den, sampler, cond, ev, prompts,
           NoiseSource.batch(seeds, 0, sh[0], sh[1], sh[2]), seeds, new SplittableRandom(0));
+      if (base < 0) {
+        warmUp(() -> Objectives.draftK(1).compute(ctx));
+      }
       Objectives.draftK(k).compute(ctx); // warm-up (graph compilation)
       resetPeak();
-      long t0 = System.nanoTime();
-      Objectives.draftK(k).compute(ctx);
-      double sec = (System.nanoTime() - t0) / 1e9;
+      double sec = EngineBench.median(() -> Objectives.draftK(k).compute(ctx), 3) / 1e3;
       long peak = Memory.peakResidentBytes();
       if (base < 0) {
         base = peak;
