@@ -133,6 +133,11 @@ final class TrainOptions {
   @Bounds(min = 1, max = 10_000)
   int evalSeeds = 4;
 
+  @Option(names = "--eval-file", description = "held-out evaluation prompts, one a line; the evaluation uses its"
+      + " first --eval-prompts lines (default: captions of ShapesWorld world seed 2, which training never sees; with"
+      + " --prompts, that file's first lines)")
+  Path evalFile;
+
   @Option(names = "--eval-every", description = "also evaluate every N steps, into eval_history.jsonl; 0: before"
       + " and after only (default: ${DEFAULT-VALUE})")
   @Bounds(min = 0)
@@ -156,7 +161,7 @@ final class TrainOptions {
   Integer checkpointEvery;
 
   @Option(names = "--prompts", description = "training prompts, one a line (default: ShapesWorld captions); the"
-      + " evaluation uses its first --eval-prompts lines")
+      + " evaluation uses its first --eval-prompts lines unless --eval-file is given")
   Path prompts;
 
   @Option(names = "--spark-master", description = "train data-parallel on Spark: local[N], local-cluster[N,1,MB] or"
@@ -213,6 +218,11 @@ final class TrainOptions {
     }
     requireExists("reward-model", rewardModel);
     requireExists("prompts", prompts);
+    requireExists("eval-file", evalFile);
+    if (evalFile != null && evalPrompts == 0) {
+      throw new IllegalArgumentException("--eval-file = \"" + evalFile + "\" needs --eval-prompts >= 1 (how many of its"
+          + " lines are evaluated)");
+    }
     if (k > samplerSteps) {
       throw Cli.bad("k", given.get("k"), Cli.integer(1, samplerSteps));
     }
@@ -271,7 +281,7 @@ final class TrainOptions {
         aestheticHead != null ? aestheticHead
             : rewardModel == null ? null : rewardModel.resolve("aesthetic_head.safetensors"));
     return new TrainSettings(obj, rc, adapter, lr, steps, micro, g, samplerSteps, guidance, eta, seed,
-        new TrainSettings.Evaluation(evalPrompts, evalSeeds, evalEvery), out, model, quiet, checkpoints,
+        new TrainSettings.Evaluation(evalPrompts, evalSeeds, evalEvery, evalFile), out, model, quiet, checkpoints,
         checkpointEvery == null ? 10 : checkpointEvery, prompts,
         sparkMaster == null ? null : new TrainSettings.Spark(sparkMaster, workers),
         java.util.Collections.unmodifiableMap(new LinkedHashMap<>(given)));

@@ -111,6 +111,43 @@ public final class TrainRun implements Callable<Integer> {
     return l;
   }
 
+  /**
+   * The evaluation's prompt of each (prompt, seed) pair, each prompt repeated for its seeds: the
+   * first {@code eval.prompts()} lines of {@code eval.file()}; without a file, the training file's
+   * first lines when {@code fromFile}, else captions of world seed 2.
+   */
+  static List<String> evalPrompts(TrainSettings.Evaluation eval, List<String> training, boolean fromFile)
+      throws IOException {
+    int n = eval.prompts();
+    List<String> source;
+    if (eval.file() != null) {
+      source = Files.readAllLines(eval.file()).stream().map(String::strip).filter(x -> !x.isEmpty()).toList();
+      if (source.size() < n) {
+        throw new IllegalArgumentException("--eval-file = \"" + eval.file() + "\": has " + source.size()
+            + " prompt lines, fewer than --eval-prompts = " + n);
+      }
+    } else if (fromFile) {
+      source = training;
+    } else {
+      return evalPrompts(n, eval.seeds());
+    }
+    List<String> l = new ArrayList<>();
+    for (int i = 0; i < n * eval.seeds(); i++) {
+      l.add(source.get((i / eval.seeds()) % source.size()));
+    }
+    return l;
+  }
+
+  /** Where the evaluation's prompts came from, for the summary. */
+  static String evalDescription(TrainSettings s) {
+    int n = s.eval().prompts();
+    if (s.eval().file() != null) {
+      return "the first " + n + " prompts of " + s.eval().file().getFileName();
+    }
+    return s.prompts() != null ? "the first " + n + " training prompts of " + s.prompts().getFileName()
+        : n + " held-out captions (world seed 2)";
+  }
+
   /** Held-out evaluation prompts: captions of world seed 2 (training uses seed 1). */
   static List<String> evalPrompts(int prompts, int seedsPerPrompt) {
     List<String> caps = ShapesWorld.captions(2, prompts);
@@ -130,14 +167,7 @@ public final class TrainRun implements Callable<Integer> {
     int nPrompts = s.eval().prompts();
     int nSeeds = s.eval().seeds();
     List<String> training = trainingPrompts(s.prompts());
-    List<String> evalPrompts = new ArrayList<>();
-    if (s.prompts() != null) {
-      for (int i = 0; i < nPrompts * nSeeds; i++) {
-        evalPrompts.add(training.get((i / nSeeds) % training.size()));
-      }
-    } else {
-      evalPrompts = evalPrompts(nPrompts, nSeeds);
-    }
+    List<String> evalPrompts = evalPrompts(s.eval(), training, s.prompts() != null);
     long[] evalSeeds = new long[evalPrompts.size()];
     for (int i = 0; i < evalSeeds.length; i++) {
       evalSeeds[i] = 101 + i % nSeeds;
@@ -224,7 +254,7 @@ public final class TrainRun implements Callable<Integer> {
           evalHistory.add(last);
         }
         RunSummary summary = new RunSummary(objective.name(), reward.name(),
-            nPrompts + " held-out captions (world seed 2) x sampling seeds 101.." + (100 + nSeeds), null, rb, ra, terms,
+            evalDescription(s) + " x sampling seeds 101.." + (100 + nSeeds), null, rb, ra, terms,
             first.oracle(), last.oracle(), first.diversity(), last.diversity(),
             ShapesOracle.measuredAppeal(before.images()), ShapesOracle.measuredAppeal(after.images()), evalHistory, steps,
             (System.nanoTime() - t0) / 1e9, s.given());

@@ -25,8 +25,11 @@ record TrainSettings(Objective objective, RewardChoice reward, Lora adapter, dou
   /** Data-parallel training on Spark: the master URL and the workers a step is spread over (null: this process). */
   record Spark(String master, int workers) {}
 
-  /** The held-out evaluation: {@code prompts} × {@code seeds} pairs, and every {@code every} steps (0: before and after). */
-  record Evaluation(int prompts, int seeds, int every) {}
+  /**
+   * The held-out evaluation: {@code prompts} × {@code seeds} pairs, and every {@code every} steps (0:
+   * before and after); {@code file}: the prompts' file (null: world captions, or the training file's).
+   */
+  record Evaluation(int prompts, int seeds, int every, Path file) {}
 
   /**
    * The reward by name: {@code world} = alignment + {@code aestheticWeight} × aesthetic with the

@@ -104,6 +104,11 @@ class LauncherTest {
     badInput("no such file or directory", "train", "--reward", "hpsv2", "--reward-model",
         dir.resolve("nope").toString());
     badInput("--eval-every = 2 needs --eval-prompts >= 1", "train", "--eval-prompts", "0", "--eval-every", "2");
+    Path evalFile = dir.resolve("eval.txt");
+    badInput("--eval-file = \"" + evalFile + "\": no such file or directory", "train", "--eval-file", evalFile.toString());
+    Files.writeString(evalFile, "a red star\n");
+    badInput("--eval-file = \"" + evalFile + "\" needs --eval-prompts >= 1", "train", "--eval-file", evalFile.toString(),
+        "--eval-prompts", "0");
     // the stack trace only with --verbose
     Object[] r = launch("train", "--steps", "-3", "--verbose");
     assertEquals(Launcher.BAD_INPUT, r[0]);

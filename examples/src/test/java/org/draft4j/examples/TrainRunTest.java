@@ -53,6 +53,22 @@ class TrainRunTest {
     assertEquals(Path.of("train-output"), s.out());
   }
 
+  /** The evaluation's prompts: an --eval-file's first lines, else the training file's, else world seed 2's captions. */
+  @Test
+  void evaluationPromptsComeFromTheEvalFileThenTheTrainingFile() throws Exception {
+    Path f = dir.resolve("eval.txt");
+    Files.writeString(f, "a red star\n\n  a blue ring \na green box\n");
+    assertEquals(java.util.List.of("a red star", "a red star", "a red star", "a blue ring", "a blue ring", "a blue ring"),
+        TrainRun.evalPrompts(new TrainSettings.Evaluation(2, 3, 0, f), java.util.List.of("a training prompt"), true));
+    assertEquals(java.util.List.of("t1", "t1", "t2", "t2"),
+        TrainRun.evalPrompts(new TrainSettings.Evaluation(2, 2, 0, null), java.util.List.of("t1", "t2", "t3"), true));
+    assertEquals(TrainRun.evalPrompts(2, 2),
+        TrainRun.evalPrompts(new TrainSettings.Evaluation(2, 2, 0, null), java.util.List.of("t1"), false));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TrainRun.evalPrompts(new TrainSettings.Evaluation(4, 1, 0, f), java.util.List.of(), false));
+    assertEquals("--eval-file = \"" + f + "\": has 3 prompt lines, fewer than --eval-prompts = 4", e.getMessage());
+  }
+
   @Test
   void mixWeightsParse() {
     assertArrayEquals(new double[] {0, 0.5, 1}, Cli.numbers("weights", "0, 0.5,1"));
