@@ -340,6 +340,7 @@ public final class Bench implements Callable<Integer> {
     objectives.put("draftPlus(1, 1.0)", Objectives.draftPlus(1, 1.0));
     objectives.put("refl(7, 9)", Objectives.refl(7, 9));
     objectives.put("alignProp(1, 10)", Objectives.alignProp(1, 10));
+    boolean warmedUp = false;
     for (var e : objectives.entrySet()) {
       for (int b : new int[] {1, 4, 8}) {
         long[] seeds = new long[b];
@@ -350,8 +351,9 @@ public final class Bench implements Callable<Integer> {
         Conditioning cond = new Conditioning(model.encode(prompts), model.encode(Collections.nCopies(b, "")));
         ObjectiveContext ctx = new ObjectiveContext(den, sampler, cond, ev, prompts,
             NoiseSource.batch(seeds, 0, sh[0], sh[1], sh[2]), seeds, new SplittableRandom(0));
-        if (e.getKey().equals(objectives.keySet().iterator().next()) && b == 1) {
+        if (!warmedUp) {
           warmUp(() -> e.getValue().compute(ctx));
+          warmedUp = true;
         }
         e.getValue().compute(ctx);
         resetPeak();
