@@ -251,7 +251,6 @@ public final class Bench implements Callable<Integer> {
         .decoder(org.draft4j.spi.ImageDecoder.pixelSpace()).build();
   }
 
-  /** Best-of-3 GFLOP/s of an n×n×n float32 matrix product. */
   /**
    * Runs {@code r} for {@value #WARM_UP_SECONDS} s before a section's first timed case: on a 2-core
    * machine the JIT's compiler threads take cores from the engine's workers for the first seconds of
@@ -266,6 +265,7 @@ public final class Bench implements Callable<Integer> {
 
   static final double WARM_UP_SECONDS = 10;
 
+  /** Best-of-3 GFLOP/s of an n×n×n float32 matrix product. */
   static double matmulGflops(int n) {
     INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
     INDArray b = Nd4j.rand(DataType.FLOAT, n, n);

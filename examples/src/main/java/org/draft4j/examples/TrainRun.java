@@ -104,7 +104,7 @@ public final class TrainRun implements Callable<Integer> {
     if (prompts == null) {
       return ShapesWorld.captions(1, 256);
     }
-    List<String> l = Files.readAllLines(prompts).stream().map(String::strip).filter(x -> !x.isEmpty()).toList();
+    List<String> l = promptLines(prompts);
     if (l.isEmpty()) {
       throw new IllegalArgumentException("--prompts = \"" + prompts + "\": the file has no prompt lines");
     }
@@ -121,7 +121,7 @@ public final class TrainRun implements Callable<Integer> {
     int n = eval.prompts();
     List<String> source;
     if (eval.file() != null) {
-      source = Files.readAllLines(eval.file()).stream().map(String::strip).filter(x -> !x.isEmpty()).toList();
+      source = promptLines(eval.file());
       if (source.size() < n) {
         throw new IllegalArgumentException("--eval-file = \"" + eval.file() + "\": has " + source.size()
             + " prompt lines, fewer than --eval-prompts = " + n);
@@ -136,6 +136,11 @@ public final class TrainRun implements Callable<Integer> {
       l.add(source.get((i / eval.seeds()) % source.size()));
     }
     return l;
+  }
+
+  /** A prompt file's lines, stripped, blank lines skipped. */
+  private static List<String> promptLines(Path file) throws IOException {
+    return Files.readAllLines(file).stream().map(String::strip).filter(x -> !x.isEmpty()).toList();
   }
 
   /** Where the evaluation's prompts came from, for the summary. */
