@@ -32,6 +32,27 @@ public final class Rewards {
         ClipPreprocess.Interpolation.BICUBIC), "pickscore");
   }
 
+  /**
+   * Prompt alignment against alternatives ({@link ContrastiveAlignment}): the CLIP's
+   * log-probability of each image's prompt among the prompt and {@code alternatives.apply(prompt)}
+   * (1 to {@code maxAlternatives} captions, none equal to the prompt), with PickScore's
+   * preprocessing.
+   */
+  public static Reward contrastiveAlignment(ClipModel clip, java.util.function.Function<String, List<String>> alternatives,
+      int maxAlternatives) {
+    checkArgument(clip != null, "clip must not be null");
+    return new ContrastiveAlignment(clip, new ClipPreprocess(clip.visionConfig().imageSize(),
+        ClipPreprocess.Interpolation.BICUBIC), alternatives, maxAlternatives);
+  }
+
+  /**
+   * {@code reward} averaged over fixed augmentations of each image ({@link TransformAveraged}):
+   * whole-pixel shifts and Gaussian blurs.
+   */
+  public static Reward averaged(Reward reward, List<TransformAveraged.Augmentation> augmentations) {
+    return new TransformAveraged(reward, augmentations);
+  }
+
   /** HPSv2: the same CLIP scoring with HPSv2's weights. */
   public static Reward hpsV2(ClipModel clip) {
     return new PickScore(clip, new ClipPreprocess(clip.visionConfig().imageSize(),

@@ -65,6 +65,29 @@ public final class ShapesWorldModel {
         org.draft4j.rewards.Rewards.aesthetic(c, aestheticHead()));
   }
 
+  /**
+   * Prompt alignment against the caption's one-word alternatives ({@link CaptionAlternatives}) with
+   * the world's CLIP: {@code log softmax} of the caption's score among its own and theirs
+   * ({@link org.draft4j.rewards.Rewards#contrastiveAlignment}), ≤ 0.
+   */
+  public static org.draft4j.spi.Reward contrastiveAlignment() {
+    return org.draft4j.rewards.Rewards.contrastiveAlignment(clip(), CaptionAlternatives::of, CaptionAlternatives.MAX);
+  }
+
+  /**
+   * PickScore-style alignment with the world's CLIP averaged over four views of each 32×32 image
+   * ({@link org.draft4j.rewards.Rewards#averaged}): the image itself, shifted one pixel down and
+   * left then blurred by σ = 0.5 px, shifted one pixel up and right then blurred by σ = 0.5 px, and
+   * shifted one pixel down and right.
+   */
+  public static org.draft4j.spi.Reward averagedAlignment() {
+    return org.draft4j.rewards.Rewards.averaged(org.draft4j.rewards.Rewards.pickScore(clip()), java.util.List.of(
+        new org.draft4j.rewards.TransformAveraged.Augmentation(0, 0, 0),
+        new org.draft4j.rewards.TransformAveraged.Augmentation(1, -1, 0.5),
+        new org.draft4j.rewards.TransformAveraged.Augmentation(-1, 1, 0.5),
+        new org.draft4j.rewards.TransformAveraged.Augmentation(1, 1, 0)));
+  }
+
   /** Loads a model folder written by {@code pretrain-shapes --export DIR}. */
   public static TextToImageModel load(Path dir) {
     return TextToImageModel.load(ModelFolder.of(dir), idOf(dir));

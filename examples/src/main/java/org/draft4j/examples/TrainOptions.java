@@ -57,11 +57,11 @@ final class TrainOptions {
   @Bounds(min = 1)
   Integer alignpropMax;
 
-  @Option(names = "--reward", description = "world | alignment | aesthetic | compressibility | incompressibility |"
-      + " colorfulness | pickscore | hpsv2 | laion-aesthetic (the last three read --reward-model; default:"
-      + " ${DEFAULT-VALUE})")
-  @Choices({"world", "alignment", "aesthetic", "compressibility", "incompressibility", "colorfulness", "pickscore",
-    "hpsv2", "laion-aesthetic"})
+  @Option(names = "--reward", description = "world | alignment | contrastive | alignment-averaged | aesthetic |"
+      + " compressibility | incompressibility | colorfulness | pickscore | hpsv2 | laion-aesthetic (the last three"
+      + " read --reward-model; default: ${DEFAULT-VALUE})")
+  @Choices({"world", "alignment", "contrastive", "alignment-averaged", "aesthetic", "compressibility",
+    "incompressibility", "colorfulness", "pickscore", "hpsv2", "laion-aesthetic"})
   String reward = "world";
 
   @Option(names = "--aesthetic-weight", description = "world reward: weight of the aesthetic term (default:"

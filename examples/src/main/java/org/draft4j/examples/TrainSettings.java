@@ -33,8 +33,10 @@ record TrainSettings(Objective objective, RewardChoice reward, Lora adapter, dou
 
   /**
    * The reward by name: {@code world} = alignment + {@code aestheticWeight} × aesthetic with the
-   * world's models; {@code pickscore}, {@code hpsv2}, {@code laion-aesthetic} with the CLIP folder
-   * {@code model} (and, for the last, the head {@code aestheticHead}).
+   * world's models; {@code contrastive}, {@code alignment-averaged}: the world's
+   * {@link ShapesWorldModel#contrastiveAlignment()} and {@link ShapesWorldModel#averagedAlignment()};
+   * {@code pickscore}, {@code hpsv2}, {@code laion-aesthetic} with the CLIP folder {@code model}
+   * (and, for the last, the head {@code aestheticHead}).
    */
   record RewardChoice(String name, double aestheticWeight, Path model, Path aestheticHead) {
     /** Loads the models and returns the reward. */
@@ -42,6 +44,8 @@ record TrainSettings(Objective objective, RewardChoice reward, Lora adapter, dou
       return switch (name) {
         case "world" -> ShapesWorldModel.alignmentAndAesthetic(aestheticWeight);
         case "alignment" -> Rewards.pickScore(ShapesWorldModel.clip());
+        case "contrastive" -> ShapesWorldModel.contrastiveAlignment();
+        case "alignment-averaged" -> ShapesWorldModel.averagedAlignment();
         case "aesthetic" -> Rewards.aesthetic(ShapesWorldModel.clip(), ShapesWorldModel.aestheticHead());
         case "compressibility" -> Rewards.compressibility();
         case "incompressibility" -> Rewards.incompressibility();
