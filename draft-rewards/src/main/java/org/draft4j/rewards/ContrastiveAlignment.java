@@ -37,7 +37,6 @@ public final class ContrastiveAlignment implements Reward {
 
   ContrastiveAlignment(ClipModel clip, ClipPreprocess pre, Function<String, List<String>> alternatives,
       int maxAlternatives) {
-    checkArgument(clip != null, "clip must not be null");
     checkArgument(alternatives != null, "alternatives must not be null");
     checkArgument(maxAlternatives >= 1, "maxAlternatives: %s; needs at least 1", maxAlternatives);
     this.clip = clip;

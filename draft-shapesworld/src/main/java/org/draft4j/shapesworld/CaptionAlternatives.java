@@ -1,7 +1,6 @@
 package org.draft4j.shapesworld;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -43,9 +42,9 @@ public final class CaptionAlternatives {
     Set<String> out = new LinkedHashSet<>();
     for (int i = 0; i < spans.size(); i++) {
       String w = c.substring(spans.get(i)[0], spans.get(i)[1]);
-      int kind = kind(w);
-      int color = Arrays.asList(ShapesWorld.COLORS).indexOf(w);
-      int size = size(w);
+      int kind = ShapesOracle.kind(w);
+      int color = ShapesOracle.color(w);
+      int size = ShapesOracle.size(w);
       // a kind word replaces its whole synonym ("five-pointed star")
       int from = kind >= 0 && i > 0 && c.substring(spans.get(i - 1)[0], spans.get(i - 1)[1]).equals("five-pointed")
           ? spans.get(i - 1)[0] : spans.get(i)[0];
@@ -69,26 +68,5 @@ public final class CaptionAlternatives {
     out.remove(c);
     out.remove(caption);
     return List.copyOf(out);
-  }
-
-  /** The kind a word names (the last word of a synonym); -1 if none. */
-  private static int kind(String word) {
-    for (int k = 0; k < ShapesWorld.SHAPE_WORDS.length; k++) {
-      for (String syn : ShapesWorld.SHAPE_WORDS[k]) {
-        if (syn.substring(syn.lastIndexOf(' ') + 1).equals(word)) {
-          return k;
-        }
-      }
-    }
-    return -1;
-  }
-
-  private static int size(String word) {
-    for (int s = 0; s < ShapesWorld.SIZE_WORDS.length; s++) {
-      if (Arrays.asList(ShapesWorld.SIZE_WORDS[s]).contains(word)) {
-        return s;
-      }
-    }
-    return -1;
   }
 }

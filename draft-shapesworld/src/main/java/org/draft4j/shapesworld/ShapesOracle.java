@@ -63,18 +63,16 @@ public final class ShapesOracle {
       if (k >= 0) {
         kinds.add(k);
       }
-      for (int s = 0; s < 2; s++) {
-        if (Arrays.asList(ShapesWorld.SIZE_WORDS[s]).contains(x)) {
-          size = s;
-        }
+      if (size(x) >= 0) {
+        size = size(x);
       }
     }
     int n = Math.max(1, Math.min(2, kinds.size()));
     return new Target(bg, colors.isEmpty() ? -1 : colors.get(0), kinds.isEmpty() ? -1 : kinds.get(0), size, n);
   }
 
-  /** The kind named by a word (the last word of each synonym: "five-pointed star" ends in "star"). */
-  private static int kind(String word) {
+  /** The kind named by a word (the last word of each synonym: "five-pointed star" ends in "star"); -1 if none. */
+  static int kind(String word) {
     for (int k = 0; k < ShapesWorld.SHAPE_WORDS.length; k++) {
       for (String syn : ShapesWorld.SHAPE_WORDS[k]) {
         if (syn.substring(syn.lastIndexOf(' ') + 1).equals(word)) {
@@ -85,7 +83,18 @@ public final class ShapesOracle {
     return -1;
   }
 
-  private static int color(String word) {
+  /** The size a word names (0 small, 1 large); -1 if none. */
+  static int size(String word) {
+    for (int s = 0; s < ShapesWorld.SIZE_WORDS.length; s++) {
+      if (Arrays.asList(ShapesWorld.SIZE_WORDS[s]).contains(word)) {
+        return s;
+      }
+    }
+    return -1;
+  }
+
+  /** The palette colour a word names; -1 if none. */
+  static int color(String word) {
     return Arrays.asList(ShapesWorld.COLORS).indexOf(word);
   }
 
