@@ -16,6 +16,14 @@ public record LoraTargets(List<Pattern> patterns, String description) {
     return of("attention", ".*\\.attn[12]\\.(to_q|to_k|to_v|to_out\\.0)");
   }
 
+  /**
+   * The cross-attention projections only ({@code attn2}: to_q, to_k, to_v, to_out.0), where the
+   * text conditions the image; the self-attention ({@code attn1}) is left as it is.
+   */
+  public static LoraTargets crossAttention() {
+    return of("cross-attention", ".*\\.attn2\\.(to_q|to_k|to_v|to_out\\.0)");
+  }
+
   /** Attention projections plus the GEGLU feed-forward (ff.net.0.proj, ff.net.2). */
   public static LoraTargets attentionAndFeedForward() {
     return of("attention+ff", ".*\\.attn[12]\\.(to_q|to_k|to_v|to_out\\.0)", ".*\\.ff\\.net\\.(0\\.proj|2)");

@@ -88,6 +88,23 @@ class LoraAlgebraTest {
   }
 
   @Test
+  void crossAttentionTargetsAdaptAttn2Only() {
+    UNetDenoiser d = new UNetDenoiser(TinyModels.unet(5), 8, 8, 4);
+    d.attach(Lora.rank(2).on(LoraTargets.crossAttention()).create(1));
+    java.util.List<String> layers = List.copyOf(d.adaptedLayers());
+    assertTrue(!layers.isEmpty(), "no layer adapted");
+    for (String m : layers) {
+      assertTrue(m.matches(".*\\.attn2\\.(to_q|to_k|to_v|to_out\\.0)"), m);
+    }
+    UNetDenoiser all = new UNetDenoiser(TinyModels.unet(5), 8, 8, 4);
+    all.attach(Lora.rank(2).onAttention().create(1));
+    // every attention block's four cross-attention projections, none of its self-attention ones
+    assertEquals(all.adaptedLayers().stream().filter(m -> m.contains(".attn2.")).sorted().toList(),
+        layers.stream().sorted().toList());
+    assertTrue(all.adaptedLayers().stream().anyMatch(m -> m.contains(".attn1.")));
+  }
+
+  @Test
   void twoAdaptersMixAndEachScaleControlsItsOwnDelta() {
     UNet2DConditionModel unet = TinyModels.unet(6);
     UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);

@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
 public final class CaptionAlternatives {
   /** The most alternatives a caption of the world has (two shapes: 2 × 4 kinds + 3 × 7 colours). */
   public static final int MAX = 2 * (ShapesWorld.SHAPES.length - 1) + 3 * (ShapesWorld.COLORS.length - 1);
+  /** The most kind alternatives a caption of the world has (two shapes × 4 other kinds). */
+  public static final int MAX_KINDS = 2 * (ShapesWorld.SHAPES.length - 1);
 
   private static final Pattern WORD = Pattern.compile("[a-z-]+");
 
@@ -30,6 +32,19 @@ public final class CaptionAlternatives {
    * the caption itself; empty for a caption with no attribute word.
    */
   public static List<String> of(String caption) {
+    return alternatives(caption, true);
+  }
+
+  /**
+   * The alternatives of {@code caption} that replace a shape word by another kind ("a small red star
+   * on a blue background" has 4), in the order of its words; empty for a caption without a shape.
+   * These are the alternatives of {@link ShapesWorldModel#kindContrastiveAlignment()}.
+   */
+  public static List<String> kinds(String caption) {
+    return alternatives(caption, false);
+  }
+
+  private static List<String> alternatives(String caption, boolean sizesAndColours) {
     if (caption == null) {
       throw new IllegalArgumentException("caption must not be null");
     }
@@ -55,6 +70,8 @@ public final class CaptionAlternatives {
             out.add(c.substring(0, from) + ShapesWorld.SHAPES[k] + c.substring(to));
           }
         }
+      } else if (!sizesAndColours) {
+        continue;
       } else if (size >= 0) {
         out.add(c.substring(0, from) + ShapesWorld.SIZES[1 - size] + c.substring(to));
       } else if (color >= 0) {

@@ -75,13 +75,36 @@ public final class ShapesWorldModel {
   }
 
   /**
+   * Prompt alignment against the caption's other shape kinds only ({@link CaptionAlternatives#kinds}):
+   * {@code log softmax} of the caption's CLIP score among itself and the same caption with each shape
+   * word replaced by another kind, ≤ 0 (0 for a caption without a shape). Colour, size and background
+   * are the same in every alternative, so only what tells the asked kind from the others raises it.
+   */
+  public static org.draft4j.spi.Reward kindContrastiveAlignment() {
+    return org.draft4j.rewards.Rewards.contrastiveAlignment(clip(), CaptionAlternatives::kinds,
+        CaptionAlternatives.MAX_KINDS);
+  }
+
+  /**
    * PickScore-style alignment with the world's CLIP averaged over four views of each 32×32 image
    * ({@link org.draft4j.rewards.Rewards#averaged}): the image itself, shifted one pixel down and
    * left then blurred by σ = 0.5 px, shifted one pixel up and right then blurred by σ = 0.5 px, and
    * shifted one pixel down and right.
    */
   public static org.draft4j.spi.Reward averagedAlignment() {
-    return org.draft4j.rewards.Rewards.averaged(org.draft4j.rewards.Rewards.pickScore(clip()), java.util.List.of(
+    return averaged(org.draft4j.rewards.Rewards.pickScore(clip()));
+  }
+
+  /**
+   * {@link #kindContrastiveAlignment()} averaged over the four views of {@link #averagedAlignment()}:
+   * the kind must be told apart in the shifted and blurred views too.
+   */
+  public static org.draft4j.spi.Reward averagedKindContrastiveAlignment() {
+    return averaged(kindContrastiveAlignment());
+  }
+
+  private static org.draft4j.spi.Reward averaged(org.draft4j.spi.Reward r) {
+    return org.draft4j.rewards.Rewards.averaged(r, java.util.List.of(
         new org.draft4j.rewards.TransformAveraged.Augmentation(0, 0, 0),
         new org.draft4j.rewards.TransformAveraged.Augmentation(1, -1, 0.5),
         new org.draft4j.rewards.TransformAveraged.Augmentation(-1, 1, 0.5),

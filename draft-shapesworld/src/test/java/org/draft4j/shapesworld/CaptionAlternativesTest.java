@@ -70,4 +70,29 @@ class CaptionAlternativesTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CaptionAlternatives.of(null));
     assertTrue(e.getMessage().contains("caption"), e.getMessage());
   }
+
+  @Test
+  void kindAlternativesAreTheKindChangesOnly() {
+    for (int i = 0; i < 300; i++) {
+      ShapesWorld.Scene s = ShapesWorld.scene(5, i);
+      List<String> kinds = CaptionAlternatives.kinds(s.caption());
+      String why = "\"" + s.caption() + "\" -> " + kinds;
+      assertEquals(4 * s.shapes().size(), kinds.size(), why);
+      assertTrue(kinds.size() <= CaptionAlternatives.MAX_KINDS, why);
+      // the same captions, in the same order, as the kind changes among all alternatives
+      List<String> all = CaptionAlternatives.of(s.caption());
+      assertEquals(all.stream().filter(kinds::contains).toList(), kinds, why);
+      if (s.shapes().size() == 1) {
+        ShapesOracle.Target t = ShapesOracle.parse(s.caption());
+        for (String a : kinds) {
+          ShapesOracle.Target u = ShapesOracle.parse(a);
+          assertTrue(u.kind() != t.kind() && u.color() == t.color() && u.size() == t.size()
+              && u.background() == t.background(), why + ": " + a);
+        }
+      }
+    }
+    assertEquals(List.of("a huge blue circle over red", "a huge blue square over red", "a huge blue triangle over red",
+        "a huge blue ring over red"), CaptionAlternatives.kinds("a huge blue five-pointed star over red"));
+    assertEquals(List.of(), CaptionAlternatives.kinds("a plain red background"));
+  }
 }

@@ -57,10 +57,10 @@ final class TrainOptions {
   @Bounds(min = 1)
   Integer alignpropMax;
 
-  @Option(names = "--reward", description = "world | alignment | contrastive | alignment-averaged | aesthetic |"
+  @Option(names = "--reward", description = "world | alignment | contrastive | contrastive-kind | contrastive-kind-averaged | alignment-averaged | aesthetic |"
       + " compressibility | incompressibility | colorfulness | pickscore | hpsv2 | laion-aesthetic (the last three"
       + " read --reward-model; default: ${DEFAULT-VALUE})")
-  @Choices({"world", "alignment", "contrastive", "alignment-averaged", "aesthetic", "compressibility",
+  @Choices({"world", "alignment", "contrastive", "contrastive-kind", "contrastive-kind-averaged", "alignment-averaged", "aesthetic", "compressibility",
     "incompressibility", "colorfulness", "pickscore", "hpsv2", "laion-aesthetic"})
   String reward = "world";
 
@@ -89,8 +89,8 @@ final class TrainOptions {
   @Bounds(min = 0, max = 0.999)
   double dropout = 0;
 
-  @Option(names = "--targets", description = "attention | attention+ff | all (default: ${DEFAULT-VALUE})")
-  @Choices({"attention", "attention+ff", "all"})
+  @Option(names = "--targets", description = "attention | cross-attention | attention+ff | all (default: ${DEFAULT-VALUE})")
+  @Choices({"attention", "cross-attention", "attention+ff", "all"})
   String targets = "attention";
 
   @Option(names = "--lr", description = "AdamW learning rate (default: ${DEFAULT-VALUE})")
@@ -272,6 +272,7 @@ final class TrainOptions {
     };
     LoraTargets t = switch (targets) {
       case "attention" -> LoraTargets.attention();
+      case "cross-attention" -> LoraTargets.crossAttention();
       case "attention+ff" -> LoraTargets.attentionAndFeedForward();
       case "all" -> LoraTargets.all();
       default -> throw new AssertionError(targets);

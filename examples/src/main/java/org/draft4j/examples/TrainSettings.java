@@ -45,6 +45,8 @@ record TrainSettings(Objective objective, RewardChoice reward, Lora adapter, dou
         case "world" -> ShapesWorldModel.alignmentAndAesthetic(aestheticWeight);
         case "alignment" -> Rewards.pickScore(ShapesWorldModel.clip());
         case "contrastive" -> ShapesWorldModel.contrastiveAlignment();
+        case "contrastive-kind" -> ShapesWorldModel.kindContrastiveAlignment();
+        case "contrastive-kind-averaged" -> ShapesWorldModel.averagedKindContrastiveAlignment();
         case "alignment-averaged" -> ShapesWorldModel.averagedAlignment();
         case "aesthetic" -> Rewards.aesthetic(ShapesWorldModel.clip(), ShapesWorldModel.aestheticHead());
         case "compressibility" -> Rewards.compressibility();
