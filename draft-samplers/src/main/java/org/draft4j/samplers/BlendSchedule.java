@@ -34,4 +34,36 @@ public interface BlendSchedule {
     checkArgument(fraction >= 0 && fraction <= 1, "step fraction %s must be in [0, 1]", fraction);
     return (i, n) -> (double) i / n >= fraction ? 1.0 : 0.0;
   }
+
+  /**
+   * A schedule by NeMo-Aligner's {@code weight_type} names: {@code base}, {@code draft} (or
+   * {@code adapted}), {@code linear}, {@code power_P} ({@code P > 0}), {@code step_F}
+   * ({@code F} in [0, 1]); refuses anything else naming the allowed forms.
+   */
+  static BlendSchedule parse(String name) {
+    checkArgument(name != null, "blend schedule must not be null (base, draft, linear, power_P, step_F)");
+    String n = name.strip();
+    try {
+      if (n.startsWith("power_")) {
+        double p = Double.parseDouble(n.substring(6));
+        checkArgument(p > 0 && Double.isFinite(p), "blend schedule \"%s\": the power must be a number > 0", name);
+        return power(p);
+      }
+      if (n.startsWith("step_")) {
+        double f = Double.parseDouble(n.substring(5));
+        checkArgument(f >= 0 && f <= 1, "blend schedule \"%s\": the step fraction must be in [0, 1]", name);
+        return step(f);
+      }
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("blend schedule \"" + name + "\": " + e.getMessage()
+          + " is not a number (power_P, step_F)", e);
+    }
+    return switch (n) {
+      case "base" -> base();
+      case "draft", "adapted" -> adapted();
+      case "linear" -> linear();
+      default -> throw new IllegalArgumentException("blend schedule \"" + name
+          + "\" is not one of base, draft (adapted), linear, power_P, step_F");
+    };
+  }
 }

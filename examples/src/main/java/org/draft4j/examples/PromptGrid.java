@@ -31,6 +31,16 @@ final class PromptGrid {
   /** As {@link #generate(TextToImageModel, UNetDenoiser, List, int, DdimSampler)}, seeds from {@code firstSeed}. */
   static List<INDArray> generate(TextToImageModel model, UNetDenoiser den, List<String> prompts, int nSeeds,
       long firstSeed, DdimSampler sampler) {
+    return generate(model, den, prompts, nSeeds, firstSeed, sampler, null);
+  }
+
+  /**
+   * As {@link #generate(TextToImageModel, UNetDenoiser, List, int, long, DdimSampler)}, with annealed
+   * importance guidance between the base model and the attached adapters when {@code blend} is not
+   * null ({@link DdimSampler#sampleBlended}).
+   */
+  static List<INDArray> generate(TextToImageModel model, UNetDenoiser den, List<String> prompts, int nSeeds,
+      long firstSeed, DdimSampler sampler, org.draft4j.samplers.BlendSchedule blend) {
     RewardEvaluator images = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), model.decoder());
     List<INDArray> rows = new ArrayList<>();
     ProgressBar bar = ConsoleProgress.bar(System.err, "sample", prompts.size(), 0);
@@ -42,7 +52,9 @@ final class PromptGrid {
     for (int p = 0; p < prompts.size(); p++) {
       List<String> batch = Collections.nCopies(nSeeds, prompts.get(p));
       Conditioning c = new Conditioning(model.encode(batch), model.encode(Collections.nCopies(nSeeds, "")));
-      INDArray x0 = sampler.sample(den, c, NoiseSource.batch(seeds, 0x78540000L, sh[0], sh[1], sh[2]), seeds, null);
+      INDArray xT = NoiseSource.batch(seeds, 0x78540000L, sh[0], sh[1], sh[2]);
+      INDArray x0 = blend == null ? sampler.sample(den, c, xT, seeds, null)
+          : sampler.sampleBlended(den, c, xT, seeds, blend, null);
       rows.add(images.evaluate(x0, batch, false).images());
       bar.step();
     }

@@ -56,6 +56,11 @@ public final class Sample implements Callable<Integer> {
   @Option(names = "--model", description = "a model folder (default: the shipped ShapesWorld model)")
   Path model;
 
+  @Option(names = "--blend", description = "annealed importance guidance (NeMo-Aligner's AIG) between the base model"
+      + " and the LoRAs, weight of the LoRAs at step i of n: base | draft | linear (i/n) | power_P ((i/n)^P) |"
+      + " step_F (1 once i/n >= F); needs --lora (default: draft, the LoRAs at every step)")
+  String blend;
+
   @Option(names = "--oracle", arity = "1", description = "print the oracle's per-attribute prompt fidelity: true |"
       + " false (default: ${DEFAULT-VALUE})")
   boolean oracle = false;
@@ -74,6 +79,18 @@ public final class Sample implements Callable<Integer> {
         throw new IllegalArgumentException("--lora \"" + file + "\": no such file");
       }
     }
+    org.draft4j.samplers.BlendSchedule schedule = null;
+    if (blend != null) {
+      if (lora.isEmpty()) {
+        throw new IllegalArgumentException("--blend \"" + blend + "\" needs --lora: it blends the base model with"
+            + " the LoRAs");
+      }
+      try {
+        schedule = org.draft4j.samplers.BlendSchedule.parse(blend);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--blend: " + e.getMessage(), e);
+      }
+    }
     TextToImageModel model = this.model != null ? ShapesWorldModel.load(this.model) : ShapesWorldModel.pretrained();
     List<String> prompts = this.prompts != null
         ? Files.readAllLines(this.prompts).stream().map(String::strip).filter(x -> !x.isEmpty()).toList()
@@ -89,7 +106,7 @@ public final class Sample implements Callable<Integer> {
       den.attach(a);
     }
     int nSeeds = seeds;
-    List<INDArray> rows = PromptGrid.generate(model, den, prompts, nSeeds, sampler);
+    List<INDArray> rows = PromptGrid.generate(model, den, prompts, nSeeds, 1000, sampler, schedule);
     if (out.toAbsolutePath().getParent() != null) {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }
@@ -99,7 +116,7 @@ public final class Sample implements Callable<Integer> {
           + PromptGrid.fidelity(rows, prompts, nSeeds));
     }
     System.out.println("wrote " + out.toAbsolutePath() + " (" + prompts.size() + " prompts × " + nSeeds + " seeds, "
-        + sampler + ")");
+        + sampler + (blend == null ? "" : ", blend " + blend.strip()) + ")");
     return 0;
   }
 }
