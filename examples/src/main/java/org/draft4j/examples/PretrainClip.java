@@ -88,9 +88,9 @@ public final class PretrainClip implements Callable<Integer> {
    * so the image tower sees edges as soft as the generated ones.
    */
   record Settings(Path out, int steps, int batch, double lr, long seed, int every, Path init, boolean hardNegatives,
-      double blurMax, Preferences preferences, Path preferenceModel) {
+      double blurMax, Preferences preferences, Path preferenceModel, Sdedit sdedit) {
     Settings(Path out, int steps, int batch, double lr, long seed, int every) {
-      this(out, steps, batch, lr, seed, every, null, false, 0, null, null);
+      this(out, steps, batch, lr, seed, every, null, false, 0, null, null, null);
     }
 
     /** Warm-up steps: 100, or a quarter of a short run. */
@@ -101,7 +101,7 @@ public final class PretrainClip implements Callable<Integer> {
     Config config(ClipTextConfig tc, ClipVisionConfig vc) {
       return new Config(seed, batch, lr, tc.toJson(), vc.toJson(), 0.05, 0.1,
           "cosine(" + warmup() + ", " + steps + ", 0.1)", init == null ? null : init.toAbsolutePath().toString(),
-          hardNegatives, blurMax, preferences);
+          hardNegatives, blurMax, preferences, sdedit);
     }
   }
 
@@ -111,7 +111,17 @@ public final class PretrainClip implements Callable<Integer> {
       @JsonProperty("noise_sigma_max") double noiseSigmaMax, @JsonProperty("weight_decay") double weightDecay,
       String schedule, String init, @JsonProperty("hard_negatives") boolean hardNegatives,
       @JsonProperty("blur_sigma_max") @JsonInclude(JsonInclude.Include.NON_DEFAULT) double blurSigmaMax,
-      Preferences preferences) {}
+      Preferences preferences, @JsonInclude(JsonInclude.Include.NON_NULL) Sdedit sdedit) {}
+
+  /**
+   * The SDEdit term ({@link SdeditPool}): {@code scenes} scenes of world seed {@code worldSeed} and
+   * their counterfactuals, redrawn by the shipped model from step {@code start} of the demo's
+   * sampler (DDIM {@code samplerSteps}, guidance {@code guidance}); each step adds {@code perStep}
+   * of those pairs, drawn by seed and step, to the contrastive batch with their own captions.
+   */
+  record Sdedit(@JsonProperty("world_seed") long worldSeed, int scenes, int start,
+      @JsonProperty("sampler_steps") int samplerSteps, double guidance, @JsonProperty("per_step") int perStep,
+      String model) {}
 
   /**
    * The preference term: the base model's ({@code model}: its id) samples judged by the oracle
@@ -183,6 +193,21 @@ public final class PretrainClip implements Callable<Integer> {
   @Bounds(min = 0, minExclusive = true)
   double preferenceWeight = 1;
 
+  @Option(names = "--sdedit-scenes", description = "add renders redrawn by the shipped model (SDEdit) to the"
+      + " contrastive batches: this many scenes of world seed 11 and their counterfactuals (default: none)")
+  @Bounds(min = 1, max = 1_000_000)
+  Integer sdeditScenes;
+
+  @Option(names = "--sdedit-start", description = "SDEdit: the step of the 10-step DDIM chain the model redraws from"
+      + " (default: ${DEFAULT-VALUE}: the last 4 steps)")
+  @Bounds(min = 1, max = 9)
+  int sdeditStart = 6;
+
+  @Option(names = "--sdedit-per-step", description = "SDEdit: (scene, counterfactual) pairs added to each step's"
+      + " batch (default: ${DEFAULT-VALUE})")
+  @Bounds(min = 1, max = 4096)
+  int sdeditPerStep = 32;
+
   @Option(names = "--export", description = "write the trained CLIP here (Hugging Face CLIPModel layout)")
   Path export;
 
@@ -198,11 +223,19 @@ public final class PretrainClip implements Callable<Integer> {
         }
       }
     }
+    if (sdeditScenes == null) {
+      for (String o : new String[] {"sdedit-start", "sdedit-per-step"}) {
+        if (spec != null && spec.commandLine().getParseResult().hasMatchedOption("--" + o)) {
+          throw new IllegalArgumentException("--" + o + " needs --sdedit-scenes N");
+        }
+      }
+    }
     return new Settings(out, steps, batch, lr, seed, every, initClip, hardNegatives, blurMax,
         preferenceCaptions == null ? null
         : new Preferences(preferenceModel == null ? ShapesWorldModel.ID : ShapesWorldModel.idOf(preferenceModel), 3,
             preferenceCaptions, preferenceSeeds, 10, 5, preferencePairs, preferenceWeight, preferenceNearMisses),
-        preferenceModel);
+        preferenceModel, sdeditScenes == null ? null
+        : new Sdedit(11, sdeditScenes, sdeditStart, 10, 5, sdeditPerStep, ShapesWorldModel.ID));
   }
 
   @Spec CommandSpec spec;
@@ -248,7 +281,7 @@ public final class PretrainClip implements Callable<Integer> {
         .apply(sd, images, ShapesWorld.SIZE, ShapesWorld.SIZE);
     // one tower pass over [renders (and their counterfactuals); preferred; rejected] images and
     // [their captions; the preference captions]
-    int nr = s.batch() * (s.hardNegatives() ? 2 : 1);
+    int nr = s.batch() * (s.hardNegatives() ? 2 : 1) + (s.sdedit() == null ? 0 : 2 * s.sdedit().perStep());
     int q = s.preferences() == null ? 0 : s.preferences().pairs();
     SDVariable imgAll = ClipModel.normalize(new ClipVisionModel(vc, params).imageEmbeds(g, px));
     SDVariable txtAll = ClipModel.normalize(ClipModel.textEmbeds(tc, vc.projectionDim(), g, ids, eos));
@@ -285,6 +318,14 @@ public final class PretrainClip implements Callable<Integer> {
     Path ckpt = s.out().resolve("checkpoint.safetensors");
     StageCheckpoint checkpoint = new StageCheckpoint(ckpt, config, Map.of("clip/", trainable), state);
     checkpoint.resumeIfPresent();
+    SdeditPool pool = null;
+    if (s.sdedit() != null) {
+      Sdedit e = s.sdedit();
+      org.draft4j.models.TextToImageModel m = ShapesWorldModel.pretrained();
+      pool = SdeditPool.loadOrMake(s.out().resolve("sdedit_pool.safetensors"), m,
+          org.draft4j.samplers.Ddim.steps(e.samplerSteps(), m).guidance(e.guidance()), e.worldSeed(), e.scenes(),
+          e.start());
+    }
     PreferenceSet prefs = null;
     List<PreferenceSet.Pair> pairs = List.of();
     if (q > 0) {
@@ -325,6 +366,9 @@ public final class PretrainClip implements Callable<Integer> {
         }
       }
       Map<String, INDArray> ph = feed(tok, scenes, s.seed(), step, s.blurMax());
+      if (pool != null) {
+        addSdedit(ph, tok, pool, s.sdedit().perStep(), s.seed(), step);
+      }
       if (q > 0) {
         addPreferences(ph, tok, prefs, pairs, q, s.seed(), step);
       }
@@ -368,6 +412,31 @@ public final class PretrainClip implements Callable<Integer> {
     ShapesWorld.Attribute a = u < 0.4 ? ShapesWorld.Attribute.KIND : u < 0.7 ? ShapesWorld.Attribute.SIZE
         : u < 0.85 ? ShapesWorld.Attribute.COLOR : ShapesWorld.Attribute.BACKGROUND;
     return ShapesWorld.counterfactual(seed, i, a, r.nextInt(1 << 20));
+  }
+
+  /**
+   * Appends {@code p} (scene, counterfactual) pairs of the SDEdit pool, drawn with replacement by seed
+   * and step, to a batch's images and captions, and widens the identity labels to them.
+   */
+  private static void addSdedit(Map<String, INDArray> ph, ClipTokenizer tok, SdeditPool pool, int p, long seed,
+      long step) {
+    SplittableRandom r = new SplittableRandom(NoiseSource.mix(seed, step, 12));
+    int[] rows = new int[2 * p];
+    List<String> caps = new ArrayList<>();
+    for (int i = 0; i < p; i++) {
+      int scene = r.nextInt(pool.size() / 2);
+      rows[2 * i] = 2 * scene;
+      rows[2 * i + 1] = 2 * scene + 1;
+      caps.add(pool.captions().get(2 * scene));
+      caps.add(pool.captions().get(2 * scene + 1));
+    }
+    long[] shape = pool.images().shape();
+    INDArray img = Nd4j.pullRows(pool.images().reshape(shape[0], -1), 1, rows).reshape(2L * p, shape[1], shape[2],
+        shape[3]);
+    ph.put("images", Nd4j.concat(0, ph.get("images"), img));
+    ph.put("ids", Nd4j.concat(0, ph.get("ids"), ClipModel.tokenIds(tok, caps)));
+    ph.put("eos", Nd4j.concat(0, ph.get("eos"), ClipModel.eosOneHot(tok, caps)));
+    ph.put("eye", Nd4j.eye(ph.get("ids").size(0)).castTo(DataType.FLOAT));
   }
 
   /** Appends {@code q} preference pairs (drawn with replacement by seed and step) to a batch's images and captions. */

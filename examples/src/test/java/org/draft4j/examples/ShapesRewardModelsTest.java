@@ -59,4 +59,20 @@ class ShapesRewardModelsTest {
     ClipModel again = PretrainClip.train(s);
     assertEquals(clip.textFeatures(caps), again.textFeatures(caps));
   }
+
+  @Test
+  void sdeditPairsJoinTheContrastiveBatch() throws Exception {
+    PretrainClip.Sdedit e = new PretrainClip.Sdedit(11, 4, 8, 10, 5, 2, org.draft4j.shapesworld.ShapesWorldModel.ID);
+    PretrainClip.Settings s = new PretrainClip.Settings(dir.resolve("clip"), 3, 8, 3e-3, 5, 3, null, true, 0, null,
+        null, e);
+    PretrainClip.train(s);
+    List<String> log = java.nio.file.Files.readAllLines(dir.resolve("clip/clip_log.jsonl"));
+    assertEquals(3, log.size());
+    for (String l : log) {
+      double loss = ((Number) org.draft4j.io.Json.parseObject(l).get("loss")).doubleValue();
+      // 8 renders + 8 counterfactuals + 2 x 2 redrawn: a uniform guess over 20 captions costs log 20
+      assertTrue(Double.isFinite(loss) && loss > 0 && loss < 2 * Math.log(20), l);
+    }
+    assertTrue(java.nio.file.Files.exists(dir.resolve("clip/sdedit_pool.safetensors")));
+  }
 }
