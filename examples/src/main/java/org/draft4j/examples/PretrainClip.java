@@ -85,7 +85,8 @@ public final class PretrainClip implements Callable<Integer> {
    * changed, {@link ShapesWorld#counterfactual}), so the 2B × 2B contrastive loss must tell a caption
    * from the same scene with another kind, size, colour or background; {@code blurMax}: each
    * training image is blurred with a Gaussian of σ ~ U(0, blurMax) px before the pixel noise (0: none),
-   * so the image tower sees edges as soft as the generated ones.
+   * so the image tower sees edges as soft as the generated ones; {@code sdedit}: renders redrawn by
+   * the model join each batch ({@link Sdedit}; null: none).
    */
   record Settings(Path out, int steps, int batch, double lr, long seed, int every, Path init, boolean hardNegatives,
       double blurMax, Preferences preferences, Path preferenceModel, Sdedit sdedit) {
@@ -279,8 +280,8 @@ public final class PretrainClip implements Callable<Integer> {
     SDVariable eye = sd.placeHolder("eye", DataType.FLOAT, -1, -1);
     SDVariable px = new ClipPreprocess(vc.imageSize(), ClipPreprocess.Interpolation.BICUBIC)
         .apply(sd, images, ShapesWorld.SIZE, ShapesWorld.SIZE);
-    // one tower pass over [renders (and their counterfactuals); preferred; rejected] images and
-    // [their captions; the preference captions]
+    // one tower pass over [renders (and their counterfactuals); redrawn renders; preferred; rejected]
+    // images and [their captions; the preference captions]
     int nr = s.batch() * (s.hardNegatives() ? 2 : 1) + (s.sdedit() == null ? 0 : 2 * s.sdedit().perStep());
     int q = s.preferences() == null ? 0 : s.preferences().pairs();
     SDVariable imgAll = ClipModel.normalize(new ClipVisionModel(vc, params).imageEmbeds(g, px));
