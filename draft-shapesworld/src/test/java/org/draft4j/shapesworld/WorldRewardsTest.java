@@ -27,8 +27,8 @@ class WorldRewardsTest {
    * Each reward scores 32 renders of world seed {@code world} higher with their own caption than with
    * the caption of their counterfactual (the attribute {@code changed(i)} changed) for at least 28.
    */
-  private static void assertPreferTheTrueCaption(long world, java.util.function.IntFunction<ShapesWorld.Attribute> changed,
-      List<Reward> rewards) {
+  private static void assertPreferTheTrueCaption(long world,
+      java.util.function.IntFunction<ShapesWorld.Attribute> changed, List<Reward> rewards) {
     List<ShapesWorld.Scene> scenes = new ArrayList<>();
     List<String> own = new ArrayList<>();
     List<String> other = new ArrayList<>();

@@ -17,6 +17,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Prompts × seeds through a model: the rows of a sample grid, and the oracle's verdict on them. */
 final class PromptGrid {
+  /** The first sampling seed of a grid's rows. */
+  static final long FIRST_SEED = 1000;
+
   private PromptGrid() {}
 
   /**
@@ -25,7 +28,7 @@ final class PromptGrid {
    */
   static List<INDArray> generate(TextToImageModel model, UNetDenoiser den, List<String> prompts, int nSeeds,
       DdimSampler sampler) {
-    return generate(model, den, prompts, nSeeds, 1000, sampler);
+    return generate(model, den, prompts, nSeeds, FIRST_SEED, sampler);
   }
 
   /** As {@link #generate(TextToImageModel, UNetDenoiser, List, int, DdimSampler)}, seeds from {@code firstSeed}. */
@@ -41,7 +44,6 @@ final class PromptGrid {
    */
   static List<INDArray> generate(TextToImageModel model, UNetDenoiser den, List<String> prompts, int nSeeds,
       long firstSeed, DdimSampler sampler, org.draft4j.samplers.BlendSchedule blend) {
-    RewardEvaluator images = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), model.decoder());
     List<INDArray> rows = new ArrayList<>();
     ProgressBar bar = ConsoleProgress.bar(System.err, "sample", prompts.size(), 0);
     long[] sh = model.sampleShape();
@@ -49,14 +51,17 @@ final class PromptGrid {
     for (int s = 0; s < nSeeds; s++) {
       seeds[s] = firstSeed + s;
     }
-    for (int p = 0; p < prompts.size(); p++) {
-      List<String> batch = Collections.nCopies(nSeeds, prompts.get(p));
-      Conditioning c = new Conditioning(model.encode(batch), model.encode(Collections.nCopies(nSeeds, "")));
-      INDArray xT = NoiseSource.batch(seeds, 0x78540000L, sh[0], sh[1], sh[2]);
-      INDArray x0 = blend == null ? sampler.sample(den, c, xT, seeds, null)
-          : sampler.sampleBlended(den, c, xT, seeds, blend, null);
-      rows.add(images.evaluate(x0, batch, false).images());
-      bar.step();
+    // the evaluator only decodes; its arrays are the caller's, its compiled graphs are freed here
+    try (RewardEvaluator images = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), model.decoder())) {
+      for (int p = 0; p < prompts.size(); p++) {
+        List<String> batch = Collections.nCopies(nSeeds, prompts.get(p));
+        Conditioning c = new Conditioning(model.encode(batch), model.encode(Collections.nCopies(nSeeds, "")));
+        INDArray xT = NoiseSource.batch(seeds, 0x78540000L, sh[0], sh[1], sh[2]);
+        INDArray x0 = blend == null ? sampler.sample(den, c, xT, seeds, null)
+            : sampler.sampleBlended(den, c, xT, seeds, blend, null);
+        rows.add(images.evaluate(x0, batch, false).images());
+        bar.step();
+      }
     }
     bar.close();
     return rows;

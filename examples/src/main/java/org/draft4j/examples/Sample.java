@@ -106,7 +106,7 @@ public final class Sample implements Callable<Integer> {
       den.attach(a);
     }
     int nSeeds = seeds;
-    List<INDArray> rows = PromptGrid.generate(model, den, prompts, nSeeds, 1000, sampler, schedule);
+    List<INDArray> rows = PromptGrid.generate(model, den, prompts, nSeeds, PromptGrid.FIRST_SEED, sampler, schedule);
     if (out.toAbsolutePath().getParent() != null) {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }

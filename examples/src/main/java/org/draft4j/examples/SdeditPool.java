@@ -70,9 +70,10 @@ record SdeditPool(INDArray images, List<String> captions) {
     }
     List<String> caps = all.stream().map(ShapesWorld.Scene::caption).toList();
     List<INDArray> out = new ArrayList<>();
-    RewardEvaluator decode = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), model.decoder());
     var bar = ConsoleProgress.bar(System.err, "sdedit", all.size(), 0);
-    try (UNetDenoiser den = model.newDenoiser()) {
+    // the evaluator only decodes; its arrays are the caller's, its compiled graphs are freed here
+    try (UNetDenoiser den = model.newDenoiser();
+        RewardEvaluator decode = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), model.decoder())) {
       for (int from = 0; from < all.size(); from += BATCH) {
         int to = Math.min(all.size(), from + BATCH);
         List<String> c = caps.subList(from, to);

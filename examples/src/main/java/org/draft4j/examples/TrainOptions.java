@@ -57,11 +57,12 @@ final class TrainOptions {
   @Bounds(min = 1)
   Integer alignpropMax;
 
-  @Option(names = "--reward", description = "world | alignment | contrastive | contrastive-kind | contrastive-kind-averaged | alignment-averaged | aesthetic |"
-      + " compressibility | incompressibility | colorfulness | pickscore | hpsv2 | laion-aesthetic (the last three"
-      + " read --reward-model; default: ${DEFAULT-VALUE})")
-  @Choices({"world", "alignment", "contrastive", "contrastive-kind", "contrastive-kind-averaged", "alignment-averaged", "aesthetic", "compressibility",
-    "incompressibility", "colorfulness", "pickscore", "hpsv2", "laion-aesthetic"})
+  @Option(names = "--reward", description = "world | alignment | contrastive | contrastive-kind |"
+      + " contrastive-kind-averaged | alignment-averaged | aesthetic | compressibility | incompressibility |"
+      + " colorfulness | pickscore | hpsv2 | laion-aesthetic (the last three read --reward-model; default:"
+      + " ${DEFAULT-VALUE})")
+  @Choices({"world", "alignment", "contrastive", "contrastive-kind", "contrastive-kind-averaged", "alignment-averaged",
+    "aesthetic", "compressibility", "incompressibility", "colorfulness", "pickscore", "hpsv2", "laion-aesthetic"})
   String reward = "world";
 
   @Option(names = "--aesthetic-weight", description = "world reward: weight of the aesthetic term (default:"
@@ -89,7 +90,8 @@ final class TrainOptions {
   @Bounds(min = 0, max = 0.999)
   double dropout = 0;
 
-  @Option(names = "--targets", description = "attention | cross-attention | attention+ff | all (default: ${DEFAULT-VALUE})")
+  @Option(names = "--targets", description = "attention | cross-attention | attention+ff | all (default:"
+      + " ${DEFAULT-VALUE})")
   @Choices({"attention", "cross-attention", "attention+ff", "all"})
   String targets = "attention";
 
