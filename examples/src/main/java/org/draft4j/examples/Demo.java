@@ -52,24 +52,34 @@ public final class Demo implements Callable<Integer> {
 
   Demo() {}
 
-  /** The {@code demo} command; returns 0, or 3 when the reward did not improve on the evaluation seeds. */
-  @Override
-  public Integer call() throws IOException {
-    long t0 = System.nanoTime();
-    Map<String, String> given = Cli.given(spec);
+  /**
+   * The demo's training settings, as {@code train} would take them: {@code reward}, {@code steps},
+   * {@code seed} and {@code out} as given (the demo's options), the rest fixed.
+   */
+  static TrainSettings settings(String reward, String steps, String seed, String out) {
     Map<String, String> s = new LinkedHashMap<>();
     s.put("objective", "draft");
-    s.put("reward", given.getOrDefault("reward", reward));
-    s.put("steps", given.getOrDefault("steps", String.valueOf(steps)));
-    s.put("seed", given.getOrDefault("seed", String.valueOf(seed)));
-    s.put("out", given.getOrDefault("out", out.toString()));
+    s.put("reward", reward);
+    s.put("steps", steps);
+    s.put("seed", seed);
+    s.put("out", out);
     s.put("sampler-steps", String.valueOf(SAMPLER_STEPS));
     s.put("guidance", "3");
     s.put("lr", "2e-3");
     s.put("micro", "4");
     s.put("eval-prompts", "64");
     s.put("eval-seeds", "4");
-    TrainSettings settings = TrainOptions.parse(s);
+    return TrainOptions.parse(s);
+  }
+
+  /** The {@code demo} command; returns 0, or 3 when the reward did not improve on the evaluation seeds. */
+  @Override
+  public Integer call() throws IOException {
+    long t0 = System.nanoTime();
+    Map<String, String> given = Cli.given(spec);
+    TrainSettings settings = settings(given.getOrDefault("reward", reward),
+        given.getOrDefault("steps", String.valueOf(steps)), given.getOrDefault("seed", String.valueOf(seed)),
+        given.getOrDefault("out", out.toString()));
     TextToImageModel m = model != null ? ShapesWorldModel.load(model) : ShapesWorldModel.pretrained();
     TrainRun.Result r = TrainRun.run(settings, m);
     TrainRun.print(r.summary());

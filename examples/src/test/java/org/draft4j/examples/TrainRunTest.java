@@ -53,6 +53,26 @@ class TrainRunTest {
     assertEquals(Path.of("train-output"), s.out());
   }
 
+  /**
+   * The demo trains full DRaFT through the 2-step sampler and judges it on 64 held-out captions × 4
+   * seeds (the settings its README numbers were measured with); its own options pass through.
+   */
+  @Test
+  void demoSettingsAreFullDraftThroughTwoStepsJudgedOn256Pairs() {
+    TrainSettings s = Demo.settings("alignment", "7", "3", "out-x");
+    assertEquals("draft", s.objective().name());
+    assertEquals(2, s.samplerSteps());
+    assertEquals(3.0, s.guidance());
+    assertEquals(new TrainSettings.Evaluation(64, 4, 0, null), s.eval());
+    assertEquals(7, s.steps());
+    assertEquals(3, s.seed());
+    assertEquals(Path.of("out-x"), s.out());
+    assertEquals("alignment", s.reward().name());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Demo.settings("beauty", "7", "3", "out-x"));
+    assertTrue(e.getMessage().contains("beauty"), e.getMessage());
+  }
+
   /** The evaluation's prompts: an --eval-file's first lines, else the training file's, else world seed 2's captions. */
   @Test
   void evaluationPromptsComeFromTheEvalFileThenTheTrainingFile() throws Exception {
