@@ -45,9 +45,6 @@ public final class Demo implements Callable<Integer> {
   @Option(names = "--model", description = "a model folder (default: the shipped ShapesWorld model)")
   Path model;
 
-  /** DDIM steps of the demo's sampler: few enough that the base model's small shapes fade. */
-  static final int SAMPLER_STEPS = 2;
-
   @Spec CommandSpec spec;
 
   Demo() {}
@@ -63,7 +60,7 @@ public final class Demo implements Callable<Integer> {
     s.put("steps", steps);
     s.put("seed", seed);
     s.put("out", out);
-    s.put("sampler-steps", String.valueOf(SAMPLER_STEPS));
+    s.put("sampler-steps", "2"); // few enough that the base model's small shapes fade
     s.put("guidance", "3");
     s.put("lr", "2e-3");
     s.put("micro", "4");
