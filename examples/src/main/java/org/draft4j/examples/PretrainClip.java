@@ -116,9 +116,10 @@ public final class PretrainClip implements Callable<Integer> {
 
   /**
    * The SDEdit term ({@link SdeditPool}): {@code scenes} scenes of world seed {@code worldSeed} and
-   * their counterfactuals, redrawn by the shipped model from step {@code start} of the demo's
-   * sampler (DDIM {@code samplerSteps}, guidance {@code guidance}); each step adds {@code perStep}
-   * of those pairs, drawn by seed and step, to the contrastive batch with their own captions.
+   * their counterfactuals, redrawn by the shipped model from step {@code start} of a DDIM
+   * {@code samplerSteps} chain at guidance {@code guidance} (10 and 5: the sampler the results report
+   * trains through); each step adds {@code perStep} of those pairs, drawn by seed and step, to the
+   * contrastive batch with their own captions.
    */
   record Sdedit(@JsonProperty("world_seed") long worldSeed, int scenes, int start,
       @JsonProperty("sampler_steps") int samplerSteps, double guidance, @JsonProperty("per_step") int perStep,
@@ -217,19 +218,11 @@ public final class PretrainClip implements Callable<Integer> {
   /** The settings these options give. */
   Settings settings() {
     if (preferenceCaptions == null) {
-      for (String o : new String[] {"preference-model", "preference-seeds", "preference-pairs", "preference-weight",
-          "preference-near-misses"}) {
-        if (spec != null && spec.commandLine().getParseResult().hasMatchedOption("--" + o)) {
-          throw new IllegalArgumentException("--" + o + " needs --preference-captions N");
-        }
-      }
+      refuseGiven("--preference-captions N", "preference-model", "preference-seeds", "preference-pairs",
+          "preference-weight", "preference-near-misses");
     }
     if (sdeditScenes == null) {
-      for (String o : new String[] {"sdedit-start", "sdedit-per-step"}) {
-        if (spec != null && spec.commandLine().getParseResult().hasMatchedOption("--" + o)) {
-          throw new IllegalArgumentException("--" + o + " needs --sdedit-scenes N");
-        }
-      }
+      refuseGiven("--sdedit-scenes N", "sdedit-start", "sdedit-per-step");
     }
     return new Settings(out, steps, batch, lr, seed, every, initClip, hardNegatives, blurMax,
         preferenceCaptions == null ? null
@@ -237,6 +230,15 @@ public final class PretrainClip implements Callable<Integer> {
             preferenceCaptions, preferenceSeeds, 10, 5, preferencePairs, preferenceWeight, preferenceNearMisses),
         preferenceModel, sdeditScenes == null ? null
         : new Sdedit(11, sdeditScenes, sdeditStart, 10, 5, sdeditPerStep, ShapesWorldModel.ID));
+  }
+
+  /** Refuses the first of {@code options} given on the command line: each needs {@code needed}. */
+  private void refuseGiven(String needed, String... options) {
+    for (String o : options) {
+      if (spec != null && spec.commandLine().getParseResult().hasMatchedOption("--" + o)) {
+        throw new IllegalArgumentException("--" + o + " needs " + needed);
+      }
+    }
   }
 
   @Spec CommandSpec spec;

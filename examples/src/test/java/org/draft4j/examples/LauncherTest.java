@@ -92,6 +92,7 @@ class LauncherTest {
     badInput("--seeds = \"0\"", "sample", "--seeds", "0");
     badInput("--blend \"linear\" needs --lora", "sample", "--blend", "linear");
     badInput("--sdedit-start needs --sdedit-scenes N", "pretrain-clip", "--sdedit-start", "5");
+    badInput("--preference-seeds needs --preference-captions N", "pretrain-clip", "--preference-seeds", "4");
     badInput("--threads = \"0\": must be an integer in [1, 256]", "--threads", "0", "sample");
     badInput("unknown flag --stpes", "train", "--stpes", "3");
     badInput("unknown command \"trian\"", "trian", "--steps", "3");
