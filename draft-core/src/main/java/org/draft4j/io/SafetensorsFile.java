@@ -26,7 +26,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * covered without gaps or overlaps, and the data checksum when draft4j wrote one); tensors are memory-mapped one at a time on {@link #get}, so
  * multi-GB files are never copied whole.
  */
-public final class SafetensorsFile implements AutoCloseable {
+public final class SafetensorsFile implements TensorStore {
   /** Metadata key of the data-section SHA-256 that draft4j writes and verifies. */
   public static final String CHECKSUM_KEY = "draft4j.data_sha256";
   /** A second marker draft4j writes into every file, so that one damaged key cannot hide the checksum. */
@@ -284,11 +284,13 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   /** Where this file came from (path or resource name), as used in error messages. */
+  @Override
   public String source() {
     return source;
   }
 
   /** Tensor keys in header order. */
+  @Override
   public Set<String> keys() {
     return tensors.keySet();
   }
@@ -303,8 +305,19 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   /** Whether the file holds a tensor of that key. */
+  @Override
   public boolean contains(String key) {
     return tensors.containsKey(key);
+  }
+
+  @Override
+  public SafetensorsDType dtype(String key) {
+    return info(key).dtype();
+  }
+
+  @Override
+  public long[] shape(String key) {
+    return info(key).shape().clone();
   }
 
   /** The {@code __metadata__} string map (empty when absent). */
@@ -313,11 +326,13 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   /** Loads a tensor as float32, converting F16, BF16, F64 and integer types. */
+  @Override
   public INDArray get(String key) {
     return get(key, DataType.FLOAT);
   }
 
   /** Loads a tensor converted to {@code FLOAT} or {@code DOUBLE}. */
+  @Override
   public INDArray get(String key, DataType type) {
     TensorInfo ti = info(key);
     long n = ti.numel();
@@ -325,84 +340,17 @@ public final class SafetensorsFile implements AutoCloseable {
       throw fail("tensor \"" + key + "\" has " + n + " elements, more than one array can hold");
     }
     ByteBuffer b = readBuffer(dataStart + ti.begin(), (int) (ti.end() - ti.begin()));
-    double[] d = null;
-    float[] f = new float[(int) n];
-    switch (ti.dtype()) {
-      case F32 -> b.asFloatBuffer().get(f);
-      case F64 -> {
-        d = new double[(int) n];
-        b.asDoubleBuffer().get(d);
-      }
-      case F16 -> {
-        for (int i = 0; i < n; i++) {
-          f[i] = halfToFloat(b.getShort(2 * i));
-        }
-      }
-      case BF16 -> {
-        for (int i = 0; i < n; i++) {
-          f[i] = Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16);
-        }
-      }
-      case I64 -> {
-        for (int i = 0; i < n; i++) {
-          f[i] = b.getLong(8 * i);
-        }
-      }
-      case I32 -> {
-        for (int i = 0; i < n; i++) {
-          f[i] = b.getInt(4 * i);
-        }
-      }
-      case I16 -> {
-        for (int i = 0; i < n; i++) {
-          f[i] = b.getShort(2 * i);
-        }
-      }
-      case I8 -> {
-        for (int i = 0; i < n; i++) {
-          f[i] = b.get(i);
-        }
-      }
-      case U8, BOOL -> {
-        for (int i = 0; i < n; i++) {
-          f[i] = b.get(i) & 0xff;
-        }
-      }
-      default -> throw fail("unsupported dtype " + ti.dtype());
-    }
-    long[] shape = ti.shape();
-    INDArray out;
-    if (d != null) {
-      out = shape.length == 0 ? Nd4j.scalar(d[0]) : Nd4j.create(d, shape, 'c');
-    } else {
-      out = shape.length == 0 ? Nd4j.scalar(f[0]) : Nd4j.create(f, shape, 'c');
-    }
-    return out.dataType() == type ? out : out.castTo(type);
+    return TensorDecoding.decode(b, ti.dtype(), ti.shape(), type);
   }
 
   /** Loads every tensor as float32, in header order. */
+  @Override
   public Map<String, INDArray> readAll() {
     Map<String, INDArray> m = new LinkedHashMap<>();
     for (String k : tensors.keySet()) {
       m.put(k, get(k));
     }
     return m;
-  }
-
-  /** IEEE 754 binary16 to float (subnormals, infinities and NaN included). */
-  static float halfToFloat(short h) {
-    int bits = h & 0xffff;
-    int sign = (bits >>> 15) << 31;
-    int exp = (bits >>> 10) & 0x1f;
-    int mant = bits & 0x3ff;
-    if (exp == 0x1f) {
-      return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
-    }
-    if (exp == 0) {
-      float v = mant * 0x1p-24f;
-      return sign != 0 ? -v : v;
-    }
-    return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
   }
 
   @Override

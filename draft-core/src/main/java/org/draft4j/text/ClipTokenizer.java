@@ -67,6 +67,71 @@ public final class ClipTokenizer {
     return new ClipTokenizer(readVocab(Files.readString(vocabJson)), readMerges(Files.readString(mergesTxt)), maxLength);
   }
 
+  /** The resource holding OpenAI CLIP's BPE merges (MIT License, Copyright (c) 2021 OpenAI), as open_clip ships it. */
+  static final String OPENAI_BPE = "bpe_simple_vocab_16e6.txt.gz";
+
+  /**
+   * OpenAI CLIP's tokenizer (49,408 tokens, the one SD 1.x, CLIP ViT-L/14, PickScore, HPSv2 and
+   * open_clip use), built from the BPE file bundled in this jar as OpenAI's {@code simple_tokenizer}
+   * builds it: the 256 byte symbols, the same with {@code </w>}, one token per merge (the first
+   * 48,894 lines after the header), then {@code <|startoftext|>} and {@code <|endoftext|>}.
+   */
+  public static ClipTokenizer openAi(int maxLength) {
+    List<String> merges = new ArrayList<>();
+    try (java.io.InputStream raw = ClipTokenizer.class.getResourceAsStream(OPENAI_BPE)) {
+      if (raw == null) {
+        throw new IllegalStateException("resource " + OPENAI_BPE + " is missing from the draft-core jar");
+      }
+      java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(
+          new java.util.zip.GZIPInputStream(raw), StandardCharsets.UTF_8));
+      r.readLine(); // the version header
+      int wanted = 49152 - 256 - 2;
+      for (String line; merges.size() < wanted && (line = r.readLine()) != null; ) {
+        merges.add(line);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot read the bundled " + OPENAI_BPE, e);
+    }
+    String[] table = bytesToUnicode();
+    List<String> symbols = new ArrayList<>();
+    for (int b : byteOrder()) {
+      symbols.add(table[b]);
+    }
+    Map<String, Integer> vocab = new LinkedHashMap<>();
+    for (String s : symbols) {
+      vocab.put(s, vocab.size());
+    }
+    for (String s : symbols) {
+      vocab.put(s + "</w>", vocab.size());
+    }
+    for (String m : merges) {
+      vocab.put(m.replace(" ", ""), vocab.size());
+    }
+    vocab.put(BOS, vocab.size());
+    vocab.put(EOS, vocab.size());
+    return new ClipTokenizer(vocab, merges, maxLength);
+  }
+
+  /** The bytes in the order of {@code bytes_to_unicode()}'s keys: the printable ranges, then the rest ascending. */
+  private static List<Integer> byteOrder() {
+    List<Integer> bs = new ArrayList<>();
+    for (int i = '!'; i <= '~'; i++) {
+      bs.add(i);
+    }
+    for (int i = 0xA1; i <= 0xAC; i++) {
+      bs.add(i);
+    }
+    for (int i = 0xAE; i <= 0xFF; i++) {
+      bs.add(i);
+    }
+    for (int b = 0; b < 256; b++) {
+      if (!bs.contains(b)) {
+        bs.add(b);
+      }
+    }
+    return bs;
+  }
+
   /** Parses vocab.json content. */
   public static Map<String, Integer> readVocab(String json) {
     Map<String, Integer> v = new LinkedHashMap<>();
@@ -90,6 +155,11 @@ public final class ClipTokenizer {
 
   public int maxLength() {
     return maxLength;
+  }
+
+  /** Token to id (unmodifiable). */
+  Map<String, Integer> vocabulary() {
+    return vocab;
   }
 
   public int vocabSize() {

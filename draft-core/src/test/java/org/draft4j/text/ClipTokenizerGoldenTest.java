@@ -17,10 +17,23 @@ import org.junit.jupiter.api.Test;
  */
 class ClipTokenizerGoldenTest {
   @Test
-  @SuppressWarnings("unchecked")
   void reproducesGoldenIds() throws Exception {
     Path d = SharedData.require("clip-tokenizer");
-    ClipTokenizer tok = ClipTokenizer.load(d.resolve("vocab.json"), d.resolve("merges.txt"), 77);
+    reproducesGolden(ClipTokenizer.load(d.resolve("vocab.json"), d.resolve("merges.txt"), 77), d);
+  }
+
+  /** The tokenizer built from the BPE file in the jar is Hugging Face's vocab.json token for token. */
+  @Test
+  void bundledOpenAiTokenizerEqualsHuggingFaceFiles() throws Exception {
+    Path d = SharedData.require("clip-tokenizer");
+    ClipTokenizer bundled = ClipTokenizer.openAi(77);
+    assertEquals(49408, bundled.vocabSize());
+    assertEquals(ClipTokenizer.readVocab(Files.readString(d.resolve("vocab.json"))), bundled.vocabulary());
+    reproducesGolden(bundled, d);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void reproducesGolden(ClipTokenizer tok, Path d) throws Exception {
     assertEquals(49406, tok.bosId());
     assertEquals(49407, tok.eosId());
     Object golden = Json.parse(Files.readString(d.resolve("golden.json")));

@@ -1,0 +1,99 @@
+package org.draft4j.io;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Little-endian tensor bytes of any {@link SafetensorsDType} to a float32 or float64 array (C order). */
+public final class TensorDecoding {
+  private TensorDecoding() {}
+
+  /**
+   * Decodes {@code numel(shape)} elements of {@code dtype} from {@code bytes} (read from its position,
+   * little-endian): F64 stays double unless {@code type} is FLOAT; every other type widens to float32
+   * (F16 and BF16 exactly, integers as {@code (float) v}); then the array is cast to {@code type}.
+   */
+  public static INDArray decode(ByteBuffer bytes, SafetensorsDType dtype, long[] shape, DataType type) {
+    long count = 1;
+    for (long d : shape) {
+      count = Math.multiplyExact(count, d);
+    }
+    if (count > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("tensor of shape " + java.util.Arrays.toString(shape) + " has " + count
+          + " elements, more than one array can hold");
+    }
+    int n = (int) count;
+    ByteBuffer b = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
+    double[] d = null;
+    float[] f = new float[n];
+    switch (dtype) {
+      case F32 -> b.asFloatBuffer().get(f);
+      case F64 -> {
+        d = new double[n];
+        b.asDoubleBuffer().get(d);
+      }
+      case F16 -> {
+        for (int i = 0; i < n; i++) {
+          f[i] = halfToFloat(b.getShort(2 * i));
+        }
+      }
+      case BF16 -> {
+        for (int i = 0; i < n; i++) {
+          f[i] = Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16);
+        }
+      }
+      case I64 -> {
+        for (int i = 0; i < n; i++) {
+          f[i] = b.getLong(8 * i);
+        }
+      }
+      case I32 -> {
+        for (int i = 0; i < n; i++) {
+          f[i] = b.getInt(4 * i);
+        }
+      }
+      case I16 -> {
+        for (int i = 0; i < n; i++) {
+          f[i] = b.getShort(2 * i);
+        }
+      }
+      case I8 -> {
+        for (int i = 0; i < n; i++) {
+          f[i] = b.get(i);
+        }
+      }
+      case U8, BOOL -> {
+        for (int i = 0; i < n; i++) {
+          f[i] = b.get(i) & 0xff;
+        }
+      }
+      default -> throw new IllegalArgumentException("unsupported dtype " + dtype);
+    }
+    INDArray out;
+    if (d != null) {
+      out = shape.length == 0 ? Nd4j.scalar(d[0]) : Nd4j.create(d, shape, 'c');
+    } else {
+      out = shape.length == 0 ? Nd4j.scalar(f[0]) : Nd4j.create(f, shape, 'c');
+    }
+    return out.dataType() == type ? out : out.castTo(type);
+  }
+
+  /** IEEE 754 binary16 to float (subnormals, infinities and NaN included). */
+  public static float halfToFloat(short h) {
+    int bits = h & 0xffff;
+    int sign = (bits >>> 15) << 31;
+    int exp = (bits >>> 10) & 0x1f;
+    int mant = bits & 0x3ff;
+    if (exp == 0x1f) {
+      return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+    }
+    if (exp == 0) {
+      float v = mant * 0x1p-24f;
+      return sign != 0 ? -v : v;
+    }
+    return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+  }
+
+}

@@ -1,0 +1,65 @@
+package org.draft4j.io;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Named tensors read one at a time from a weights file: a safetensors file ({@link SafetensorsFile}),
+ * a sharded safetensors set, or a PyTorch {@code torch.save} file. Each {@link #get} reads only that
+ * tensor's bytes (memory-mapped where the format allows), so multi-GB files are never held twice.
+ * The element type on disk is kept in {@link #dtype}; {@link #get} widens F16/BF16/integers to float32.
+ * Errors name {@link #source()} and the key.
+ */
+public interface TensorStore extends AutoCloseable {
+  /** Where the tensors come from (a path), as named in error messages. */
+  String source();
+
+  /** Tensor keys, in the file's order. */
+  Set<String> keys();
+
+  /** Whether a tensor of that key is present. */
+  default boolean contains(String key) {
+    return keys().contains(key);
+  }
+
+  /** The element type of {@code key} on disk; a missing key is an error naming the source and the key. */
+  SafetensorsDType dtype(String key);
+
+  /** The shape of {@code key} (empty for a scalar); a missing key is an error naming the source and the key. */
+  long[] shape(String key);
+
+  /** The tensor {@code key} as float32. */
+  default INDArray get(String key) {
+    return get(key, DataType.FLOAT);
+  }
+
+  /** The tensor {@code key} converted to {@code FLOAT} or {@code DOUBLE}. */
+  INDArray get(String key, DataType type);
+
+  /** Every tensor as float32, in key order (for small files; large models read key by key). */
+  default Map<String, INDArray> readAll() {
+    Map<String, INDArray> m = new LinkedHashMap<>();
+    for (String k : keys()) {
+      m.put(k, get(k));
+    }
+    return m;
+  }
+
+  /** Releases the file handles; arrays already returned stay valid. */
+  @Override
+  void close();
+
+  /**
+   * Opens a weights file by its content, whatever its name: safetensors (an 8-byte header length
+   * then JSON), a {@code .safetensors.index.json} shard index, or a PyTorch {@code torch.save} file
+   * (zip format of torch ≥ 1.6, or the legacy pickle format). Unknown content is refused naming the
+   * file and the formats allowed.
+   */
+  static TensorStore open(Path file) {
+    return WeightFormats.open(file);
+  }
+}
