@@ -2,6 +2,7 @@ package org.draft4j.io;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -26,58 +27,61 @@ public final class TensorDecoding {
     }
     int n = (int) count;
     ByteBuffer b = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
-    double[] d = null;
-    float[] f = new float[n];
-    switch (dtype) {
-      case F32 -> b.asFloatBuffer().get(f);
-      case F64 -> {
-        d = new double[n];
-        b.asDoubleBuffer().get(d);
+    boolean wide = dtype == SafetensorsDType.F64;
+    DataType native_ = wide ? DataType.DOUBLE : DataType.FLOAT;
+    // written straight into the array's native buffer: no heap copy of a multi-MB tensor
+    INDArray out = shape.length == 0 ? Nd4j.scalar(native_, 0) : Nd4j.createUninitialized(native_, shape, 'c');
+    if (n > 0) {
+      ByteBuffer dst = out.data().asNio().order(ByteOrder.nativeOrder());
+      if (wide) {
+        dst.asDoubleBuffer().put(b.asDoubleBuffer().limit(n));
+      } else {
+        fill(dst.asFloatBuffer(), b, dtype, n);
       }
+    }
+    return out.dataType() == type ? out : out.castTo(type);
+  }
+
+  private static void fill(FloatBuffer f, ByteBuffer b, SafetensorsDType dtype, int n) {
+    switch (dtype) {
+      case F32 -> f.put(b.asFloatBuffer().limit(n));
       case F16 -> {
         for (int i = 0; i < n; i++) {
-          f[i] = halfToFloat(b.getShort(2 * i));
+          f.put(i, halfToFloat(b.getShort(2 * i)));
         }
       }
       case BF16 -> {
         for (int i = 0; i < n; i++) {
-          f[i] = Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16);
+          f.put(i, Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16));
         }
       }
       case I64 -> {
         for (int i = 0; i < n; i++) {
-          f[i] = b.getLong(8 * i);
+          f.put(i, b.getLong(8 * i));
         }
       }
       case I32 -> {
         for (int i = 0; i < n; i++) {
-          f[i] = b.getInt(4 * i);
+          f.put(i, b.getInt(4 * i));
         }
       }
       case I16 -> {
         for (int i = 0; i < n; i++) {
-          f[i] = b.getShort(2 * i);
+          f.put(i, b.getShort(2 * i));
         }
       }
       case I8 -> {
         for (int i = 0; i < n; i++) {
-          f[i] = b.get(i);
+          f.put(i, b.get(i));
         }
       }
       case U8, BOOL -> {
         for (int i = 0; i < n; i++) {
-          f[i] = b.get(i) & 0xff;
+          f.put(i, b.get(i) & 0xff);
         }
       }
       default -> throw new IllegalArgumentException("unsupported dtype " + dtype);
     }
-    INDArray out;
-    if (d != null) {
-      out = shape.length == 0 ? Nd4j.scalar(d[0]) : Nd4j.create(d, shape, 'c');
-    } else {
-      out = shape.length == 0 ? Nd4j.scalar(f[0]) : Nd4j.create(f, shape, 'c');
-    }
-    return out.dataType() == type ? out : out.castTo(type);
   }
 
   /** IEEE 754 binary16 to float (subnormals, infinities and NaN included). */

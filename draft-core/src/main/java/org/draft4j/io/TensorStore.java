@@ -9,7 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Named tensors read one at a time from a weights file: a safetensors file ({@link SafetensorsFile}),
- * a sharded safetensors set, or a PyTorch {@code torch.save} file. Each {@link #get} reads only that
+ * a sharded set behind a Hugging Face index ({@link ShardedWeights}), or a PyTorch {@code torch.save} file. Each {@link #get} reads only that
  * tensor's bytes (memory-mapped where the format allows), so multi-GB files are never held twice.
  * The element type on disk is kept in {@link #dtype}; {@link #get} widens F16/BF16/integers to float32.
  * Errors name {@link #source()} and the key.
@@ -55,7 +55,7 @@ public interface TensorStore extends AutoCloseable {
 
   /**
    * Opens a weights file by its content, whatever its name: safetensors (an 8-byte header length
-   * then JSON), a {@code .safetensors.index.json} shard index, or a PyTorch {@code torch.save} file
+   * then JSON), a Hugging Face shard index ({@code *.safetensors.index.json}, {@code pytorch_model.bin.index.json}), or a PyTorch {@code torch.save} file
    * (zip format of torch ≥ 1.6, or the legacy pickle format). Unknown content is refused naming the
    * file and the formats allowed.
    */

@@ -17,9 +17,17 @@ final class WeightFormats {
   static TensorStore open(Path file) {
     return switch (detect(file)) {
       case SAFETENSORS -> SafetensorsFile.open(file);
-      case SAFETENSORS_INDEX -> ShardedSafetensors.open(file);
+      case SAFETENSORS_INDEX -> ShardedWeights.open(file);
       case TORCH_ZIP, TORCH_LEGACY -> org.draft4j.io.torch.TorchFile.open(file);
     };
+  }
+
+  /** Opens one shard named by an index: any format but another index. */
+  static TensorStore openShard(Path file) {
+    if (detect(file) == Format.SAFETENSORS_INDEX) {
+      throw new SafetensorsException(file + ": a shard must be a weights file, not another shard index");
+    }
+    return open(file);
   }
 
   /** The format of {@code file} from its first bytes, or an error naming the file and what is allowed. */

@@ -45,9 +45,10 @@ public final class AutoencoderKL {
     return m;
   }
 
-  /** Loads a diffusers {@code vae/} folder. */
+  /** Loads a diffusers {@code vae/} folder (weights in any form {@link WeightFiles} finds). */
   public static AutoencoderKL load(Path dir) throws IOException {
-    return of(AutoencoderKLConfig.load(dir.resolve("config.json")), ModelFiles.readWeights(dir.resolve(WEIGHTS_FILE)));
+    return of(AutoencoderKLConfig.load(dir.resolve("config.json")),
+        ModelFiles.readWeights(ModelFolder.of(dir), WeightFiles.Naming.DIFFUSERS, null));
   }
 
   /** Writes a diffusers {@code vae/} folder. */

@@ -49,9 +49,10 @@ public final class ClipTextModel {
     return m;
   }
 
-  /** Loads a Hugging Face folder ({@code config.json} + {@code model.safetensors}). */
+  /** Loads a Hugging Face folder ({@code config.json} + weights in any form {@link WeightFiles} finds). */
   public static ClipTextModel load(Path dir) throws IOException {
-    return of(ClipTextConfig.load(dir.resolve("config.json")), ModelFiles.readWeights(dir.resolve(WEIGHTS_FILE)));
+    return of(ClipTextConfig.load(dir.resolve("config.json")),
+        ModelFiles.readWeights(ModelFolder.of(dir), WeightFiles.Naming.TRANSFORMERS, null));
   }
 
   /** Writes a Hugging Face folder (the config without special-token ids; prefer {@link #save(Path, ClipTokenizer)}). */

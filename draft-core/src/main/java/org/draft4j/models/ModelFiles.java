@@ -6,17 +6,22 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.draft4j.io.Json;
 import org.draft4j.io.Safetensors;
-import org.draft4j.io.SafetensorsFile;
+import org.draft4j.io.TensorStore;
 import org.draft4j.nn.Parameters;
 
-/** Reading and writing one model folder: {@code config.json} plus a safetensors weights file. */
+/** Reading and writing one model folder: {@code config.json} plus its weights. */
 final class ModelFiles {
   private ModelFiles() {}
 
-  /** All tensors of a weights file as a strict store named after the file. */
-  static Parameters readWeights(Path file) {
-    try (SafetensorsFile f = SafetensorsFile.open(file)) {
-      return Parameters.of(f.readAll(), file.toString());
+  /** All tensors of a component folder's weights ({@link WeightFiles}' choice) as a strict store named after the file. */
+  static Parameters readWeights(ModelFolder folder, WeightFiles.Naming naming, String variant) {
+    return readWeights(folder, "", naming, variant);
+  }
+
+  /** As {@link #readWeights(ModelFolder, WeightFiles.Naming, String)} for the sub-folder {@code sub}. */
+  static Parameters readWeights(ModelFolder folder, String sub, WeightFiles.Naming naming, String variant) {
+    try (TensorStore f = WeightFiles.open(folder, sub, naming, variant)) {
+      return Parameters.of(f.readAll(), f.source());
     }
   }
 

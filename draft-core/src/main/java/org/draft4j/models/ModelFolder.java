@@ -29,6 +29,22 @@ public interface ModelFolder {
     return org.draft4j.io.SafetensorsFile.fromBytes(read(relative), location(relative));
   }
 
+  /**
+   * Opens a weights file of the folder in any format draft4j reads ({@link org.draft4j.io.TensorStore#open}:
+   * safetensors, a shard index, a torch.save file) on disk; a folder on the classpath holds safetensors only.
+   */
+  default org.draft4j.io.TensorStore openWeights(String relative) {
+    return openSafetensors(relative);
+  }
+
+  /**
+   * The file names in the sub-folder {@code relative} ({@code ""} for the top), sorted, for error
+   * messages; empty where the folder cannot be listed (the classpath).
+   */
+  default java.util.List<String> list(String relative) {
+    return java.util.List.of();
+  }
+
   /** Reads a UTF-8 text file. */
   default String readString(String relative) {
     return new String(read(relative), StandardCharsets.UTF_8);
@@ -54,6 +70,20 @@ public interface ModelFolder {
       @Override
       public org.draft4j.io.SafetensorsFile openSafetensors(String relative) {
         return org.draft4j.io.SafetensorsFile.open(dir.resolve(relative));
+      }
+
+      @Override
+      public org.draft4j.io.TensorStore openWeights(String relative) {
+        return org.draft4j.io.TensorStore.open(dir.resolve(relative));
+      }
+
+      @Override
+      public java.util.List<String> list(String relative) {
+        try (java.util.stream.Stream<Path> s = Files.list(dir.resolve(relative))) {
+          return s.map(p -> p.getFileName().toString()).sorted().toList();
+        } catch (IOException e) {
+          return java.util.List.of();
+        }
       }
 
       @Override

@@ -48,29 +48,34 @@ public final class TextToImageModel {
   }
 
   /**
-   * Loads a model in diffusers folder layout: {@code unet/} (config.json +
-   * diffusion_pytorch_model.safetensors), {@code text_encoder/} (config.json + model.safetensors),
-   * {@code tokenizer/} (vocab.json + merges.txt, max length from tokenizer_config.json or 77) and,
-   * for latent models such as Stable Diffusion 1.x, {@code vae/}; without {@code vae/} the model
-   * works in pixel space. {@code scheduler/scheduler_config.json}, when present, is kept as the
+   * Loads a model in diffusers folder layout: {@code unet/} (config.json + weights),
+   * {@code text_encoder/} (config.json + weights), {@code tokenizer/} (vocab.json + merges.txt, max
+   * length from tokenizer_config.json or 77) and, for latent models such as Stable Diffusion 1.x,
+   * {@code vae/}; without {@code vae/} the model works in pixel space. Weights are found as
+   * {@link WeightFiles} does (safetensors before {@code .bin}, sharded sets through their index;
+   * F16/BF16 widened to float32). {@code scheduler/scheduler_config.json}, when present, is kept as the
    * model's {@link #schedulerConfig()} (the schedule its UNet was trained under).
    */
   public static TextToImageModel load(ModelFolder folder, String id) {
+    return load(folder, id, null);
+  }
+
+  /**
+   * As {@link #load(ModelFolder, String)}, reading the weights of {@code variant} ({@code "fp16"}:
+   * {@code diffusion_pytorch_model.fp16.safetensors}, as diffusers' {@code variant=} argument);
+   * null for the plain weights. A component without that variant is an error listing its files.
+   */
+  public static TextToImageModel load(ModelFolder folder, String id, String variant) {
+    WeightFiles.checkVariant(variant);
     UNet2DConditionConfig uc = UNet2DConditionConfig.fromJson(
         org.draft4j.io.Json.parseObject(folder.readString("unet/config.json")), folder.location("unet/config.json"));
-    String uw = "unet/" + UNet2DConditionModel.WEIGHTS_FILE;
-    UNet2DConditionModel unet;
-    try (org.draft4j.io.SafetensorsFile f = folder.openSafetensors(uw)) {
-      unet = UNet2DConditionModel.of(uc, org.draft4j.nn.Parameters.of(f.readAll(), folder.location(uw)));
-    }
+    UNet2DConditionModel unet = UNet2DConditionModel.of(uc,
+        ModelFiles.readWeights(folder, "unet", WeightFiles.Naming.DIFFUSERS, variant));
     ClipTextConfig tc = ClipTextConfig.fromJson(
         org.draft4j.io.Json.parseObject(folder.readString("text_encoder/config.json")),
         folder.location("text_encoder/config.json"));
-    String tw = "text_encoder/" + ClipTextModel.WEIGHTS_FILE;
-    ClipTextModel text;
-    try (org.draft4j.io.SafetensorsFile f = folder.openSafetensors(tw)) {
-      text = ClipTextModel.of(tc, org.draft4j.nn.Parameters.of(f.readAll(), folder.location(tw)));
-    }
+    ClipTextModel text = ClipTextModel.of(tc,
+        ModelFiles.readWeights(folder, "text_encoder", WeightFiles.Naming.TRANSFORMERS, variant));
     int maxLen = 77;
     if (folder.exists("tokenizer/tokenizer_config.json")) {
       Object v = org.draft4j.io.Json.parseObject(folder.readString("tokenizer/tokenizer_config.json"))
@@ -88,10 +93,7 @@ public final class TextToImageModel {
     if (folder.exists("vae/config.json")) {
       AutoencoderKLConfig vc = AutoencoderKLConfig.fromJson(
           org.draft4j.io.Json.parseObject(folder.readString("vae/config.json")), folder.location("vae/config.json"));
-      String vw = "vae/" + AutoencoderKL.WEIGHTS_FILE;
-      try (org.draft4j.io.SafetensorsFile f = folder.openSafetensors(vw)) {
-        b.vae(AutoencoderKL.of(vc, org.draft4j.nn.Parameters.of(f.readAll(), folder.location(vw))));
-      }
+      b.vae(AutoencoderKL.of(vc, ModelFiles.readWeights(folder, "vae", WeightFiles.Naming.DIFFUSERS, variant)));
     } else {
       b.decoder(ImageDecoder.pixelSpace());
     }

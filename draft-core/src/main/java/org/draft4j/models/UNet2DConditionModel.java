@@ -53,9 +53,13 @@ public final class UNet2DConditionModel {
     return m;
   }
 
-  /** Loads a diffusers model folder: {@code config.json} and {@code diffusion_pytorch_model.safetensors}. */
+  /**
+   * Loads a diffusers model folder: {@code config.json} and its weights in any form {@link WeightFiles}
+   * finds (safetensors F32/F16/BF16, sharded, {@code .bin}).
+   */
   public static UNet2DConditionModel load(Path dir) throws IOException {
-    return of(UNet2DConditionConfig.load(dir.resolve("config.json")), ModelFiles.readWeights(dir.resolve(WEIGHTS_FILE)));
+    return of(UNet2DConditionConfig.load(dir.resolve("config.json")),
+        ModelFiles.readWeights(ModelFolder.of(dir), WeightFiles.Naming.DIFFUSERS, null));
   }
 
   /** Writes a diffusers model folder. */

@@ -13,25 +13,26 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A set of safetensors shards behind a Hugging Face index ({@code *.safetensors.index.json}:
- * {@code {"metadata": {...}, "weight_map": {"key": "shard file"}}}), read as one store. Every shard
+ * A set of weight shards behind a Hugging Face index ({@code *.safetensors.index.json} or
+ * {@code pytorch_model.bin.index.json}: {@code {"metadata": {...}, "weight_map": {"key": "shard file"}}}),
+ * read as one store; each shard is opened by its content ({@link TensorStore#open}). Every shard
  * named by the index is opened and validated up front, so a missing shard, a key the index places
  * in a shard that lacks it, or a shard holding keys the index does not list fails on open, naming
  * the index, the shard and the key.
  */
-public final class ShardedSafetensors implements TensorStore {
+public final class ShardedWeights implements TensorStore {
   private final String source;
-  private final Map<String, SafetensorsFile> byKey;
-  private final List<SafetensorsFile> shards;
+  private final Map<String, TensorStore> byKey;
+  private final List<TensorStore> shards;
 
-  private ShardedSafetensors(String source, Map<String, SafetensorsFile> byKey, List<SafetensorsFile> shards) {
+  private ShardedWeights(String source, Map<String, TensorStore> byKey, List<TensorStore> shards) {
     this.source = source;
     this.byKey = byKey;
     this.shards = shards;
   }
 
   /** Opens the index and every shard it names (shard paths are relative to the index's folder). */
-  public static ShardedSafetensors open(Path index) {
+  public static ShardedWeights open(Path index) {
     Map<String, Object> json;
     try {
       json = Json.parseObject(Files.readString(index));
@@ -45,8 +46,8 @@ public final class ShardedSafetensors implements TensorStore {
           + "tensor key -> shard file");
     }
     Path dir = index.toAbsolutePath().getParent();
-    Map<String, SafetensorsFile> files = new LinkedHashMap<>();
-    Map<String, SafetensorsFile> byKey = new LinkedHashMap<>();
+    Map<String, TensorStore> files = new LinkedHashMap<>();
+    Map<String, TensorStore> byKey = new LinkedHashMap<>();
     try {
       for (Map.Entry<?, ?> e : map.entrySet()) {
         String key = String.valueOf(e.getKey());
@@ -54,14 +55,14 @@ public final class ShardedSafetensors implements TensorStore {
           throw new SafetensorsException(index + ": weight_map[\"" + key + "\"] = " + e.getValue()
               + " is not a shard file name in the index's folder");
         }
-        SafetensorsFile f = files.get(shard);
+        TensorStore f = files.get(shard);
         if (f == null) {
           Path p = dir.resolve(shard);
           if (!Files.isRegularFile(p)) {
             throw new SafetensorsException(index + ": weight_map[\"" + key + "\"] names shard " + shard
                 + ", which is missing from " + dir);
           }
-          f = SafetensorsFile.open(p);
+          f = WeightFormats.openShard(p);
           files.put(shard, f);
         }
         if (!f.contains(key)) {
@@ -70,7 +71,7 @@ public final class ShardedSafetensors implements TensorStore {
         }
         byKey.put(key, f);
       }
-      for (SafetensorsFile f : files.values()) {
+      for (TensorStore f : files.values()) {
         for (String k : f.keys()) {
           if (byKey.get(k) != f) {
             throw new SafetensorsException(index + ": shard " + f.source() + " holds \"" + k + "\", which "
@@ -79,15 +80,15 @@ public final class ShardedSafetensors implements TensorStore {
         }
       }
     } catch (RuntimeException e) {
-      files.values().forEach(SafetensorsFile::close);
+      files.values().forEach(TensorStore::close);
       throw e;
     }
-    return new ShardedSafetensors(index.toString(), Collections.unmodifiableMap(byKey),
+    return new ShardedWeights(index.toString(), Collections.unmodifiableMap(byKey),
         List.copyOf(new ArrayList<>(files.values())));
   }
 
-  private SafetensorsFile shard(String key) {
-    SafetensorsFile f = byKey.get(key);
+  private TensorStore shard(String key) {
+    TensorStore f = byKey.get(key);
     if (f == null) {
       throw new SafetensorsException(source + ": missing tensor \"" + key + "\" (" + byKey.size()
           + " tensors in " + shards.size() + " shards)");
@@ -130,6 +131,6 @@ public final class ShardedSafetensors implements TensorStore {
 
   @Override
   public void close() {
-    shards.forEach(SafetensorsFile::close);
+    shards.forEach(TensorStore::close);
   }
 }
