@@ -34,13 +34,26 @@ public final class Safetensors {
    * so a crash mid-write leaves any previous file intact.
    */
   public static void write(Path path, Map<String, INDArray> tensors, Map<String, String> metadata) {
+    write(path, tensors, metadata, SafetensorsDType.F32);
+  }
+
+  /**
+   * As {@link #write(Path, Map, Map)}, storing floating tensors as {@code floatType}: F32, or F16 /
+   * BF16 (each float rounded to the nearest representable value, ties to even, as PyTorch's
+   * {@code .half()} / {@code .bfloat16()} round; F16 overflows to ±∞). DOUBLE tensors stay F64.
+   */
+  public static void write(Path path, Map<String, INDArray> tensors, Map<String, String> metadata,
+      SafetensorsDType floatType) {
+    if (floatType != SafetensorsDType.F32 && floatType != SafetensorsDType.F16 && floatType != SafetensorsDType.BF16) {
+      throw new IllegalArgumentException("floatType = " + floatType + ": allowed F32, F16, BF16");
+    }
     Map<String, INDArray> sorted = new TreeMap<>(tensors);
     Map<String, Object> header = new LinkedHashMap<>();
     // two passes, one tensor in memory at a time: header entries + checksum, then the bytes
     Map<String, TensorInfo> infos = new TreeMap<>();
     long off = 0;
     for (Map.Entry<String, INDArray> e : sorted.entrySet()) {
-      SafetensorsDType dt = e.getValue().dataType() == DataType.DOUBLE ? SafetensorsDType.F64 : SafetensorsDType.F32;
+      SafetensorsDType dt = e.getValue().dataType() == DataType.DOUBLE ? SafetensorsDType.F64 : floatType;
       long len = e.getValue().length() * dt.bytes();
       infos.put(e.getKey(), new TensorInfo(e.getKey(), dt, e.getValue().shape(), off, off + len));
       off += len;
@@ -54,7 +67,7 @@ public final class Safetensors {
     java.security.MessageDigest sha = sha256();
     sha.update(canonicalHeader(infos, meta));
     for (INDArray a : sorted.values()) {
-      sha.update(bytes(a));
+      sha.update(bytes(a, floatType));
     }
     meta.put(SafetensorsFile.CHECKSUM_KEY, java.util.HexFormat.of().formatHex(sha.digest()));
     header.put("__metadata__", meta);
@@ -82,7 +95,7 @@ public final class Safetensors {
           out.write(' ');
         }
         for (INDArray a : sorted.values()) {
-          out.write(bytes(a));
+          out.write(bytes(a, floatType));
         }
       } catch (IOException | RuntimeException e) {
         Files.deleteIfExists(tmp);
@@ -116,16 +129,23 @@ public final class Safetensors {
     }
   }
 
-  private static byte[] bytes(INDArray a) {
+  private static byte[] bytes(INDArray a, SafetensorsDType floatType) {
     INDArray c = a.dataType() == DataType.DOUBLE ? a.dup('c') : a.castTo(DataType.FLOAT).dup('c');
     int n = (int) c.length();
     ByteBuffer bb;
     if (c.dataType() == DataType.DOUBLE) {
       bb = ByteBuffer.allocate(n * 8).order(ByteOrder.LITTLE_ENDIAN);
       bb.asDoubleBuffer().put(c.data().asDouble());
-    } else {
+    } else if (floatType == SafetensorsDType.F32) {
       bb = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
       bb.asFloatBuffer().put(c.data().asFloat());
+    } else {
+      float[] f = c.data().asFloat();
+      bb = ByteBuffer.allocate(n * 2).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < n; i++) {
+        bb.putShort(2 * i, floatType == SafetensorsDType.F16 ? TensorDecoding.floatToHalf(f[i])
+            : TensorDecoding.floatToBfloat16(f[i]));
+      }
     }
     return bb.array();
   }

@@ -100,4 +100,49 @@ public final class TensorDecoding {
     return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
   }
 
+
+  /** float to bfloat16 bits, rounding to nearest, ties to even (NaN stays a quiet NaN). */
+  public static short floatToBfloat16(float v) {
+    int bits = Float.floatToRawIntBits(v);
+    if (Float.isNaN(v)) {
+      return (short) ((bits >>> 16) | 0x40);
+    }
+    int rounded = bits + 0x7fff + ((bits >>> 16) & 1);
+    return (short) (rounded >>> 16);
+  }
+
+  /** float to IEEE 754 binary16 bits, rounding to nearest, ties to even (overflow to ±∞, subnormals kept). */
+  public static short floatToHalf(float v) {
+    int bits = Float.floatToRawIntBits(v);
+    int sign = (bits >>> 16) & 0x8000;
+    int exp = (bits >>> 23) & 0xff;
+    int mant = bits & 0x7fffff;
+    if (exp == 0xff) {
+      return (short) (sign | 0x7c00 | (mant != 0 ? 0x200 | (mant >>> 13) : 0));
+    }
+    int e = exp - 127 + 15;
+    if (e >= 0x1f) {
+      return (short) (sign | 0x7c00);
+    }
+    if (e <= 0) {
+      if (e < -10) {
+        return (short) sign;
+      }
+      int m = mant | 0x800000;
+      int shift = 14 - e;
+      int half = m >>> shift;
+      int rest = m & ((1 << shift) - 1);
+      int mid = 1 << (shift - 1);
+      if (rest > mid || (rest == mid && (half & 1) == 1)) {
+        half++;
+      }
+      return (short) (sign | half);
+    }
+    int half = (e << 10) | (mant >>> 13);
+    int rest = mant & 0x1fff;
+    if (rest > 0x1000 || (rest == 0x1000 && (half & 1) == 1)) {
+      half++;
+    }
+    return (short) (sign | half);
+  }
 }
