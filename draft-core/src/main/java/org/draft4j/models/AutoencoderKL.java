@@ -53,7 +53,12 @@ public final class AutoencoderKL {
 
   /** Writes a diffusers {@code vae/} folder. */
   public void save(Path dir) throws IOException {
-    ModelFiles.write(dir, config.toJson(), WEIGHTS_FILE, params);
+    save(dir, WeightsFormat.F32);
+  }
+
+  /** Writes a diffusers {@code vae/} folder with the weights in {@code format}. */
+  public void save(Path dir, WeightsFormat format) throws IOException {
+    ModelFiles.write(dir, config.toJson(), "diffusion_pytorch_model", params, format);
   }
 
   private void validate() {

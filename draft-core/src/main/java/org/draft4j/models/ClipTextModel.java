@@ -57,12 +57,17 @@ public final class ClipTextModel {
 
   /** Writes a Hugging Face folder (the config without special-token ids; prefer {@link #save(Path, ClipTokenizer)}). */
   public void save(Path dir) throws IOException {
-    ModelFiles.write(dir, config.toJson(), WEIGHTS_FILE, params);
+    ModelFiles.write(dir, config.toJson(), "model", params, WeightsFormat.F32);
   }
 
   /** Writes a Hugging Face folder whose config names the tokenizer's bos/eos/pad ids. */
   public void save(Path dir, org.draft4j.text.ClipTokenizer tokenizer) throws IOException {
-    ModelFiles.write(dir, config.toJson(tokenizer), WEIGHTS_FILE, params);
+    save(dir, tokenizer, WeightsFormat.F32);
+  }
+
+  /** As {@link #save(Path, org.draft4j.text.ClipTokenizer)} with the weights in {@code format}. */
+  public void save(Path dir, org.draft4j.text.ClipTokenizer tokenizer, WeightsFormat format) throws IOException {
+    ModelFiles.write(dir, config.toJson(tokenizer), "model", params, format);
   }
 
   public ClipTextConfig config() {

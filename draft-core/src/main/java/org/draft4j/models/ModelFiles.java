@@ -30,10 +30,11 @@ final class ModelFiles {
     return Json.parseObject(Files.readString(dir.resolve("config.json")));
   }
 
-  /** Writes {@code config.json} and the weights file (atomically) into {@code dir}. */
-  static void write(Path dir, Map<String, Object> config, String weightsFile, Parameters params) throws IOException {
+  /** Writes {@code config.json} and the weights file {@code stem[.variant].safetensors} (atomically) into {@code dir}. */
+  static void write(Path dir, Map<String, Object> config, String stem, Parameters params, WeightsFormat format)
+      throws IOException {
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("config.json"), Json.writePretty(config));
-    Safetensors.write(dir.resolve(weightsFile), params.asMap(), Map.of("format", "pt"));
+    Safetensors.write(dir.resolve(format.fileName(stem)), params.asMap(), Map.of("format", "pt"), format.dtype());
   }
 }

@@ -107,10 +107,20 @@ public final class TextToImageModel {
    */
   public void save(java.nio.file.Path dir, String vocabJson, String mergesTxt,
       Map<String, Object> schedulerConfig) throws java.io.IOException {
+    save(dir, vocabJson, mergesTxt, schedulerConfig, WeightsFormat.F32);
+  }
+
+  /**
+   * As {@link #save(java.nio.file.Path, String, String, Map)} with every component's weights in
+   * {@code format}: {@link WeightsFormat#fp16()} writes the {@code fp16} variant a Hugging Face repo
+   * publishes, read back by {@link #load(ModelFolder, String, String)} with variant {@code "fp16"}.
+   */
+  public void save(java.nio.file.Path dir, String vocabJson, String mergesTxt,
+      Map<String, Object> schedulerConfig, WeightsFormat format) throws java.io.IOException {
     java.nio.file.Files.createDirectories(dir.resolve("tokenizer"));
     java.nio.file.Files.createDirectories(dir.resolve("scheduler"));
-    unet.save(dir.resolve("unet"));
-    textEncoder.save(dir.resolve("text_encoder"), tokenizer);
+    unet.save(dir.resolve("unet"), format);
+    textEncoder.save(dir.resolve("text_encoder"), tokenizer, format);
     java.nio.file.Files.writeString(dir.resolve("tokenizer/vocab.json"), vocabJson);
     java.nio.file.Files.writeString(dir.resolve("tokenizer/merges.txt"), mergesTxt);
     Map<String, Object> tc = new LinkedHashMap<>();
@@ -125,7 +135,7 @@ public final class TextToImageModel {
     Map<String, Object> index = new LinkedHashMap<>();
     index.put("_class_name", "StableDiffusionPipeline");
     if (vae != null) {
-      vae.save(dir.resolve("vae"));
+      vae.save(dir.resolve("vae"), format);
       index.put("vae", List.of("diffusers", "AutoencoderKL"));
     } else {
       index.put("_draft4j_pixel_space", true);

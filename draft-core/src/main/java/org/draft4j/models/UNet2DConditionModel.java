@@ -64,7 +64,12 @@ public final class UNet2DConditionModel {
 
   /** Writes a diffusers model folder. */
   public void save(Path dir) throws IOException {
-    ModelFiles.write(dir, config.toJson(), WEIGHTS_FILE, params);
+    save(dir, WeightsFormat.F32);
+  }
+
+  /** Writes a diffusers model folder with the weights in {@code format} (for example {@link WeightsFormat#fp16()}). */
+  public void save(Path dir, WeightsFormat format) throws IOException {
+    ModelFiles.write(dir, config.toJson(), "diffusion_pytorch_model", params, format);
   }
 
   private void validateWeights() {

@@ -107,6 +107,35 @@ class WeightFilesTest {
   }
 
   @Test
+  void anFp16FolderReadsBackAsTheRoundedWeights() throws Exception {
+    org.draft4j.text.BpeTrainer.Vocabulary v = org.draft4j.text.BpeTrainer.learn(List.of("a cat", "a dog"), 8);
+    UNet2DConditionConfig uc = new UNet2DConditionConfig(8, 4, 4, new int[] {8, 16}, 1,
+        List.of("CrossAttnDownBlock2D", "DownBlock2D"), List.of("UpBlock2D", "CrossAttnUpBlock2D"), new int[] {2, 2},
+        8, 4, 1e-5, true, 0);
+    TextToImageModel m = TextToImageModel.builder().id("t").tokenizer(v.tokenizer(8))
+        .textEncoder(ClipTextModel.random(new ClipTextConfig(v.vocab().size(), 8, 16, 1, 2, 8, "quick_gelu", 1e-5), 2))
+        .unet(UNet2DConditionModel.random(uc, 1))
+        .vae(AutoencoderKL.random(new AutoencoderKLConfig(3, 3, new int[] {8, 16}, 1, 4, 4, 16, 0.18215), 3)).build();
+    m.save(dir, v.vocabJson(), v.mergesTxt(), Map.of("_class_name", "DDIMScheduler"), WeightsFormat.fp16());
+    for (String f : List.of("unet/diffusion_pytorch_model.fp16.safetensors", "vae/diffusion_pytorch_model.fp16.safetensors",
+        "text_encoder/model.fp16.safetensors")) {
+      assertTrue(Files.exists(dir.resolve(f)), f);
+    }
+    String plain = assertThrows(IllegalArgumentException.class, () -> TextToImageModel.load(ModelFolder.of(dir), "t"))
+        .getMessage();
+    assertTrue(plain.contains("variants present: [fp16]"), plain);
+    TextToImageModel back = TextToImageModel.load(ModelFolder.of(dir), "t", "fp16");
+    for (var e : m.unet().parameters().asMap().entrySet()) {
+      float[] want = e.getValue().dup().data().asFloat();
+      for (int i = 0; i < want.length; i++) {
+        want[i] = org.draft4j.io.TensorDecoding.halfToFloat(org.draft4j.io.TensorDecoding.floatToHalf(want[i]));
+      }
+      org.junit.jupiter.api.Assertions.assertArrayEquals(want,
+          back.unet().parameters().get(e.getKey()).dup().data().asFloat(), e.getKey());
+    }
+  }
+
+  @Test
   void unknownContentIsRefusedNamingTheFormats() throws Exception {
     Path p = dir.resolve("weights.bin");
     Files.writeString(p, "hello, not weights");
