@@ -268,7 +268,7 @@ def unicode_op(s):
 
 def write_bad():
     os.makedirs(BAD, exist_ok=True)
-    tmp = os.path.join(BAD, "_tmp.pt")
+    tmp = os.path.join(BAD, "archive.pt")  # its stem, "archive", names the records inside
     # payloads next to real tensors, written by torch.save itself
     save({"state_dict": small_tensors(), "extra": {"hook": OsSystem("nested_zip")}}, os.path.join(BAD, "nested_zip.pt"), False)
     save({"state_dict": small_tensors(), "extra": [SubprocessCall("nested_legacy")]},
