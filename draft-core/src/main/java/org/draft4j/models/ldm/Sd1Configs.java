@@ -18,14 +18,10 @@ import org.draft4j.models.UNet2DConditionConfig;
 /**
  * The diffusers configs of an SD 1.x checkpoint's components, read from tensor shapes and key
  * counts (no tensor is read). What shapes cannot tell comes from {@link SingleFileOptions}: UNet
- * heads, GroupNorm groups, text heads (default hidden / 64), sample size. Fixed as SD 1.x has them:
- * norm eps 1e-5, flip_sin_to_cos, freq_shift 0, quick_gelu, layer-norm eps 1e-5, VAE scaling
- * factor 0.18215.
+ * heads, GroupNorm groups, text heads (default hidden / 64), sample size, VAE scaling factor. Fixed
+ * as SD 1.x has them: norm eps 1e-5, flip_sin_to_cos, freq_shift 0, quick_gelu, layer-norm eps 1e-5.
  */
 final class Sd1Configs {
-  /** The VAE latent scaling of SD 1.x (v1-inference.yaml's scale_factor). */
-  static final double SCALING_FACTOR = 0.18215;
-
   private final TensorStore store;
   private final String src;
 
@@ -34,7 +30,7 @@ final class Sd1Configs {
     this.src = store.source();
   }
 
-  /** UNet keys with {@link LdmUnetKeys#PREFIX} removed. */
+  /** The keys of {@code s} under {@code prefix}, with the prefix removed. */
   static Set<String> relative(TensorStore s, String prefix) {
     return s.keys().stream().filter(k -> k.startsWith(prefix)).map(k -> k.substring(prefix.length()))
         .collect(Collectors.toCollection(java.util.LinkedHashSet::new));
@@ -104,7 +100,7 @@ final class Sd1Configs {
     long[] pq = shape(p + "post_quant_conv.weight", 4, "[latent_channels, latent_channels, 1, 1]");
     try {
       return new AutoencoderKLConfig((int) convIn[1], (int) convOut[0], boc, layers, (int) pq[0], o.vaeNormGroups(),
-          o.sampleSize() << (levels - 1), SCALING_FACTOR);
+          o.sampleSize() << (levels - 1), o.scalingFactor());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(src + ": the VAE's shapes give no valid config (" + e.getMessage()
           + "; SingleFileOptions sets norm groups)", e);

@@ -13,7 +13,8 @@ import org.draft4j.text.ClipTokenizer;
  * checkpoint: what the tensor shapes cannot tell. Every field has SD 1.x's value by default:
  * non-EMA UNet weights ({@link EmaWeights#IGNORE}), OpenAI's CLIP tokenizer with 77 tokens, 32
  * GroupNorm groups in the UNet and the VAE, 8 UNet attention heads, text heads = hidden / 64, a
- * 64×64 latent (512×512 images), the file name as the model id. Immutable; built by {@link #builder()}.
+ * 64×64 latent (512×512 images), VAE scaling factor 0.18215, the file name as the model id.
+ * Immutable; built by {@link #builder()}.
  */
 public final class SingleFileOptions {
   private final EmaWeights ema;
@@ -24,6 +25,7 @@ public final class SingleFileOptions {
   private final int unetHeads;
   private final Integer textHeads;
   private final int sampleSize;
+  private final double scalingFactor;
   private final String id;
 
   private SingleFileOptions(Builder b) {
@@ -35,6 +37,7 @@ public final class SingleFileOptions {
     this.unetHeads = b.unetHeads == null ? 8 : b.unetHeads;
     this.textHeads = b.textHeads;
     this.sampleSize = b.sampleSize == null ? 64 : b.sampleSize;
+    this.scalingFactor = b.scalingFactor == null ? 0.18215 : b.scalingFactor;
     this.id = b.id;
   }
 
@@ -87,6 +90,11 @@ public final class SingleFileOptions {
     return sampleSize;
   }
 
+  /** The VAE's latent {@code scaling_factor} (default 0.18215, SD 1.x's {@code scale_factor}). */
+  public double scalingFactor() {
+    return scalingFactor;
+  }
+
   /** The model id when given (default: the file name without its extension). */
   public Optional<String> id() {
     return Optional.ofNullable(id);
@@ -102,6 +110,7 @@ public final class SingleFileOptions {
     private Integer unetHeads;
     private Integer textHeads;
     private Integer sampleSize;
+    private Double scalingFactor;
     private String id;
 
     private Builder() {}
@@ -110,6 +119,7 @@ public final class SingleFileOptions {
       checkState(current == null, "%s is already set", field);
     }
 
+    /** Which UNet weights to load. */
     public Builder ema(EmaWeights e) {
       once(ema, "ema");
       checkArgument(e != null, "ema must not be null");
@@ -117,6 +127,7 @@ public final class SingleFileOptions {
       return this;
     }
 
+    /** The tokenizer to use (its vocabulary must match the text encoder's token embedding). */
     public Builder tokenizer(ClipTokenizer t) {
       once(tokenizer, "tokenizer");
       checkArgument(t != null, "tokenizer must not be null");
@@ -124,6 +135,7 @@ public final class SingleFileOptions {
       return this;
     }
 
+    /** A Hugging Face tokenizer folder to read the tokenizer from. */
     public Builder tokenizerFolder(Path dir) {
       once(tokenizerFolder, "tokenizerFolder");
       checkArgument(dir != null, "tokenizerFolder must not be null");
@@ -131,36 +143,50 @@ public final class SingleFileOptions {
       return this;
     }
 
+    /** The UNet's GroupNorm groups. */
     public Builder unetNormGroups(int groups) {
       once(unetNormGroups, "unetNormGroups");
       unetNormGroups = groups;
       return this;
     }
 
+    /** The VAE's GroupNorm groups. */
     public Builder vaeNormGroups(int groups) {
       once(vaeNormGroups, "vaeNormGroups");
       vaeNormGroups = groups;
       return this;
     }
 
+    /** The UNet's attention heads at every level. */
     public Builder unetHeads(int heads) {
       once(unetHeads, "unetHeads");
       unetHeads = heads;
       return this;
     }
 
+    /** The text encoder's attention heads. */
     public Builder textHeads(int heads) {
       once(textHeads, "textHeads");
       textHeads = heads;
       return this;
     }
 
+    /** The UNet's latent side. */
     public Builder sampleSize(int size) {
       once(sampleSize, "sampleSize");
       sampleSize = size;
       return this;
     }
 
+    /** The VAE's latent scaling factor. */
+    public Builder scalingFactor(double factor) {
+      once(scalingFactor, "scalingFactor");
+      checkArgument(factor > 0 && Double.isFinite(factor), "scalingFactor = %s must be positive and finite", factor);
+      scalingFactor = factor;
+      return this;
+    }
+
+    /** The model id. */
     public Builder id(String modelId) {
       once(id, "id");
       checkArgument(modelId != null && !modelId.isBlank(), "id must not be blank");
@@ -168,6 +194,7 @@ public final class SingleFileOptions {
       return this;
     }
 
+    /** The options; refuses a tokenizer given both ways and non-positive sizes. */
     public SingleFileOptions build() {
       checkState(tokenizer == null || tokenizerFolder == null,
           "tokenizer and tokenizerFolder are exclusive: give the tokenizer or the folder to read it from");

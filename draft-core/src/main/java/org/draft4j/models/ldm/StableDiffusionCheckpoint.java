@@ -51,7 +51,10 @@ public final class StableDiffusionCheckpoint {
     return store.keys().stream().anyMatch(k -> k.startsWith(LdmUnetKeys.PREFIX));
   }
 
-  /** {@link #isLdmCheckpoint(TensorStore)} of a weights file in any format {@link TensorStore#open} reads. */
+  /**
+   * {@link #isLdmCheckpoint(TensorStore)} of a weights file in any format {@link TensorStore#open}
+   * reads (only its header or pickle is parsed); a file that is no weights file is an error naming it.
+   */
   public static boolean isLdmCheckpoint(Path file) {
     try (TensorStore s = TensorStore.open(file)) {
       return isLdmCheckpoint(s);

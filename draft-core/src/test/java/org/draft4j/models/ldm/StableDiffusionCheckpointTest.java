@@ -172,8 +172,19 @@ class StableDiffusionCheckpointTest {
         && e.getMessage().contains("1000 rows (shape [1000, 64])"), e.getMessage());
     // given as an object it is checked the same way
     SingleFileOptions o2 = SingleFileOptions.builder().unetNormGroups(4).vaeNormGroups(4).sampleSize(16)
-        .tokenizer(folder.tokenizer()).build();
-    assertEquals(1000, StableDiffusionCheckpoint.load(SdTiny.file("ldm.safetensors"), o2).tokenizer().vocabSize());
+        .tokenizer(folder.tokenizer()).scalingFactor(0.13025).build();
+    TextToImageModel m = StableDiffusionCheckpoint.load(SdTiny.file("ldm.safetensors"), o2);
+    assertEquals(1000, m.tokenizer().vocabSize());
+    assertEquals(0.13025, m.vae().config().scalingFactor(), "what shapes cannot tell comes from the options");
+  }
+
+  @Test
+  void sd1DefaultsThatDoNotFitTheShapesAreRefusedNamingTheOption() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> StableDiffusionCheckpoint.load(SdTiny.file("ldm.safetensors")));
+    assertTrue(e.getMessage().contains("ldm.safetensors: the UNet's shapes give no valid config")
+        && e.getMessage().contains("norm_num_groups = 32") && e.getMessage().contains("SingleFileOptions"),
+        e.getMessage());
   }
 
   @Test
@@ -190,6 +201,7 @@ class StableDiffusionCheckpointTest {
     assertEquals(32, d.unetNormGroups());
     assertEquals(8, d.unetHeads());
     assertEquals(64, d.sampleSize());
+    assertEquals(0.18215, d.scalingFactor());
     assertTrue(d.textHeads().isEmpty() && d.tokenizer().isEmpty());
   }
 
