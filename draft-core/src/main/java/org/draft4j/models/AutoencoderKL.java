@@ -62,13 +62,28 @@ public final class AutoencoderKL {
   }
 
   private void validate() {
-    SameDiff sd = org.draft4j.exec.Graphs.create();
-    GraphBuilder g = new GraphBuilder(sd, params, List.of());
+    trace(new GraphBuilder(org.draft4j.exec.Graphs.create(), params, List.of()));
+    params.requireAllUsed();
+  }
+
+  /** Builds the encoder and the decoder on placeholders ({@code image}, {@code latents}) at the config's size. */
+  private void trace(GraphBuilder g) {
+    SameDiff sd = g.sd();
     int s = config.sampleSize();
     int l = s / config.downFactor();
     encode(g, sd.placeHolder("image", DataType.FLOAT, -1, config.inChannels(), s, s), s, s);
     decode(g, sd.placeHolder("latents", DataType.FLOAT, -1, config.latentChannels(), l, l), l, l);
-    params.requireAllUsed();
+  }
+
+  /**
+   * The name and shape of every weight a VAE with {@code config} has, in build order, from its graph
+   * built over {@link Parameters#shapesOnly} weights (nothing is allocated).
+   */
+  public static Map<String, long[]> parameterShapes(AutoencoderKLConfig config) {
+    Parameters shapes = Parameters.shapesOnly("VAE parameter shapes");
+    GraphBuilder g = new GraphBuilder(org.draft4j.exec.Graphs.create(), shapes, List.of());
+    new AutoencoderKL(config, shapes).trace(g);
+    return ModelFiles.weightShapes(g.sd(), java.util.Set.of("image", "latents"));
   }
 
   public AutoencoderKLConfig config() {

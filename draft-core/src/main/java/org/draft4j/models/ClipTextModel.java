@@ -110,6 +110,19 @@ public final class ClipTextModel {
     return g.layerNorm("text_model.final_layer_norm", x, d, c.layerNormEps());
   }
 
+  /**
+   * The name and shape of every weight a text encoder with {@code config} has, in build order, from
+   * its graph built over {@link Parameters#shapesOnly} weights (nothing is allocated); HF's
+   * {@code position_ids} buffer is not a weight and is not listed.
+   */
+  public static Map<String, long[]> parameterShapes(ClipTextConfig config) {
+    Parameters shapes = Parameters.shapesOnly("text encoder parameter shapes");
+    GraphBuilder g = new GraphBuilder(org.draft4j.exec.Graphs.create(), shapes, List.of());
+    int len = config.maxPositionEmbeddings();
+    forward(config, g, g.sd().placeHolder("input_ids", DataType.INT, -1, len), len);
+    return ModelFiles.weightShapes(g.sd(), java.util.Set.of("input_ids"));
+  }
+
   /** Builds (once per sequence length) the encoder graph; the engine compiles it per batch size. */
   private synchronized org.draft4j.exec.GraphRunner compile(int len) {
     if (runner == null || graphLen != len) {

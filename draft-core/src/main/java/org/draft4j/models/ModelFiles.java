@@ -37,4 +37,18 @@ final class ModelFiles {
     Files.writeString(dir.resolve("config.json"), Json.writePretty(config));
     Safetensors.write(dir.resolve(format.fileName(stem)), params.asMap(), Map.of("format", "pt"), format.dtype());
   }
+
+  /**
+   * The weights a graph built over {@link Parameters#shapesOnly} asks for, by name and shape, in
+   * build order: every placeholder except the graph's {@code inputs}.
+   */
+  static Map<String, long[]> weightShapes(org.nd4j.autodiff.samediff.SameDiff sd, java.util.Set<String> inputs) {
+    Map<String, long[]> m = new java.util.LinkedHashMap<>();
+    for (org.nd4j.autodiff.samediff.SDVariable v : sd.variables()) {
+      if (v.isPlaceHolder() && !inputs.contains(v.name())) {
+        m.put(v.name(), v.getShape().clone());
+      }
+    }
+    return java.util.Collections.unmodifiableMap(m);
+  }
 }

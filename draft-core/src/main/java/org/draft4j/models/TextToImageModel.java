@@ -147,7 +147,17 @@ public final class TextToImageModel {
     java.nio.file.Files.writeString(dir.resolve("model_index.json"), org.draft4j.io.Json.writePretty(index));
   }
 
-  /** Model identifier recorded in adapter provenance. */
+  /**
+   * Writes the model in diffusers folder layout as {@link #save(java.nio.file.Path, String, String, Map)}
+   * does, with its tokenizer's own vocab.json/merges.txt and its {@link #schedulerConfig()}; a model
+   * without a scheduler config is refused (pass one to the four-argument save).
+   */
+  public void save(java.nio.file.Path dir) throws java.io.IOException {
+    checkState(schedulerConfig != null, "model %s has no scheduler config; pass one to save(dir, vocabJson, mergesTxt,"
+        + " schedulerConfig)", id);
+    save(dir, tokenizer.vocabJson(), tokenizer.mergesTxt(), schedulerConfig);
+  }
+
   /**
    * The diffusers scheduler config the model was trained under ({@code scheduler/scheduler_config.json}
    * of its folder), or empty for a model built without one; {@code Ddim.steps(n, model)} samples with it.
@@ -156,6 +166,7 @@ public final class TextToImageModel {
     return java.util.Optional.ofNullable(schedulerConfig);
   }
 
+  /** Model identifier recorded in adapter provenance. */
   public String id() {
     return id;
   }

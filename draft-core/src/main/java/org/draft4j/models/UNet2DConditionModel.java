@@ -77,6 +77,18 @@ public final class UNet2DConditionModel {
     params.requireAllUsed();
   }
 
+  /**
+   * The name and shape of every weight a UNet with {@code config} has, in build order, from its graph
+   * built over {@link Parameters#shapesOnly} weights (nothing is allocated): what a weights file for
+   * this config must hold.
+   */
+  public static java.util.Map<String, long[]> parameterShapes(UNet2DConditionConfig config) {
+    Parameters shapes = Parameters.shapesOnly("UNet parameter shapes");
+    GraphBuilder g = new GraphBuilder(org.draft4j.exec.Graphs.create(), shapes, List.of());
+    new UNet2DConditionModel(config, shapes).traceForward(g);
+    return ModelFiles.weightShapes(g.sd(), java.util.Set.of("sample", "timestep", "encoder_hidden_states"));
+  }
+
   /** Builds the forward pass on placeholders (config sample size, 77 context tokens) into {@code g}'s graph. */
   private void traceForward(GraphBuilder g) {
     SameDiff sd = g.sd();

@@ -35,6 +35,7 @@ public final class ClipTokenizer {
 
   private final Map<String, Integer> vocab;
   private final Map<String, Integer> ranks;
+  private final List<String> merges;
   private final String[] byteEncoder = bytesToUnicode();
   private final Map<String, List<String>> cache = new ConcurrentHashMap<>();
   private final int maxLength;
@@ -56,6 +57,7 @@ public final class ClipTokenizer {
       r.putIfAbsent(merges.get(i), i);
     }
     this.ranks = r;
+    this.merges = List.copyOf(merges);
     this.maxLength = maxLength;
     this.bos = vocab.get(BOS);
     this.eos = vocab.get(EOS);
@@ -160,6 +162,18 @@ public final class ClipTokenizer {
   /** Token to id (unmodifiable). */
   Map<String, Integer> vocabulary() {
     return vocab;
+  }
+
+  /** Hugging Face's {@code vocab.json} content: every token and its id, in id order. */
+  public String vocabJson() {
+    Map<String, Integer> byId = new LinkedHashMap<>();
+    vocab.entrySet().stream().sorted(Map.Entry.comparingByValue()).forEach(e -> byId.put(e.getKey(), e.getValue()));
+    return Json.write(byId);
+  }
+
+  /** Hugging Face's {@code merges.txt} content: a version header, then the merges in rank order. */
+  public String mergesTxt() {
+    return "#version: 0.2\n" + String.join("\n", merges) + "\n";
   }
 
   public int vocabSize() {

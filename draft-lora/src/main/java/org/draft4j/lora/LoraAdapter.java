@@ -295,22 +295,28 @@ public final class LoraAdapter implements Adapter {
    */
   public void merge(org.draft4j.nn.Parameters params) {
     checkArgument(!merged, "LoRA %s is already merged", spec.name());
-    checkArgument(!a.isEmpty(), NO_MODULES, spec.name());
-    for (String m : a.keySet()) {
-      INDArray w = params.get(m + ".weight");
-      w.addi(weightDelta(m, w.shape()).muli(scale).castTo(w.dataType()));
-    }
+    addDelta(params, scale);
     merged = true;
   }
 
   /** Subtracts what {@link #merge} added and switches the graph delta back on. */
   public void unmerge(org.draft4j.nn.Parameters params) {
     checkArgument(merged, "LoRA %s is not merged", spec.name());
+    addDelta(params, -scale);
+    merged = false;
+  }
+
+  /**
+   * Adds {@code factor·(α/r)·B·A} to every targeted weight of {@code params} in place, leaving this
+   * adapter's state (merged, scale) as it is: {@link #merge} with {@code factor} = the scale, and
+   * {@link LoraExport#merged} into a copy of the weights.
+   */
+  void addDelta(org.draft4j.nn.Parameters params, double factor) {
+    checkArgument(!a.isEmpty(), NO_MODULES, spec.name());
     for (String m : a.keySet()) {
       INDArray w = params.get(m + ".weight");
-      w.subi(weightDelta(m, w.shape()).muli(scale).castTo(w.dataType()));
+      w.addi(weightDelta(m, w.shape()).muli(factor).castTo(w.dataType()));
     }
-    merged = false;
   }
 
   /** Whether the adapter is merged into base weights. */
