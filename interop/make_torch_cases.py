@@ -8,7 +8,6 @@ torch.save calls exactly as it calls the pickle module, so every other byte is t
 No payload is ever run: the malicious objects are classes whose __reduce__ *returns* a callable and
 its arguments (pickling never calls them), or opcodes written by hand.
 """
-import io
 import json
 import os
 import pickle

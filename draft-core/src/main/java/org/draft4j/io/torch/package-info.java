@@ -8,7 +8,7 @@
  * map ({@code registerConstructor}); the global-loading methods are package-private, so refusing
  * would mean overriding {@code dispatch} for GLOBAL, STACK_GLOBAL, INST and OBJ anyway; it reads from an
  * {@code InputStream} and reports no byte offsets. The subset torch writes (protocol 2, about fifty
- * opcodes) is small, so {@link org.draft4j.io.torch.RestrictedUnpickler} implements exactly it: an
+ * opcodes) is small, so {@code RestrictedUnpickler} implements exactly it: an
  * explicit allow-list of globals, each mapped to a Java data constructor ({@code PickleGlobals}), no
  * reflection, no class loading, and every refusal names the global, the file and the byte offset.
  */
