@@ -8,7 +8,6 @@ torch.save calls exactly as it calls the pickle module, so every other byte is t
 No payload is ever run: the malicious objects are classes whose __reduce__ *returns* a callable and
 its arguments (pickling never calls them), or opcodes written by hand.
 """
-import io
 import json
 import os
 import pickle
@@ -184,6 +183,25 @@ def large_case():
     return t
 
 
+def write_zip64(src, dst):
+    """Rewrites a torch zip file with CPython's zipfile writing ZIP64 past 4,000 bytes (its limits patched):
+    ZIP64 local-header offsets in the central headers of the later entries, a ZIP64 end record and locator,
+    as in the 4-8 GB checkpoints torch writes, at a few KB. (Lower limits also put sizes in ZIP64 fields,
+    which torch's own reader, miniz, then refuses.) torch.load reads the result; the check below makes sure."""
+    entries = zip_entries(src)
+    saved = zipfile.ZIP64_LIMIT, zipfile.ZIP_FILECOUNT_LIMIT
+    zipfile.ZIP64_LIMIT, zipfile.ZIP_FILECOUNT_LIMIT = 4000, 0
+    try:
+        write_zip(dst, entries)
+    finally:
+        zipfile.ZIP64_LIMIT, zipfile.ZIP_FILECOUNT_LIMIT = saved
+    a, b = torch.load(src), torch.load(dst)
+    assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a), dst
+    raw = open(dst, "rb").read()
+    assert b"PK\x06\x06" in raw and b"PK\x06\x07" in raw, "no ZIP64 end record"
+    assert raw.count(b"\xff\xff\xff\xff") >= 2, "no saturated central-header offset"
+
+
 def write_good():
     os.makedirs(GOOD, exist_ok=True)
     d = dtype_case()
@@ -194,6 +212,7 @@ def write_good():
         save(d, os.path.join(GOOD, f"dtypes_{fmt}.pt"), legacy)
         save(obj, os.path.join(GOOD, f"lightning_{fmt}.pt"), legacy)
     save(big, os.path.join(GOOD, "large_zip.pt"), False)
+    write_zip64(os.path.join(GOOD, "dtypes_zip.pt"), os.path.join(GOOD, "dtypes_zip64.pt"))
     write_safetensors(os.path.join(GOOD, "dtypes.expected.safetensors"), expected_of(d))
     write_safetensors(os.path.join(GOOD, "lightning.expected.safetensors"), expected_of(sd))
     write_safetensors(os.path.join(GOOD, "large.expected.safetensors"), expected_of(big))

@@ -140,7 +140,7 @@ final class PickleGlobals {
             throw u.fail(q + ": dimension is " + RestrictedUnpickler.kind(d) + ", expected an int");
           }
         }
-        yield Collections.unmodifiableList(List.copyOf(dims));
+        yield List.copyOf(dims);
       }
       case CODECS_ENCODE -> encode(q, args, u);
       case NUMPY_SCALAR -> numpyScalar(q, args);

@@ -258,10 +258,10 @@ final class RestrictedUnpickler {
         }
       }
       case 'Q' -> {
-        Object pid = pop();
         if (loader == null) {
           throw fail("persistent id where none is allowed");
         }
+        Object pid = pop();
         push(loader.load(pid, this));
       }
       default -> throw refuse("opcode " + opName(code) + " is outside the subset torch files use");

@@ -37,7 +37,7 @@ class TorchFileTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"dtypes_zip.pt, dtypes, ZIP", "dtypes_legacy.pt, dtypes, LEGACY", "lightning_zip.pt, lightning, ZIP",
+  @CsvSource({"dtypes_zip.pt, dtypes, ZIP", "dtypes_legacy.pt, dtypes, LEGACY", "dtypes_zip64.pt, dtypes, ZIP", "lightning_zip.pt, lightning, ZIP",
       "lightning_legacy.pt, lightning, LEGACY", "large_zip.pt, large, ZIP"})
   void everyTensorEqualsWhatTorchWrote(String file, String expected, TorchFile.Format format) {
     try (TensorStore store = TensorStore.open(fixture(file));
@@ -57,7 +57,7 @@ class TorchFileTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"dtypes_zip.pt", "dtypes_legacy.pt"})
+  @ValueSource(strings = {"dtypes_zip.pt", "dtypes_legacy.pt", "dtypes_zip64.pt"})
   void dtypesViewsAndParametersAreKept(String file) {
     try (TorchFile f = TorchFile.open(fixture(file))) {
       Map<String, SafetensorsDType> want = Map.of("f32", SafetensorsDType.F32, "f16", SafetensorsDType.F16, "bf16",
@@ -105,6 +105,22 @@ class TorchFileTest {
       assertEquals(List.of("0.weight", "0.bias", "1.weight", "1.bias", "2.weight", "2.bias"), List.copyOf(f.keys()));
       assertThrows(UnsupportedOperationException.class, () -> ((Map<Object, Object>) root).put("epoch", 4L));
       assertThrows(UnsupportedOperationException.class, () -> ((List<Object>) losses).add(1L));
+    }
+  }
+
+  @Test
+  void zip64DirectoriesListTheSameEntries() throws java.io.IOException {
+    Path z64 = fixture("dtypes_zip64.pt");
+    byte[] raw = java.nio.file.Files.readAllBytes(z64);
+    int sig = java.nio.ByteBuffer.wrap(raw, raw.length - 22 - 20, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+    assertEquals(0x07064b50, sig, "the fixture ends in a ZIP64 locator and end record");
+    try (java.nio.channels.FileChannel a = java.nio.channels.FileChannel.open(fixture("dtypes_zip.pt"));
+        java.nio.channels.FileChannel b = java.nio.channels.FileChannel.open(z64)) {
+      Map<String, ZipDirectory.Entry> plain = ZipDirectory.read(a, a.size(), "plain");
+      Map<String, ZipDirectory.Entry> wide = ZipDirectory.read(b, b.size(), "zip64");
+      assertEquals(plain.keySet(), wide.keySet());
+      plain.forEach((k, e) -> assertEquals(e.size(), wide.get(k).size(), k));
+      plain.forEach((k, e) -> assertEquals(e.crc(), wide.get(k).crc(), k));
     }
   }
 
