@@ -12,9 +12,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The sd-tiny checkpoint as {@code .ckpt} files ({@code torch.save({"state_dict": …})}, written by
- * diffusers' conversion script and re-saved by PyTorch 1.13): the zip format, the legacy format, and
- * a file with a second UNet's weights as LDM's LitEma names them ({@code model_ema.*}), whose
- * outputs PyTorch computed in reference_ema.safetensors.
+ * diffusers' conversion script and re-saved by PyTorch 1.13): the zip format, and a file with a
+ * second UNet's weights as LDM's LitEma names them ({@code model_ema.*}), whose outputs PyTorch
+ * computed in reference_ema.safetensors. (The legacy torch.save format is read by the same
+ * {@code TorchFile} and tested on its own files, {@code TorchFileTest}.)
  */
 class StableDiffusionCkptTest {
   static TextToImageModel folder;
@@ -39,11 +40,6 @@ class StableDiffusionCkptTest {
     TextToImageModel m = load("ldm.ckpt", EmaWeights.IGNORE);
     assertSameAsFolder(m);
     SdTiny.assertMatchesReference(m);
-  }
-
-  @Test
-  void legacyCheckpointLoadsAsTheFolder() {
-    assertSameAsFolder(load("ldm-legacy.ckpt", EmaWeights.AUTO));
   }
 
   @Test
