@@ -29,7 +29,7 @@ public final class Rewards {
    */
   public static Reward pickScore(ClipModel clip) {
     return new PickScore(clip, new ClipPreprocess(clip.visionConfig().imageSize(),
-        ClipPreprocess.Interpolation.BICUBIC), "pickscore");
+        ClipPreprocess.Interpolation.BICUBIC), "pickscore", true);
   }
 
   /**
@@ -53,10 +53,25 @@ public final class Rewards {
     return new TransformAveraged(reward, augmentations);
   }
 
-  /** HPSv2: the same CLIP scoring with HPSv2's weights. */
+  /**
+   * HPSv2 / HPSv2.1 as HPSv2's own {@code hpsv2/img_score.py} scores: {@code cos(f_img(image), f_txt(prompt))},
+   * the diagonal of {@code image_features @ text_features.T} of the normalized features, with no
+   * logit scale (in [−1, 1]). Preprocessing: bicubic resize of
+   * the shorter side to the tower's size without antialiasing, centre crop, OpenAI mean/std
+   * ({@link ClipPreprocess}).
+   */
   public static Reward hpsV2(ClipModel clip) {
     return new PickScore(clip, new ClipPreprocess(clip.visionConfig().imageSize(),
-        ClipPreprocess.Interpolation.BICUBIC), "hpsv2");
+        ClipPreprocess.Interpolation.BICUBIC), "hpsv2", false);
+  }
+
+  /**
+   * HPSv2 from its published checkpoint ({@code HPS_v2_compressed.pt}, {@code HPS_v2.1_compressed.pt}:
+   * an open_clip ViT-H-14 state dict) read directly ({@link OpenClipCheckpoint#load(Path)}), scored as
+   * {@link #hpsV2(ClipModel)}.
+   */
+  public static Reward hpsV2(java.nio.file.Path checkpoint) {
+    return hpsV2(OpenClipCheckpoint.load(checkpoint));
   }
 
   /** LAION-style aesthetic score of the normalized CLIP image embedding. */
