@@ -56,13 +56,13 @@ public final class Rewards {
   /**
    * HPSv2 / HPSv2.1 as HPSv2's own {@code hpsv2/img_score.py} scores: {@code cos(f_img(image), f_txt(prompt))},
    * the diagonal of {@code image_features @ text_features.T} of the normalized features, with no
-   * logit scale (in [−1, 1]). Preprocessing: bicubic resize of
-   * the shorter side to the tower's size without antialiasing, centre crop, OpenAI mean/std
-   * ({@link ClipPreprocess}).
+   * logit scale (in [−1, 1]). Preprocessing as img_score.py's eval transform ({@code ResizeMaxSize}):
+   * bicubic resize of the longer side to the tower's size, zero padding to a square, OpenAI mean/std
+   * ({@link ClipPreprocess.Fit#PAD}), without antialiasing as torchvision before 0.17 resizes tensors.
    */
   public static Reward hpsV2(ClipModel clip) {
     return new PickScore(clip, new ClipPreprocess(clip.visionConfig().imageSize(),
-        ClipPreprocess.Interpolation.BICUBIC), "hpsv2", false);
+        ClipPreprocess.Interpolation.BICUBIC, ClipPreprocess.Fit.PAD), "hpsv2", false);
   }
 
   /**
