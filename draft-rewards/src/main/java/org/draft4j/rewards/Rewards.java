@@ -74,7 +74,13 @@ public final class Rewards {
     return hpsV2(OpenClipCheckpoint.load(checkpoint));
   }
 
-  /** LAION-style aesthetic score of the normalized CLIP image embedding. */
+  /**
+   * LAION's improved aesthetic predictor: {@code head(f_img(image) / ‖f_img(image)‖)} with an
+   * OpenAI CLIP ViT-L/14 ({@link ClipModel#load(java.nio.file.Path)} of its Hugging Face folder) and
+   * {@code sac+logos+ava1-l14-linearMSE.pth} ({@link AestheticHead#load(java.nio.file.Path)}); CLIP's
+   * preprocessing ({@link ClipPreprocess.Fit#CROP}, bicubic without PIL's antialiasing). The head's
+   * input size must be the CLIP's projection_dim.
+   */
   public static Reward aesthetic(ClipModel clip, AestheticHead head) {
     return new Aesthetic(clip, head, new ClipPreprocess(clip.visionConfig().imageSize(),
         ClipPreprocess.Interpolation.BICUBIC));
