@@ -18,8 +18,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * LAION's improved aesthetic predictor MLP as its simple_inference.py defines it, saved with
- * {@code torch.save(model.state_dict())} in the zip and the legacy format, with PyTorch's scores of
- * L2-normalized embeddings (interop/make_fixtures.py, make_aesthetic).
+ * {@code torch.save(model.state_dict())} (zip format; the legacy format is tested by the torch
+ * reader), with PyTorch's scores of L2-normalized embeddings (interop/make_fixtures.py, make_aesthetic).
  */
 class AestheticHeadTest {
   static INDArray scores(AestheticHead head, INDArray embeddings) {
@@ -29,7 +29,9 @@ class AestheticHeadTest {
     return sd.output(Map.of("e", embeddings.castTo(DataType.FLOAT)), y.name()).get(y.name());
   }
 
-  static void matchesPyTorch(String file) {
+  @Test
+  void pthMatchesPyTorch() {
+    String file = "aesthetic/head.pth";
     Map<String, INDArray> ref;
     try (SafetensorsFile f = SafetensorsFile.open(InteropFixtures.require("aesthetic/reference.safetensors"))) {
       ref = f.readAll();
@@ -41,16 +43,6 @@ class AestheticHeadTest {
     double rel = got.castTo(DataType.DOUBLE).sub(want.castTo(DataType.DOUBLE)).amaxNumber().doubleValue()
         / want.amaxNumber().doubleValue();
     assertTrue(rel < 1e-5, file + ": got " + got + ", PyTorch " + want);
-  }
-
-  @Test
-  void zipPthMatchesPyTorch() {
-    matchesPyTorch("aesthetic/head.pth");
-  }
-
-  @Test
-  void legacyPthMatchesPyTorch() {
-    matchesPyTorch("aesthetic/head-legacy.pth");
   }
 
   @Test

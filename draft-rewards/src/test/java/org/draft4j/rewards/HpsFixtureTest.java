@@ -1,6 +1,7 @@
 package org.draft4j.rewards;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -104,6 +105,22 @@ class HpsFixtureTest {
     double diff = px.castTo(DataType.DOUBLE).sub(ref.get("pixel_values").castTo(DataType.DOUBLE)).amaxNumber()
         .doubleValue();
     assertTrue(diff <= bound, "max |difference| " + diff + " > " + bound);
+  }
+
+  @Test
+  void sizesOfNoPublishedConfigAskForTheJson() {
+    Path pt = InteropFixtures.require("open_clip/hps-tiny.pt");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OpenClipCheckpoint.load(pt));
+    assertTrue(e.getMessage().contains(pt.toString()) && e.getMessage().contains("vocab 1000, width 64")
+        && e.getMessage().contains("model-config JSON"), e.getMessage());
+  }
+
+  @Test
+  void aTorchFileOfAnotherModelIsRefusedNamingItsKeys() {
+    Path pth = InteropFixtures.require("aesthetic/head.pth");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Rewards.hpsV2(pth));
+    assertTrue(e.getMessage().contains(pth.toString()) && e.getMessage().contains("not an open_clip")
+        && e.getMessage().contains("layers.0.weight"), e.getMessage());
   }
 
   static INDArray preprocess(ClipPreprocess pre, INDArray images) {
