@@ -11,10 +11,9 @@ public final class Aesthetic implements Reward {
   private final ClipPreprocess pre;
 
   Aesthetic(ClipModel clip, AestheticHead head, ClipPreprocess pre) {
-    if (head.inputDim() != clip.projectionDim()) {
-      throw new IllegalArgumentException("aesthetic head input " + head.inputDim() + " differs from the CLIP "
-          + "projection_dim " + clip.projectionDim());
-    }
+    com.google.common.base.Preconditions.checkArgument(head.inputDim() == clip.projectionDim(),
+        "aesthetic head %s takes %s-dimensional embeddings, but the CLIP %s projects to %s (projection_dim)",
+        head.parameters().source(), head.inputDim(), clip.parameters().source(), clip.projectionDim());
     this.clip = clip;
     this.head = head;
     this.pre = pre;

@@ -1,8 +1,11 @@
 package org.draft4j.rewards;
 
+import static com.google.common.base.Preconditions.checkArgument;
+
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
-import org.draft4j.io.SafetensorsFile;
+import org.draft4j.io.TensorStore;
 import org.draft4j.nn.GraphBuilder;
 import org.draft4j.nn.Parameters;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -13,7 +16,9 @@ import org.nd4j.linalg.api.buffer.DataType;
  * The LAION improved aesthetic predictor's MLP, with its layer names: {@code layers.0} Linear(d, 1024),
  * dropout, {@code layers.2} Linear(1024, 128), dropout, {@code layers.4} Linear(128, 64), dropout,
  * {@code layers.6} Linear(64, 16), {@code layers.7} Linear(16, 1); no nonlinearities (dropouts are
- * identity at inference). Input: the L2-normalized CLIP image embedding.
+ * identity at inference). Input: the L2-normalized CLIP image embedding, as LAION's
+ * {@code simple_inference.py} feeds it. LAION publishes it as {@code torch.save(model.state_dict())}
+ * ({@code sac+logos+ava1-l14-linearMSE.pth}, input 768 for CLIP ViT-L/14), read as is by {@link #load(Path)}.
  */
 public final class AestheticHead {
   static final int[] WIDTHS = {1024, 128, 64, 16, 1};
@@ -30,11 +35,29 @@ public final class AestheticHead {
     params.requireAllUsed();
   }
 
-  /** Loads the MLP's safetensors (converted from LAION's .pth with the same keys). */
-  public static AestheticHead load(Path file, int inputDim) {
-    try (SafetensorsFile f = SafetensorsFile.open(file)) {
-      return new AestheticHead(Parameters.of(f.readAll(), file.toString()), inputDim);
+  /**
+   * Loads the MLP from a weights file in any format {@link TensorStore#open} reads (LAION's .pth,
+   * safetensors), its input size from {@code layers.0.weight [1024, d]}; missing, misshapen or
+   * extra keys are refused naming the file and the key.
+   */
+  public static AestheticHead load(Path file) {
+    try (TensorStore f = TensorStore.open(file)) {
+      String k = "layers." + LAYERS[0] + ".weight";
+      checkArgument(f.contains(k), "%s: no \"%s\"; not LAION's aesthetic MLP (keys: %s)", f.source(), k,
+          f.keys().stream().limit(5).toList());
+      long[] s = f.shape(k);
+      checkArgument(s.length == 2 && s[0] == WIDTHS[0] && s[1] >= 1, "%s: \"%s\" has shape %s, expected [%s, d]",
+          f.source(), k, Arrays.toString(s), WIDTHS[0]);
+      return new AestheticHead(Parameters.of(f.readAll(), f.source()), (int) s[1]);
     }
+  }
+
+  /** {@link #load(Path)}, refusing a head whose input size is not {@code inputDim} (naming both). */
+  public static AestheticHead load(Path file, int inputDim) {
+    AestheticHead h = load(file);
+    checkArgument(h.inputDim() == inputDim, "%s: the aesthetic head takes %s-dimensional embeddings, expected %s",
+        file, h.inputDim(), inputDim);
+    return h;
   }
 
   public Parameters parameters() {

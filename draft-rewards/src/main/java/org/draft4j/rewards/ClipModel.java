@@ -11,10 +11,11 @@ import org.draft4j.exec.ExecutionContext;
 import org.draft4j.exec.GraphRunner;
 import org.draft4j.exec.Graphs;
 import org.draft4j.io.Json;
-import org.draft4j.io.SafetensorsFile;
+import org.draft4j.io.TensorStore;
 import org.draft4j.models.ClipTextConfig;
 import org.draft4j.models.ClipTextModel;
 import org.draft4j.models.ModelFolder;
+import org.draft4j.models.WeightFiles;
 import org.draft4j.nn.GraphBuilder;
 import org.draft4j.nn.Parameters;
 import org.draft4j.spi.RewardGraph;
@@ -26,9 +27,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A CLIP model (Hugging Face {@code CLIPModel} layout, as PickScore_v1 and HPSv2 ship): image tower,
- * text tower, projections and {@code logit_scale} in one weights file, plus the tokenizer. Used by
- * the prompt-alignment and aesthetic rewards; all weights are graph constants.
+ * A CLIP model in Hugging Face's {@code CLIPModel} layout (as PickScore_v1 and openai/clip-vit-large-patch14
+ * ship): image tower, text tower, projections and {@code logit_scale}, plus the tokenizer. HPSv2
+ * ships an open_clip state dict instead, read by {@link OpenClipCheckpoint}. Used by the
+ * prompt-alignment and aesthetic rewards; all weights are graph constants.
  */
 public final class ClipModel {
   private final ClipTextConfig textConfig;
@@ -80,16 +82,25 @@ public final class ClipModel {
 
   /**
    * Loads a Hugging Face CLIP folder: {@code config.json} (with {@code text_config} and
-   * {@code vision_config}), {@code model.safetensors}, {@code vocab.json} and {@code merges.txt}.
+   * {@code vision_config}), {@code vocab.json}, {@code merges.txt} and the weights in whichever
+   * form transformers would pick ({@link WeightFiles}: {@code model.safetensors}, its shard index,
+   * {@code pytorch_model.bin}, its shard index).
    */
-  @SuppressWarnings("unchecked")
   public static ClipModel load(Path dir) throws IOException {
     return load(ModelFolder.of(dir));
   }
 
   /** Loads a CLIP folder on disk or on the classpath (see {@link #load(Path)}). */
-  @SuppressWarnings("unchecked")
   public static ClipModel load(ModelFolder dir) {
+    return load(dir, null);
+  }
+
+  /**
+   * Loads a CLIP folder's weights of a variant ({@code "fp16"}: {@code model.fp16.safetensors}, ...;
+   * null or empty for the plain ones), see {@link #load(Path)}.
+   */
+  @SuppressWarnings("unchecked")
+  public static ClipModel load(ModelFolder dir, String variant) {
     String cfg = dir.location("config.json");
     Map<String, Object> m = Json.parseObject(dir.readString("config.json"));
     int proj = ((Number) m.getOrDefault("projection_dim", 512)).intValue();
@@ -99,9 +110,8 @@ public final class ClipModel {
         proj, cfg + " vision_config");
     ClipTokenizer tok = new ClipTokenizer(ClipTokenizer.readVocab(dir.readString("vocab.json")),
         ClipTokenizer.readMerges(dir.readString("merges.txt")), tc.maxPositionEmbeddings());
-    String w = dir.location("model.safetensors");
-    try (SafetensorsFile f = dir.openSafetensors("model.safetensors")) {
-      return new ClipModel(tc, vc, proj, Parameters.of(f.readAll(), w), tok);
+    try (TensorStore f = WeightFiles.open(dir, "", WeightFiles.Naming.TRANSFORMERS, variant)) {
+      return new ClipModel(tc, vc, proj, Parameters.of(f.readAll(), f.source()), tok);
     }
   }
 

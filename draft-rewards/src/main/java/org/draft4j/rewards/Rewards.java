@@ -29,7 +29,7 @@ public final class Rewards {
    */
   public static Reward pickScore(ClipModel clip) {
     return new PickScore(clip, new ClipPreprocess(clip.visionConfig().imageSize(),
-        ClipPreprocess.Interpolation.BICUBIC), "pickscore");
+        ClipPreprocess.Interpolation.BICUBIC), "pickscore", true);
   }
 
   /**
@@ -53,13 +53,34 @@ public final class Rewards {
     return new TransformAveraged(reward, augmentations);
   }
 
-  /** HPSv2: the same CLIP scoring with HPSv2's weights. */
+  /**
+   * HPSv2 / HPSv2.1 as HPSv2's own {@code hpsv2/img_score.py} scores: {@code cos(f_img(image), f_txt(prompt))},
+   * the diagonal of {@code image_features @ text_features.T} of the normalized features, with no
+   * logit scale (in [−1, 1]). Preprocessing as img_score.py's eval transform ({@code ResizeMaxSize}):
+   * bicubic resize of the longer side to the tower's size, zero padding to a square, OpenAI mean/std
+   * ({@link ClipPreprocess.Fit#PAD}), without antialiasing as torchvision before 0.17 resizes tensors.
+   */
   public static Reward hpsV2(ClipModel clip) {
     return new PickScore(clip, new ClipPreprocess(clip.visionConfig().imageSize(),
-        ClipPreprocess.Interpolation.BICUBIC), "hpsv2");
+        ClipPreprocess.Interpolation.BICUBIC, ClipPreprocess.Fit.PAD), "hpsv2", false);
   }
 
-  /** LAION-style aesthetic score of the normalized CLIP image embedding. */
+  /**
+   * HPSv2 from its published checkpoint ({@code HPS_v2_compressed.pt}, {@code HPS_v2.1_compressed.pt}:
+   * an open_clip ViT-H-14 state dict) read directly ({@link OpenClipCheckpoint#load(Path)}), scored as
+   * {@link #hpsV2(ClipModel)}.
+   */
+  public static Reward hpsV2(java.nio.file.Path checkpoint) {
+    return hpsV2(OpenClipCheckpoint.load(checkpoint));
+  }
+
+  /**
+   * LAION's improved aesthetic predictor: {@code head(f_img(image) / ‖f_img(image)‖)} with an
+   * OpenAI CLIP ViT-L/14 ({@link ClipModel#load(java.nio.file.Path)} of its Hugging Face folder) and
+   * {@code sac+logos+ava1-l14-linearMSE.pth} ({@link AestheticHead#load(java.nio.file.Path)}); CLIP's
+   * preprocessing ({@link ClipPreprocess.Fit#CROP}, bicubic without PIL's antialiasing). The head's
+   * input size must be the CLIP's projection_dim.
+   */
   public static Reward aesthetic(ClipModel clip, AestheticHead head) {
     return new Aesthetic(clip, head, new ClipPreprocess(clip.visionConfig().imageSize(),
         ClipPreprocess.Interpolation.BICUBIC));
