@@ -153,9 +153,14 @@ public final class TextToImageModel {
    * without a scheduler config is refused (pass one to the four-argument save).
    */
   public void save(java.nio.file.Path dir) throws java.io.IOException {
+    save(dir, WeightsFormat.F32);
+  }
+
+  /** As {@link #save(java.nio.file.Path)} with every component's weights in {@code format}. */
+  public void save(java.nio.file.Path dir, WeightsFormat format) throws java.io.IOException {
     checkState(schedulerConfig != null, "model %s has no scheduler config; pass one to save(dir, vocabJson, mergesTxt,"
         + " schedulerConfig)", id);
-    save(dir, tokenizer.vocabJson(), tokenizer.mergesTxt(), schedulerConfig);
+    save(dir, tokenizer.vocabJson(), tokenizer.mergesTxt(), schedulerConfig, format);
   }
 
   /**

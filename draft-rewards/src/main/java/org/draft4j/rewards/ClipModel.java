@@ -108,11 +108,30 @@ public final class ClipModel {
         cfg + " text_config");
     ClipVisionConfig vc = ClipVisionConfig.fromJson((Map<String, Object>) m.getOrDefault("vision_config", Map.of()),
         proj, cfg + " vision_config");
-    ClipTokenizer tok = new ClipTokenizer(ClipTokenizer.readVocab(dir.readString("vocab.json")),
-        ClipTokenizer.readMerges(dir.readString("merges.txt")), tc.maxPositionEmbeddings());
+    ClipTokenizer tok = tokenizer(dir, tc);
     try (TensorStore f = WeightFiles.open(dir, "", WeightFiles.Naming.TRANSFORMERS, variant)) {
       return new ClipModel(tc, vc, proj, Parameters.of(f.readAll(), f.source()), tok);
     }
+  }
+
+  /**
+   * The folder's tokenizer: its {@code vocab.json} + {@code merges.txt}, or, for a folder that ships
+   * neither (PickScore_v1 and HPSv2 take their processor from another repository), OpenAI's CLIP BPE
+   * bundled in draft-core ({@link ClipTokenizer#openAi}), which every CLIP and open_clip model with a
+   * 49,408-token vocabulary uses. Another vocabulary size without the files is refused, naming them.
+   */
+  private static ClipTokenizer tokenizer(ModelFolder dir, ClipTextConfig tc) {
+    boolean vocab = dir.exists("vocab.json");
+    boolean merges = dir.exists("merges.txt");
+    if (vocab || merges) {
+      return new ClipTokenizer(ClipTokenizer.readVocab(dir.readString("vocab.json")),
+          ClipTokenizer.readMerges(dir.readString("merges.txt")), tc.maxPositionEmbeddings());
+    }
+    ClipTokenizer openAi = ClipTokenizer.openAi(tc.maxPositionEmbeddings());
+    checkArgument(tc.vocabSize() == openAi.vocabSize(), "%s: no vocab.json or merges.txt, and the text tower's"
+        + " vocab_size %s is not OpenAI CLIP's %s: copy the tokenizer files of the model into the folder",
+        dir.location("."), tc.vocabSize(), openAi.vocabSize());
+    return openAi;
   }
 
   /**

@@ -77,4 +77,25 @@ class ClipModelLoadTest {
     assertTrue(e.getMessage().contains("variant \"fp16\"") && e.getMessage().contains("model.safetensors"),
         e.getMessage());
   }
+
+  /** A folder without tokenizer files (PickScore_v1's) gets OpenAI's BPE when its vocabulary is OpenAI's size. */
+  @Test
+  void aFolderWithoutTokenizerFilesUsesOpenAisBpe(@TempDir Path dir) throws IOException {
+    org.draft4j.text.ClipTokenizer openAi = org.draft4j.text.ClipTokenizer.openAi(77);
+    ClipModel.random(new org.draft4j.models.ClipTextConfig(openAi.vocabSize(), 8, 16, 1, 2, 77, "gelu", 1e-5),
+        new ClipVisionConfig(8, 16, 1, 2, 8, 4, 6, "gelu", 1e-5), 6, openAi, 1).save(dir, "{}", "");
+    Files.delete(dir.resolve("vocab.json"));
+    Files.delete(dir.resolve("merges.txt"));
+    ClipModel m = ClipModel.load(dir);
+    assertTrue(java.util.Arrays.equals(openAi.encodePadded("a photo of a cat"),
+        m.tokenizer().encodePadded("a photo of a cat")));
+    Path small = dir.resolve("small");
+    Path src = InteropFixtures.require(DIR + "safetensors");
+    Files.createDirectories(small);
+    for (String f : List.of("config.json", "model.safetensors")) {
+      Files.copy(src.resolve(f), small.resolve(f));
+    }
+    String msg = assertThrows(IllegalArgumentException.class, () -> ClipModel.load(small)).getMessage();
+    assertTrue(msg.contains("no vocab.json or merges.txt") && msg.contains("49408"), msg);
+  }
 }

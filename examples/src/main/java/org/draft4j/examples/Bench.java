@@ -52,16 +52,24 @@ import picocli.CommandLine.Option;
  *
  * {@code sd15-step} (not part of "all"): whole DRaFT steps at SD 1.5 size ({@link RealSizeStep}); the
  * random-weight folders are written once under {@code --models DIR} (default
- * target/sd15-step-models, about 10 GB); {@code --steps N} steps per DRaFT-1 / DRaFT-LV case (default 2).
+ * target/sd15-step-models, about 10 GB); {@code --steps N} steps per DRaFT-1 / DRaFT-LV case (default 2);
+ * {@code --sources} adds a DRaFT-1 step with the model loaded from other forms. {@code sd15-load} (not
+ * part of "all"): the SD 1.5-size model loaded from each of {@code --sources} (F32 folder, fp16-variant
+ * folder, single-file LDM safetensors, {@code .ckpt}): load time and resident memory.
  *
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
     description = "Benchmarks, appended to docs/benchmarks.md with the machine and the command.")
 public final class Bench implements Callable<Integer> {
   @Option(names = "--only", description = "all (sd15-unet, chain, throughput, engine, sd15) | sd15-unet | chain |"
-      + " throughput | engine | sd15 | sd15-step | soak | spark (default: ${DEFAULT-VALUE})")
-  @Choices({"all", "sd15-unet", "chain", "throughput", "engine", "sd15", "sd15-step", "soak", "spark"})
+      + " throughput | engine | sd15 | sd15-step | sd15-load | soak | spark (default: ${DEFAULT-VALUE})")
+  @Choices({"all", "sd15-unet", "chain", "throughput", "engine", "sd15", "sd15-step", "sd15-load", "soak", "spark"})
   String only = "all";
+
+  @Option(names = "--sources", split = ",", description = "sd15-load and sd15-step: the forms the SD 1.5-size model"
+      + " is loaded from, comma-separated: folder | fp16 | single-file | ckpt (default: folder; sd15-step runs its"
+      + " four cases from the folder and one DRaFT-1 PickScore step from each other form)")
+  List<String> sources = List.of("folder");
 
   @Option(names = "--steps", description = "soak: training steps (default 2000); sd15-step: steps per case"
       + " (default 2)")
@@ -87,6 +95,11 @@ public final class Bench implements Callable<Integer> {
     for (int b : batch) {
       if (b < 1) {
         throw Cli.bad("batch", String.valueOf(b), "positive integers (comma-separated)");
+      }
+    }
+    for (String s : sources) {
+      if (!RealSizeStep.SOURCES.containsKey(s)) {
+        throw Cli.bad("sources", s, "folder, fp16, single-file or ckpt (comma-separated)");
       }
     }
     StringBuilder md = new StringBuilder();
@@ -117,7 +130,10 @@ public final class Bench implements Callable<Integer> {
       md.append(EngineBench.sd15());
     }
     if (only.equals("sd15-step")) {
-      md.append(RealSizeStep.bench(models, steps == null ? 2 : steps));
+      md.append(RealSizeStep.bench(models, steps == null ? 2 : steps, sources));
+    }
+    if (only.equals("sd15-load")) {
+      md.append(RealSizeStep.loads(models, sources));
     }
     if (only.equals("soak")) {
       md.append(soak(steps == null ? 2000 : steps));

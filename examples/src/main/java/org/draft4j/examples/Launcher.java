@@ -27,9 +27,9 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "draft4j", mixinStandardHelpOptions = true, versionProvider = Launcher.Version.class,
     description = "Fine-tunes text-to-image diffusion models with DRaFT and its relatives; the ShapesWorld world"
-        + " ships with it.", subcommands = {Demo.class, TrainRun.class, Sample.class, Mix.class, Results.class,
-          PretrainShapesWorld.class, PretrainUnet.class, PretrainClip.class, PretrainAesthetic.class, Bench.class,
-          HfCrossCheckData.class, BackgroundProbe.class})
+        + " ships with it.", subcommands = {Demo.class, TrainRun.class, Sample.class, Mix.class, Export.class,
+          Results.class, PretrainShapesWorld.class, PretrainUnet.class, PretrainClip.class, PretrainAesthetic.class,
+          Bench.class, HfCrossCheckData.class, BackgroundProbe.class})
 public final class Launcher {
   /** Exit status of bad input. */
   static final int BAD_INPUT = 2;

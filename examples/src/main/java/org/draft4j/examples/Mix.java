@@ -13,7 +13,6 @@ import org.draft4j.models.UNetDenoiser;
 import org.draft4j.samplers.Ddim;
 import org.draft4j.samplers.DdimSampler;
 import org.draft4j.shapesworld.ShapesWorld;
-import org.draft4j.shapesworld.ShapesWorldModel;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -54,8 +53,7 @@ public final class Mix implements Callable<Integer> {
       + " ${DEFAULT-VALUE})")
   Path out = Path.of("mix.png");
 
-  @Option(names = "--model", description = "a model folder (default: the shipped ShapesWorld model)")
-  Path model;
+  @picocli.CommandLine.Mixin ModelOptions model;
 
   Mix() {}
 
@@ -67,7 +65,7 @@ public final class Mix implements Callable<Integer> {
         throw new IllegalArgumentException("--" + (p == a ? "a" : "b") + " \"" + p + "\": no such file");
       }
     }
-    TextToImageModel model = this.model != null ? ShapesWorldModel.load(this.model) : ShapesWorldModel.pretrained();
+    TextToImageModel model = this.model.source().load();
     List<String> prompts = ShapesWorld.captions(2, this.prompts);
     DdimSampler sampler = Ddim.steps(steps, model).guidance(guidance);
     UNetDenoiser den = model.newDenoiser();

@@ -20,6 +20,7 @@ import org.draft4j.models.ModelFolder;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNet2DConditionConfig;
 import org.draft4j.models.UNet2DConditionModel;
+import org.draft4j.models.ldm.StableDiffusionCheckpoint;
 import org.draft4j.nn.Parameters;
 import org.draft4j.objectives.Objectives;
 import org.draft4j.optim.AdamW;
@@ -126,8 +127,38 @@ final class RealSizeStep {
         new AestheticHead(hp, s.aestheticProjection()); // an initializing store: building creates the weights
         Safetensors.write(dir.resolve("aesthetic").resolve("aesthetic_head.safetensors"), hp.asMap(), Map.of());
       }
-      default -> throw new IllegalArgumentException("part = \"" + part + "\"; allowed: sd15, pickscore, aesthetic");
+      case "sd15-fp16" -> folderModel(dir).save(dir.resolve("sd15-fp16"), org.draft4j.models.WeightsFormat.fp16());
+      case "sd15-single" -> StableDiffusionCheckpoint.write(folderModel(dir), dir.resolve("sd15.safetensors"));
+      default -> throw new IllegalArgumentException("part = \"" + part + "\"; allowed: sd15, sd15-fp16, sd15-single,"
+          + " pickscore, aesthetic");
     }
+  }
+
+  private static TextToImageModel folderModel(Path dir) {
+    return TextToImageModel.load(ModelFolder.of(dir.resolve("sd15")), "sd15-random");
+  }
+
+  /** Where a model source's files are under {@code dir}, and what must be written first to have them. */
+  static final Map<String, String[]> SOURCES = Map.of(
+      "folder", new String[] {"sd15/model_index.json", "sd15"},
+      "fp16", new String[] {"sd15-fp16/model_index.json", "sd15-fp16"},
+      "single-file", new String[] {"sd15.safetensors", "sd15-single"},
+      "ckpt", new String[] {"sd15.ckpt", null});
+
+  /**
+   * The SD 1.5-size model from one of its saved forms: {@code folder} (the F32 diffusers folder),
+   * {@code fp16} (the same as an fp16-variant folder), {@code single-file} (an LDM-layout
+   * {@code sd15.safetensors}, F32, as v1-5-pruned-emaonly.safetensors is), {@code ckpt}
+   * ({@code sd15.ckpt}, a torch.save zip of the same state dict, written by PyTorch).
+   */
+  static TextToImageModel loadModel(Path dir, String source) {
+    return switch (source) {
+      case "folder" -> folderModel(dir);
+      case "fp16" -> TextToImageModel.load(ModelFolder.of(dir.resolve("sd15-fp16")), "sd15-random", "fp16");
+      case "single-file" -> StableDiffusionCheckpoint.load(dir.resolve("sd15.safetensors"));
+      case "ckpt" -> StableDiffusionCheckpoint.load(dir.resolve("sd15.ckpt"));
+      default -> throw new IllegalArgumentException("source = \"" + source + "\"; allowed: " + SOURCES.keySet());
+    };
   }
 
   /** The reward of a case, loaded from its folder. */
@@ -146,11 +177,13 @@ final class RealSizeStep {
    * {@code aesthetic}) and reports step times, the last step's time by graph, and (with
    * {@code phases}) the decoder's and the reward's own forward and gradient times.
    */
-  static Map<String, Object> step(Path dir, String objective, String rewardName, int steps, boolean phases)
-      throws IOException {
+  static Map<String, Object> step(Path dir, String objective, String rewardName, int steps, boolean phases,
+      String source) throws IOException {
     Map<String, Object> r = new LinkedHashMap<>();
     long t0 = System.nanoTime();
-    TextToImageModel model = TextToImageModel.load(ModelFolder.of(dir.resolve("sd15")), "sd15-random");
+    TextToImageModel model = loadModel(dir, source);
+    r.put("model_load_s", (System.nanoTime() - t0) / 1e9);
+    r.put("rss_after_model_load", Memory.residentBytes());
     Reward reward = reward(dir, rewardName);
     r.put("load_s", (System.nanoTime() - t0) / 1e9);
     r.put("rss_after_load", Memory.residentBytes());
@@ -226,8 +259,64 @@ final class RealSizeStep {
     return r;
   }
 
+  /** Writes what {@code source} needs under {@code dir} unless it is there (the F32 folder first). */
+  static void prepareSource(Path dir, String source) throws IOException, InterruptedException {
+    String[] need = SOURCES.get(source);
+    if (need == null) {
+      throw new IllegalArgumentException("source = \"" + source + "\"; allowed: " + SOURCES.keySet());
+    }
+    if (!source.equals("folder")) {
+      prepareSource(dir, "folder");
+    }
+    if (!Files.exists(dir.resolve(need[0]))) {
+      if (need[1] == null) {
+        throw new IllegalStateException(dir.resolve(need[0]) + " is missing: a .ckpt is written by PyTorch, not by"
+            + " draft4j (docs/benchmarks.md gives the command)");
+      }
+      System.err.println("sd15: writing " + dir.resolve(need[0]));
+      child(List.of("prepare", dir.toString(), need[1]));
+    }
+  }
+
+  /**
+   * {@code bench --only sd15-load}: the SD 1.5-size model loaded from each of {@code sources}, one
+   * fresh JVM each: load time, resident memory after the load and its peak during it.
+   */
+  static String loads(Path dir, List<String> sources) throws IOException, InterruptedException {
+    StringBuilder sb = new StringBuilder("### Loading the SD 1.5-size model (UNet, VAE, CLIP ViT-L/14 text encoder;"
+        + " random weights) from its published forms, one fresh JVM each\n\n| from | files | load | resident after"
+        + " load | peak during load |\n|---|---|---|---|---|\n");
+    for (String src : sources) {
+      prepareSource(dir, src);
+      Map<String, Object> r = child(List.of("load", dir.toString(), src));
+      String row = String.format(Locale.ROOT, "| %s | %s | %.1f s | %.2f GB | %.2f GB |%n", src,
+          describe(src), num(r, "load_s"), num(r, "rss_after_load") / 1e9, num(r, "peak_rss") / 1e9);
+      System.err.print(row);
+      sb.append(row);
+    }
+    return sb.append('\n').toString();
+  }
+
+  private static String describe(String source) {
+    return switch (source) {
+      case "folder" -> "diffusers folder, F32 safetensors";
+      case "fp16" -> "diffusers folder, fp16 variant (`*.fp16.safetensors`)";
+      case "single-file" -> "one LDM-layout `.safetensors`, F32 (as v1-5-pruned-emaonly)";
+      case "ckpt" -> "one LDM-layout `.ckpt` (torch.save zip), F32";
+      default -> source;
+    };
+  }
+
   /** The bench section: prepares the folders under {@code dir} (once) and runs each case in a child JVM. */
   static String bench(Path dir, int steps) throws IOException, InterruptedException {
+    return bench(dir, steps, List.of("folder"));
+  }
+
+  /**
+   * As {@link #bench(Path, int)}; a source other than {@code folder} in {@code sources} adds a
+   * DRaFT-1 PickScore row with the model loaded from it ({@link #loadModel}).
+   */
+  static String bench(Path dir, int steps, List<String> sources) throws IOException, InterruptedException {
     StringBuilder sb = new StringBuilder();
     for (String part : new String[] {"sd15", "pickscore", "aesthetic"}) {
       if (!Files.exists(dir.resolve(part).resolve(part.equals("sd15") ? "model_index.json" : "config.json"))) {
@@ -235,18 +324,30 @@ final class RealSizeStep {
         child(List.of("prepare", dir.toString(), part));
       }
     }
+    for (String src : sources) {
+      prepareSource(dir, src);
+    }
     sb.append("### A DRaFT step at Stable Diffusion 1.5 size (random weights loaded from diffusers / Hugging Face"
         + " folders): SD 1.5 UNet, SD VAE decoding 64² latents to 512² images, CLIP ViT-L/14 text encoder;"
         + " reward CLIP ViT-H/14 (PickScore's shape) or CLIP ViT-L/14 + MLP (LAION aesthetic's shape); CFG 7.5,"
         + " DDIM " + SAMPLER_STEPS + " steps, LoRA rank 4 on attention, micro batch 1, engine with 1 worker; one"
-        + " fresh JVM per row\n\n| objective | reward | steps | first step (plans) | later step | peak RSS | last step"
-        + " by graph |\n|---|---|---|---|---|---|---|\n");
-    String[][] cases = {{"draft-1", "pickscore", "phases"}, {"draft-lv2", "pickscore", ""}, {"draft", "pickscore", ""},
-        {"draft-1", "aesthetic", ""}};
+        + " fresh JVM per row\n\n| objective | reward | model from (load) | steps | first step (plans) | later step |"
+        + " peak RSS | last step by graph |\n|---|---|---|---|---|---|---|---|\n");
+    List<String[]> cases = new ArrayList<>();
+    if (sources.contains("folder")) {
+      cases.addAll(List.of(new String[] {"draft-1", "pickscore", "phases", "folder"},
+          new String[] {"draft-lv2", "pickscore", "", "folder"}, new String[] {"draft", "pickscore", "", "folder"},
+          new String[] {"draft-1", "aesthetic", "", "folder"}));
+    }
+    for (String src : sources) {
+      if (!src.equals("folder")) {
+        cases.add(new String[] {"draft-1", "pickscore", "", src});
+      }
+    }
     List<Map<String, Object>> results = new ArrayList<>();
     for (String[] c : cases) {
       int n = c[0].equals("draft") || c[1].equals("aesthetic") ? 1 : steps;
-      Map<String, Object> res = child(List.of("step", dir.toString(), c[0], c[1], String.valueOf(n), c[2]));
+      Map<String, Object> res = child(List.of("step", dir.toString(), c[0], c[1], String.valueOf(n), c[3], c[2]));
       results.add(res);
       @SuppressWarnings("unchecked")
       List<Number> st = (List<Number>) res.get("step_s");
@@ -255,11 +356,14 @@ final class RealSizeStep {
       StringBuilder g = new StringBuilder();
       by.forEach((k, v) -> g.append(g.length() == 0 ? "" : "; ").append(k).append(' ')
           .append(String.format(Locale.ROOT, "%.1f s", v.doubleValue())));
-      String row = String.format(Locale.ROOT, "| %s | %s | %d | %.1f s | %s | %.2f GB | %s |%n", c[0], c[1], n,
-          st.get(0).doubleValue(), st.size() > 1 ? String.format(Locale.ROOT, "%.1f s", st.get(st.size() - 1)
+      String row = String.format(Locale.ROOT, "| %s | %s | %s (%.1f s) | %d | %.1f s | %s | %.2f GB | %s |%n", c[0],
+          c[1], c[3], num(res, "model_load_s"), n, st.get(0).doubleValue(), st.size() > 1 ? String.format(Locale.ROOT, "%.1f s", st.get(st.size() - 1)
               .doubleValue()) : "-", ((Number) res.get("peak_rss_step")).doubleValue() / 1e9, g);
       System.err.print(row);
       sb.append(row);
+    }
+    if (!sources.contains("folder")) {
+      return sb.append('\n').toString();
     }
     Map<String, Object> ph = results.get(0);
     sb.append(String.format(Locale.ROOT, "%nPhases measured alone in the DRaFT-1 PickScore JVM after its steps"
@@ -281,16 +385,26 @@ final class RealSizeStep {
     return ChildJvm.run(RealSizeStep.class, List.of("-Xmx8g", "-XX:+UseSerialGC"), args, RESULT);
   }
 
-  /** Child entry: {@code prepare DIR PART [tiny]} or {@code step DIR OBJECTIVE REWARD STEPS [phases]}. */
+  /**
+   * Child entry: {@code prepare DIR PART [tiny]}, {@code load DIR SOURCE} or
+   * {@code step DIR OBJECTIVE REWARD STEPS SOURCE [phases]}.
+   */
   public static void main(String[] args) throws IOException {
     Map<String, Object> r = new LinkedHashMap<>();
     if (args[0].equals("prepare")) {
       long t0 = System.nanoTime();
       prepare(Path.of(args[1]), args[2], args.length > 3 && args[3].equals("tiny"));
       r.put("prepare_s", (System.nanoTime() - t0) / 1e9);
+    } else if (args[0].equals("load")) {
+      long t0 = System.nanoTime();
+      TextToImageModel m = loadModel(Path.of(args[1]), args[2]);
+      r.put("load_s", (System.nanoTime() - t0) / 1e9);
+      r.put("rss_after_load", Memory.residentBytes());
+      r.put("peak_rss", Memory.peakResidentBytes());
+      r.put("unet_parameters", m.unet().parameterCount());
     } else {
-      r = step(Path.of(args[1]), args[2], args[3], Integer.parseInt(args[4]), args.length > 5
-          && args[5].equals("phases"));
+      r = step(Path.of(args[1]), args[2], args[3], Integer.parseInt(args[4]), args.length > 6
+          && args[6].equals("phases"), args[5]);
     }
     System.out.println(RESULT + Json.write(r));
     System.exit(0);

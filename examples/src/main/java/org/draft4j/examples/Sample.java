@@ -10,7 +10,6 @@ import org.draft4j.models.UNetDenoiser;
 import org.draft4j.samplers.Ddim;
 import org.draft4j.samplers.DdimSampler;
 import org.draft4j.shapesworld.ShapesWorld;
-import org.draft4j.shapesworld.ShapesWorldModel;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -53,8 +52,7 @@ public final class Sample implements Callable<Integer> {
   @Option(names = "--scale", description = "one scale per --lora file, comma-separated (default: 1 each)")
   String scale;
 
-  @Option(names = "--model", description = "a model folder (default: the shipped ShapesWorld model)")
-  Path model;
+  @picocli.CommandLine.Mixin ModelOptions model;
 
   @Option(names = "--blend", description = "annealed importance guidance (NeMo-Aligner's AIG) between the base model"
       + " and the LoRAs, weight of the LoRAs at step i of n: base | draft | linear (i/n) | power_P ((i/n)^P) |"
@@ -91,7 +89,7 @@ public final class Sample implements Callable<Integer> {
         throw new IllegalArgumentException("--blend: " + e.getMessage(), e);
       }
     }
-    TextToImageModel model = this.model != null ? ShapesWorldModel.load(this.model) : ShapesWorldModel.pretrained();
+    TextToImageModel model = this.model.source().load();
     List<String> prompts = this.prompts != null
         ? Files.readAllLines(this.prompts).stream().map(String::strip).filter(x -> !x.isEmpty()).toList()
         : ShapesWorld.captions(7, count);

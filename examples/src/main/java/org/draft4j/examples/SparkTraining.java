@@ -6,7 +6,6 @@ import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.draft4j.models.TextToImageModel;
-import org.draft4j.shapesworld.ShapesWorldModel;
 import org.draft4j.spark.SparkDataParallel;
 import org.draft4j.spark.TrainerRecipe;
 import org.draft4j.train.DraftTrainer;
@@ -75,9 +74,9 @@ final class SparkTraining implements AutoCloseable {
       TrainSettings s = TrainOptions.parse(given);
       TextToImageModel model;
       try {
-        model = s.model() != null ? ShapesWorldModel.load(s.model()) : ShapesWorldModel.pretrained();
+        model = s.model().load();
       } catch (RuntimeException e) {
-        throw new IllegalArgumentException("--model = \"" + s.model() + "\": an executor cannot load it ("
+        throw new IllegalArgumentException("--model = \"" + s.model().path() + "\": an executor cannot load it ("
             + Launcher.message(e) + "); give a folder every executor can read", e);
       }
       try {

@@ -59,8 +59,8 @@ final class TrainOptions {
 
   @Option(names = "--reward", description = "world | alignment | contrastive | contrastive-kind |"
       + " contrastive-kind-averaged | alignment-averaged | aesthetic | compressibility | incompressibility |"
-      + " colorfulness | pickscore | hpsv2 | laion-aesthetic (the last three read --reward-model; default:"
-      + " ${DEFAULT-VALUE})")
+      + " colorfulness | pickscore | hpsv2 | laion-aesthetic (the last three read --reward-model; aesthetic with"
+      + " --reward-model is laion-aesthetic, without it the world's head; default: ${DEFAULT-VALUE})")
   @Choices({"world", "alignment", "contrastive", "contrastive-kind", "contrastive-kind-averaged", "alignment-averaged",
     "aesthetic", "compressibility", "incompressibility", "colorfulness", "pickscore", "hpsv2", "laion-aesthetic"})
   String reward = "world";
@@ -70,12 +70,13 @@ final class TrainOptions {
   @Bounds
   double aestheticWeight = 0.5;
 
-  @Option(names = "--reward-model", description = "a Hugging Face CLIPModel folder (PickScore's, HPSv2's, or the CLIP"
-      + " ViT-L/14 of the LAION aesthetic predictor)")
+  @Option(names = "--reward-model", description = "pickscore: a Hugging Face CLIPModel folder (PickScore_v1's);"
+      + " hpsv2: HPSv2's open_clip checkpoint FILE.pt (HPS_v2_compressed.pt, HPS_v2.1_compressed.pt) or a CLIPModel"
+      + " folder; laion-aesthetic: the CLIP ViT-L/14 folder of the LAION aesthetic predictor")
   Path rewardModel;
 
-  @Option(names = "--aesthetic-head", description = "laion-aesthetic: the head's file (default:"
-      + " REWARD_MODEL/aesthetic_head.safetensors)")
+  @Option(names = "--aesthetic-head", description = "laion-aesthetic: the predictor's MLP, as LAION publishes it"
+      + " (sac+logos+ava1-l14-linearMSE.pth) or as safetensors (default: REWARD_MODEL/aesthetic_head.safetensors)")
   Path aestheticHead;
 
   @Option(names = "--rank", description = "LoRA rank (default: ${DEFAULT-VALUE})")
@@ -148,8 +149,18 @@ final class TrainOptions {
   @Option(names = "--out", description = "output folder (default: ${DEFAULT-VALUE})")
   Path out = Path.of("train-output");
 
-  @Option(names = "--model", description = "a model folder (default: the shipped ShapesWorld model)")
+  @Option(names = "--model", description = "a diffusers model folder, or a single-file SD 1.x checkpoint"
+      + " (.safetensors, .ckpt) (default: the shipped ShapesWorld model)")
   Path model;
+
+  @Option(names = "--model-variant", description = "the weights variant of a --model folder, as diffusers names it"
+      + " (fp16: diffusion_pytorch_model.fp16.safetensors; default: the plain weights)")
+  String modelVariant;
+
+  @Option(names = "--model-ema", description = "a single-file --model's EMA UNet (model_ema.*): ignore | use | auto"
+      + " (default: ignore, as A1111, ComfyUI and diffusers load it)")
+  @Choices({"auto", "use", "ignore"})
+  String modelEma;
 
   @Option(names = "--quiet", arity = "1", description = "no progress bar: true | false (default: ${DEFAULT-VALUE})")
   boolean quiet = false;
@@ -207,18 +218,27 @@ final class TrainOptions {
       throw new IllegalArgumentException("--global = \"" + given.get("global") + "\": must be a positive multiple of"
           + " --micro = " + micro);
     }
-    if (FOLDER_REWARDS.contains(reward) && rewardModel == null) {
-      throw new IllegalArgumentException("--reward " + reward + " needs --reward-model DIR (a Hugging Face CLIPModel"
-          + " folder: config.json, model.safetensors, vocab.json, merges.txt)");
+    // the aesthetic reward of published files: LAION's predictor over a CLIP folder
+    String rewardName = reward.equals("aesthetic") && rewardModel != null ? "laion-aesthetic" : reward;
+    if (FOLDER_REWARDS.contains(rewardName) && rewardModel == null) {
+      throw new IllegalArgumentException("--reward " + reward + " needs --reward-model " + (rewardName.equals("hpsv2")
+          ? "FILE.pt|DIR (HPSv2's open_clip checkpoint, or" : "DIR (") + " a Hugging Face CLIPModel folder: config.json"
+          + " and its weights)");
     }
-    if (rewardModel != null && !FOLDER_REWARDS.contains(reward)) {
-      throw new IllegalArgumentException("--reward-model is read by --reward " + FOLDER_REWARDS + " only, not by"
-          + " --reward " + reward);
+    if (rewardModel != null && !FOLDER_REWARDS.contains(rewardName)) {
+      throw new IllegalArgumentException("--reward-model is read by --reward " + FOLDER_REWARDS + " and aesthetic only,"
+          + " not by --reward " + reward);
     }
-    if (aestheticHead != null && !reward.equals("laion-aesthetic")) {
-      throw new IllegalArgumentException("--aesthetic-head is read by --reward laion-aesthetic only");
+    if (aestheticHead != null && !rewardName.equals("laion-aesthetic")) {
+      throw new IllegalArgumentException("--aesthetic-head is read by --reward laion-aesthetic (or aesthetic with"
+          + " --reward-model) only");
     }
     requireExists("reward-model", rewardModel);
+    requireExists("aesthetic-head", aestheticHead);
+    if (rewardModel != null && !rewardName.equals("hpsv2") && !Files.isDirectory(rewardModel)) {
+      throw Cli.bad("reward-model", rewardModel.toString(), "a Hugging Face CLIPModel folder for --reward " + reward
+          + " (a single checkpoint file is read by --reward hpsv2 only)");
+    }
     requireExists("prompts", prompts);
     requireExists("eval-file", evalFile);
     if (evalFile != null && evalPrompts == 0) {
@@ -262,6 +282,8 @@ final class TrainOptions {
     }
     requirePath("out", out);
     requirePath("model", model);
+    ModelSource source = model == null && modelVariant == null && modelEma == null ? ModelSource.SHIPPED
+        : new ModelSource(model, modelVariant, ModelSource.ema(modelEma));
     requirePath("checkpoints", checkpoints);
     Objective obj = switch (objective) {
       case "draft" -> Objectives.draft();
@@ -280,11 +302,11 @@ final class TrainOptions {
       default -> throw new AssertionError(targets);
     };
     Lora adapter = Lora.rank(rank).alpha(alpha == null ? rank : alpha).dropout(dropout).on(t);
-    TrainSettings.RewardChoice rc = new TrainSettings.RewardChoice(reward, aestheticWeight, rewardModel,
+    TrainSettings.RewardChoice rc = new TrainSettings.RewardChoice(rewardName, aestheticWeight, rewardModel,
         aestheticHead != null ? aestheticHead
             : rewardModel == null ? null : rewardModel.resolve("aesthetic_head.safetensors"));
     return new TrainSettings(obj, rc, adapter, lr, steps, micro, g, samplerSteps, guidance, eta, seed,
-        new TrainSettings.Evaluation(evalPrompts, evalSeeds, evalEvery, evalFile), out, model, quiet, checkpoints,
+        new TrainSettings.Evaluation(evalPrompts, evalSeeds, evalEvery, evalFile), out, source, quiet, checkpoints,
         checkpointEvery == null ? 10 : checkpointEvery, prompts,
         sparkMaster == null ? null : new TrainSettings.Spark(sparkMaster, workers),
         java.util.Collections.unmodifiableMap(new LinkedHashMap<>(given)));

@@ -17,7 +17,6 @@ import org.draft4j.optim.AdamW;
 import org.draft4j.samplers.Ddim;
 import org.draft4j.shapesworld.ShapesOracle;
 import org.draft4j.shapesworld.ShapesWorld;
-import org.draft4j.shapesworld.ShapesWorldModel;
 import org.draft4j.spi.Reward;
 import org.draft4j.train.ConsoleProgress;
 import org.draft4j.train.DraftTrainer;
@@ -326,7 +325,7 @@ public final class TrainRun implements Callable<Integer> {
     flags.remove("config");
     given.putAll(flags);
     TrainSettings s = TrainOptions.parse(given);
-    TextToImageModel model = s.model() != null ? ShapesWorldModel.load(s.model()) : ShapesWorldModel.pretrained();
+    TextToImageModel model = s.model().load();
     print(run(s, model).summary());
     return 0;
   }

@@ -19,7 +19,7 @@ import org.draft4j.spi.Reward;
  * {@code summary.json}'s {@code settings}.
  */
 record TrainSettings(Objective objective, RewardChoice reward, Lora adapter, double lr, int steps, int micro,
-    int global, int samplerSteps, double guidance, double eta, long seed, Evaluation eval, Path out, Path model,
+    int global, int samplerSteps, double guidance, double eta, long seed, Evaluation eval, Path out, ModelSource model,
     boolean quiet, Path checkpoints, int checkpointEvery, Path prompts, Spark spark, Map<String, String> given) {
 
   /** Data-parallel training on Spark: the master URL and the workers a step is spread over (null: this process). */
@@ -36,7 +36,8 @@ record TrainSettings(Objective objective, RewardChoice reward, Lora adapter, dou
    * world's models; {@code contrastive}, {@code alignment-averaged}: the world's
    * {@link ShapesWorldModel#contrastiveAlignment()} and {@link ShapesWorldModel#averagedAlignment()};
    * {@code pickscore}, {@code hpsv2}, {@code laion-aesthetic} with the CLIP folder {@code model}
-   * (and, for the last, the head {@code aestheticHead}).
+   * (HPSv2 also from its open_clip checkpoint file; for the last, the head {@code aestheticHead} in
+   * LAION's {@code .pth} or as safetensors).
    */
   record RewardChoice(String name, double aestheticWeight, Path model, Path aestheticHead) {
     /** Loads the models and returns the reward. */
@@ -53,10 +54,13 @@ record TrainSettings(Objective objective, RewardChoice reward, Lora adapter, dou
         case "incompressibility" -> Rewards.incompressibility();
         case "colorfulness" -> new ColorfulnessReward();
         case "pickscore" -> Rewards.pickScore(clip());
-        case "hpsv2" -> Rewards.hpsV2(clip());
+        case "hpsv2" -> java.nio.file.Files.isRegularFile(model) ? Rewards.hpsV2(model) : Rewards.hpsV2(clip());
         case "laion-aesthetic" -> {
-          ClipModel clip = clip();
-          yield Rewards.aesthetic(clip, AestheticHead.load(aestheticHead, clip.projectionDim()));
+          if (!java.nio.file.Files.exists(aestheticHead)) {
+            throw new IllegalArgumentException("--reward " + name + " needs the predictor's head: " + aestheticHead
+                + " does not exist; give --aesthetic-head FILE (LAION's .pth or a safetensors file)");
+          }
+          yield Rewards.aesthetic(clip(), AestheticHead.load(aestheticHead));
         }
         default -> throw new IllegalArgumentException("unknown reward \"" + name + "\"");
       };

@@ -24,7 +24,7 @@ class RealSizeStepTest {
       RealSizeStep.prepare(dir, part, true);
     }
     for (String[] c : new String[][] {{"draft-1", "pickscore"}, {"draft-lv2", "pickscore"}, {"draft", "aesthetic"}}) {
-      Map<String, Object> r = RealSizeStep.step(dir, c[0], c[1], 2, c[0].equals("draft-1"));
+      Map<String, Object> r = RealSizeStep.step(dir, c[0], c[1], 2, c[0].equals("draft-1"), "folder");
       List<Number> losses = (List<Number>) r.get("loss");
       assertEquals(2, losses.size(), r.toString());
       assertTrue(losses.stream().allMatch(l -> Double.isFinite(l.doubleValue())), r.toString());

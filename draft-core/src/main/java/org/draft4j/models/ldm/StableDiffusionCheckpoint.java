@@ -191,7 +191,18 @@ public final class StableDiffusionCheckpoint {
    * ComfyUI load it; the tokenizer and scheduler are not part of the file (SD 1.x's are implied).
    */
   public static void write(TextToImageModel model, Path file) {
+    write(model, file, org.draft4j.io.SafetensorsDType.F32, Map.of());
+  }
+
+  /**
+   * As {@link #write(TextToImageModel, Path)}, storing the weights as {@code floatType} (F32, or F16 /
+   * BF16 rounded to nearest: a 2 GB SD 1.5 file in F16, as most published checkpoints are) with
+   * {@code metadata} (for example the export's provenance) in the file's {@code __metadata__}.
+   */
+  public static void write(TextToImageModel model, Path file, org.draft4j.io.SafetensorsDType floatType,
+      Map<String, String> metadata) {
     checkArgument(model != null && file != null, "model and file must not be null");
+    checkArgument(metadata != null, "metadata must not be null (give Map.of())");
     checkArgument(model.vae() != null, "model %s works in pixel space: a single-file SD checkpoint needs a VAE",
         model.id());
     Map<String, INDArray> out = new LinkedHashMap<>();
@@ -213,6 +224,8 @@ public final class StableDiffusionCheckpoint {
         out.put(LdmTextKeys.PREFIX + k, model.textEncoder().parameters().get(k));
       }
     }
-    Safetensors.write(file, out, Map.of("format", "pt"));
+    Map<String, String> meta = new LinkedHashMap<>(metadata);
+    meta.putIfAbsent("format", "pt");
+    Safetensors.write(file, out, meta, floatType);
   }
 }

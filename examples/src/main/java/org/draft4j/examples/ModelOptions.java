@@ -1,0 +1,26 @@
+package org.draft4j.examples;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The {@code --model}, {@code --model-variant} and {@code --model-ema} options of {@code sample} and {@code mix}. */
+final class ModelOptions {
+  @Option(names = "--model", description = "a diffusers model folder, or a single-file SD 1.x checkpoint"
+      + " (.safetensors, .ckpt) (default: the shipped ShapesWorld model)")
+  Path model;
+
+  @Option(names = "--model-variant", description = "the weights variant of a --model folder (fp16:"
+      + " diffusion_pytorch_model.fp16.safetensors; default: the plain weights)")
+  String variant;
+
+  @Option(names = "--model-ema", description = "a single-file --model's EMA UNet: ignore | use | auto (default:"
+      + " ignore)")
+  @Choices({"auto", "use", "ignore"})
+  String ema;
+
+  /** The checked source. */
+  ModelSource source() {
+    return model == null && variant == null && ema == null ? ModelSource.SHIPPED
+        : new ModelSource(model, variant, ModelSource.ema(ema));
+  }
+}
