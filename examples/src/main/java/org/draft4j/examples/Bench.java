@@ -53,7 +53,7 @@ import picocli.CommandLine.Option;
  * {@code sd15-step} (not part of "all"): whole DRaFT steps at SD 1.5 size ({@link RealSizeStep}); the
  * random-weight folders are written once under {@code --models DIR} (default
  * target/sd15-step-models, about 10 GB); {@code --steps N} steps per DRaFT-1 / DRaFT-LV case (default 2);
- * {@code --sources} adds a DRaFT-1 step with the model loaded from other forms. {@code sd15-load} (not
+ * with {@code --sources} it runs the DRaFT-1 PickScore case once per form the model is loaded from. {@code sd15-load} (not
  * part of "all"): the SD 1.5-size model loaded from each of {@code --sources} (F32 folder, fp16-variant
  * folder, single-file LDM safetensors, {@code .ckpt}): load time and resident memory.
  *
@@ -67,9 +67,9 @@ public final class Bench implements Callable<Integer> {
   String only = "all";
 
   @Option(names = "--sources", split = ",", description = "sd15-load and sd15-step: the forms the SD 1.5-size model"
-      + " is loaded from, comma-separated: folder | fp16 | single-file | ckpt (default: folder; sd15-step runs its"
-      + " four cases from the folder and one DRaFT-1 PickScore step from each other form)")
-  List<String> sources = List.of("folder");
+      + " is loaded from, comma-separated: folder | fp16 | single-file | ckpt (sd15-load default: folder; sd15-step"
+      + " without it runs its four cases from the folder, with it the DRaFT-1 PickScore case from each form)")
+  List<String> sources;
 
   @Option(names = "--steps", description = "soak: training steps (default 2000); sd15-step: steps per case"
       + " (default 2)")
@@ -97,7 +97,7 @@ public final class Bench implements Callable<Integer> {
         throw Cli.bad("batch", String.valueOf(b), "positive integers (comma-separated)");
       }
     }
-    for (String s : sources) {
+    for (String s : sources == null ? List.<String>of() : sources) {
       if (!RealSizeStep.SOURCES.containsKey(s)) {
         throw Cli.bad("sources", s, "folder, fp16, single-file or ckpt (comma-separated)");
       }
@@ -133,7 +133,7 @@ public final class Bench implements Callable<Integer> {
       md.append(RealSizeStep.bench(models, steps == null ? 2 : steps, sources));
     }
     if (only.equals("sd15-load")) {
-      md.append(RealSizeStep.loads(models, sources));
+      md.append(RealSizeStep.loads(models, sources == null ? List.of("folder") : sources));
     }
     if (only.equals("soak")) {
       md.append(soak(steps == null ? 2000 : steps));

@@ -309,12 +309,13 @@ final class RealSizeStep {
 
   /** The bench section: prepares the folders under {@code dir} (once) and runs each case in a child JVM. */
   static String bench(Path dir, int steps) throws IOException, InterruptedException {
-    return bench(dir, steps, List.of("folder"));
+    return bench(dir, steps, null);
   }
 
   /**
-   * As {@link #bench(Path, int)}; a source other than {@code folder} in {@code sources} adds a
-   * DRaFT-1 PickScore row with the model loaded from it ({@link #loadModel}).
+   * As {@link #bench(Path, int)} with {@code sources} null (the four cases, the model from the F32
+   * folder); else the DRaFT-1 PickScore case once per source, the model loaded from it
+   * ({@link #loadModel}), so that the forms compare in one run.
    */
   static String bench(Path dir, int steps, List<String> sources) throws IOException, InterruptedException {
     StringBuilder sb = new StringBuilder();
@@ -324,7 +325,7 @@ final class RealSizeStep {
         child(List.of("prepare", dir.toString(), part));
       }
     }
-    for (String src : sources) {
+    for (String src : sources == null ? List.<String>of() : sources) {
       prepareSource(dir, src);
     }
     sb.append("### A DRaFT step at Stable Diffusion 1.5 size (random weights loaded from diffusers / Hugging Face"
@@ -334,13 +335,12 @@ final class RealSizeStep {
         + " fresh JVM per row\n\n| objective | reward | model from (load) | steps | first step (plans) | later step |"
         + " peak RSS | last step by graph |\n|---|---|---|---|---|---|---|---|\n");
     List<String[]> cases = new ArrayList<>();
-    if (sources.contains("folder")) {
+    if (sources == null) {
       cases.addAll(List.of(new String[] {"draft-1", "pickscore", "phases", "folder"},
           new String[] {"draft-lv2", "pickscore", "", "folder"}, new String[] {"draft", "pickscore", "", "folder"},
           new String[] {"draft-1", "aesthetic", "", "folder"}));
-    }
-    for (String src : sources) {
-      if (!src.equals("folder")) {
+    } else {
+      for (String src : sources) {
         cases.add(new String[] {"draft-1", "pickscore", "", src});
       }
     }
@@ -362,7 +362,7 @@ final class RealSizeStep {
       System.err.print(row);
       sb.append(row);
     }
-    if (!sources.contains("folder")) {
+    if (sources != null) {
       return sb.append('\n').toString();
     }
     Map<String, Object> ph = results.get(0);

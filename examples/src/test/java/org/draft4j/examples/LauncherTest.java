@@ -270,4 +270,46 @@ class LauncherTest {
     String summary = Files.readString(out.resolve("summary.json"));
     assertTrue(summary.contains("pickscore") && summary.contains("last_step_reward_mean"), summary);
   }
+
+  /**
+   * The forms a user's files come in reach their loaders from the command line: {@code export} writes
+   * an fp16-variant folder and a single-file checkpoint, the folder trains with
+   * {@code --model-variant fp16}, the single file goes to the LDM loader (which refuses this tiny
+   * model's 20-token vocabulary against SD's bundled CLIP tokenizer, naming the file), and options
+   * that do not fit the path given are refused naming the option.
+   */
+  @Test
+  void exportedFormsLoadAndMisfitOptionsAreRefused() throws Exception {
+    Path models = dir.resolve("forms");
+    RealSizeStep.prepare(models, "sd15", true);
+    Path folder = models.resolve("sd15");
+    Path fp16 = dir.resolve("sd15-fp16");
+    Object[] e1 = launch("export", "--model", folder.toString(), "--out", fp16.toString(), "--dtype", "fp16");
+    assertEquals(0, e1[0], (String) e1[1]);
+    assertTrue(Files.exists(fp16.resolve("unet/diffusion_pytorch_model.fp16.safetensors")));
+    Map<String, Object> prov = org.draft4j.io.Json.parseObject(Files.readString(fp16.resolve("export_provenance.json")));
+    assertEquals("fp16", prov.get("dtype"));
+    assertTrue(((String) prov.get("base_model")).endsWith(folder.toAbsolutePath().toString()), prov.toString());
+    Path single = dir.resolve("sd15.safetensors");
+    Object[] e2 = launch("export", "--model", folder.toString(), "--out", single.toString());
+    assertEquals(0, e2[0], (String) e2[1]);
+    assertTrue(org.draft4j.models.ldm.StableDiffusionCheckpoint.isLdmCheckpoint(single));
+    Path out = dir.resolve("fp16-run");
+    Object[] t = launch("train", "--model", fp16.toString(), "--model-variant", "fp16", "--reward", "compressibility",
+        "--eval-prompts", "0", "--steps", "1", "--micro", "1", "--sampler-steps", "2", "--quiet", "true", "--out",
+        out.toString());
+    assertEquals(0, t[0], (String) t[1]);
+    assertTrue(Files.exists(out.resolve("pytorch_lora_weights.safetensors")));
+    badInput(single.toString(), "train", "--model", single.toString(), "--steps", "1", "--eval-prompts", "0");
+    badInput("--model-variant = \"fp16\" is read for a diffusers folder only", "train", "--model", single.toString(),
+        "--model-variant", "fp16");
+    badInput("--model-ema = \"use\" is read for a single-file checkpoint only", "train", "--model",
+        folder.toString(), "--model-ema", "use");
+    badInput("--model-ema = \"often\": must be one of [auto, use, ignore]", "sample", "--model-ema", "often");
+    badInput("variants present: [fp16]", "sample", "--model", fp16.toString(), "--count", "1", "--seeds", "1");
+    badInput("a Hugging Face CLIPModel folder for --reward pickscore", "train", "--reward", "pickscore",
+        "--reward-model", single.toString());
+    badInput("--scale = 0.5 needs --lora FILE", "export", "--model", folder.toString(), "--out",
+        dir.resolve("x").toString(), "--scale", "0.5");
+  }
 }
