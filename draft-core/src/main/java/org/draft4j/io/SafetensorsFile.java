@@ -115,7 +115,7 @@ public final class SafetensorsFile implements TensorStore {
     if (want != null) {
       java.security.MessageDigest sha = Safetensors.sha256();
       sha.update(Safetensors.canonicalHeader(t, meta));
-      long chunk = 1 << 26;
+      long chunk = 1 << 23;
       for (long off = 0; off < dataLen; off += chunk) {
         sha.update(readBuffer(dataStart + off, (int) Math.min(chunk, dataLen - off)));
       }
@@ -226,7 +226,15 @@ public final class SafetensorsFile implements TensorStore {
       return d.slice().order(ByteOrder.LITTLE_ENDIAN);
     }
     try {
-      return channel.map(FileChannel.MapMode.READ_ONLY, offset, len).order(ByteOrder.LITTLE_ENDIAN);
+      // a positional read, not a map: mapped pages would count in the process's resident memory
+      ByteBuffer b = ByteBuffer.allocate(len);
+      while (b.hasRemaining()) {
+        if (channel.read(b, offset + b.position()) < 0) {
+          throw fail("file ends at byte " + (offset + b.position()) + ", inside bytes [" + offset + ", "
+              + (offset + len) + ")");
+        }
+      }
+      return b.flip().order(ByteOrder.LITTLE_ENDIAN);
     } catch (IOException e) {
       throw new SafetensorsException(source + ": cannot map bytes [" + offset + ", " + (offset + len) + ")", e);
     }
@@ -338,6 +346,10 @@ public final class SafetensorsFile implements TensorStore {
     long n = ti.numel();
     if (n > Integer.MAX_VALUE) {
       throw fail("tensor \"" + key + "\" has " + n + " elements, more than one array can hold");
+    }
+    if (channel != null) {
+      return TensorDecoding.read(channel, dataStart + ti.begin(), ti.dtype(), ti.shape(), type,
+          source + ": tensor \"" + key + "\"");
     }
     ByteBuffer b = readBuffer(dataStart + ti.begin(), (int) (ti.end() - ti.begin()));
     return TensorDecoding.decode(b, ti.dtype(), ti.shape(), type);

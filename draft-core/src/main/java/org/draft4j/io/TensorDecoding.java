@@ -42,6 +42,69 @@ public final class TensorDecoding {
     return out.dataType() == type ? out : out.castTo(type);
   }
 
+  /** Bytes a streaming read moves at a time (one reusable direct buffer per thread). */
+  private static final int CHUNK = 8 << 20;
+  private static final ThreadLocal<ByteBuffer> CHUNKS =
+      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(CHUNK).order(ByteOrder.LITTLE_ENDIAN));
+
+  /**
+   * As {@link #decode}, reading the {@code numel(shape)} elements from {@code channel} at
+   * {@code position} with positional reads instead of a memory map: F32/F64 bytes go straight into
+   * the new array's native buffer, other types through one 8 MB buffer, so the file's pages never
+   * count in the process's resident memory and a tensor is held once. A file shorter than the tensor
+   * is an error naming {@code where}.
+   */
+  public static INDArray read(java.nio.channels.FileChannel channel, long position, SafetensorsDType dtype,
+      long[] shape, DataType type, String where) {
+    long count = 1;
+    for (long d : shape) {
+      count = Math.multiplyExact(count, d);
+    }
+    if (count > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(where + ": " + count + " elements, more than one array can hold");
+    }
+    int n = (int) count;
+    boolean wide = dtype == SafetensorsDType.F64;
+    DataType native_ = wide ? DataType.DOUBLE : DataType.FLOAT;
+    INDArray out = shape.length == 0 ? Nd4j.scalar(native_, 0) : Nd4j.createUninitialized(native_, shape, 'c');
+    if (n == 0) {
+      return out.dataType() == type ? out : out.castTo(type);
+    }
+    ByteBuffer dst = out.data().asNio().order(ByteOrder.nativeOrder());
+    long bytes = (long) n * dtype.bytes();
+    try {
+      if ((dtype == SafetensorsDType.F32 || wide) && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+        dst.limit((int) bytes);
+        while (dst.hasRemaining()) {
+          if (channel.read(dst, position + dst.position()) < 0) {
+            throw new IllegalArgumentException(where + ": the file ends " + dst.remaining() + " bytes before the"
+                + " tensor does (truncated)");
+          }
+        }
+      } else {
+        ByteBuffer chunk = CHUNKS.get();
+        int per = CHUNK / dtype.bytes();
+        FloatBuffer f = dst.asFloatBuffer();
+        for (int done = 0; done < n; ) {
+          int m = Math.min(per, n - done);
+          chunk.clear().limit(m * dtype.bytes());
+          while (chunk.hasRemaining()) {
+            if (channel.read(chunk, position + (long) done * dtype.bytes() + chunk.position()) < 0) {
+              throw new IllegalArgumentException(where + ": the file ends inside the tensor (truncated)");
+            }
+          }
+          chunk.flip();
+          f.position(done);
+          fill(f.slice(), chunk, dtype, m);
+          done += m;
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(where + ": cannot read (" + e + ")", e);
+    }
+    return out.dataType() == type ? out : out.castTo(type);
+  }
+
   private static void fill(FloatBuffer f, ByteBuffer b, SafetensorsDType dtype, int n) {
     switch (dtype) {
       case F32 -> f.put(b.asFloatBuffer().limit(n));

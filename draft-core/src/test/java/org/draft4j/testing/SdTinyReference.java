@@ -80,10 +80,27 @@ public final class SdTinyReference {
     return model.textEncoder().encode(rows);
   }
 
-  /** Checks a whole pipeline: UNet, VAE decode and text encoder against the reference. */
+  /** The last hidden state at each sequence's first end token, where transformers pools (eos_token_id != 2). */
+  public INDArray textPooled(TextToImageModel model) {
+    INDArray hidden = textHidden(model);
+    INDArray ids = get("text_ids");
+    INDArray pooled = org.nd4j.linalg.factory.Nd4j.create(DataType.FLOAT, hidden.size(0), hidden.size(2));
+    for (int b = 0; b < hidden.size(0); b++) {
+      int eos = 0;
+      while (ids.getInt(b, eos) != model.tokenizer().eosId()) {
+        eos++;
+      }
+      pooled.putRow(b, hidden.get(org.nd4j.linalg.indexing.NDArrayIndex.point(b),
+          org.nd4j.linalg.indexing.NDArrayIndex.point(eos), org.nd4j.linalg.indexing.NDArrayIndex.all()));
+    }
+    return pooled;
+  }
+
+  /** Checks a whole pipeline: UNet, VAE decode and text encoder (hidden states, pooled) against the reference. */
   public void assertPipeline(TextToImageModel model, String what) {
     assertClose("unet_out", unetOut(model.unet()), what);
     assertClose("vae_decoded", model.vae().decode(get("vae_latents")), what);
     assertClose("text_hidden", textHidden(model), what);
+    assertClose("text_pooled", textPooled(model), what);
   }
 }

@@ -496,11 +496,11 @@ public final class TorchFile implements TensorStore {
     long last = extent(t, what);
     long base = dataOffsets.get(t.storage().key());
     verifyRecord(t.storage(), base);
-    ByteBuffer region = FileBytes.map(channel, base + first * es, (last - first + 1) * es, source, what);
     storagesRead.add(t.storage().key());
-    if (t.isContiguous()) {
-      return TensorDecoding.decode(region, t.dtype(), shape, type);
+    if (t.isContiguous()) { // read straight into the array, as SafetensorsFile does
+      return TensorDecoding.read(channel, base + first * es, t.dtype(), shape, type, source + ": " + what);
     }
+    ByteBuffer region = FileBytes.map(channel, base + first * es, (last - first + 1) * es, source, what);
     byte[] out = new byte[(int) numel * es];
     long[] stride = t.stride();
     int d = shape.length;
@@ -537,9 +537,9 @@ public final class TorchFile implements TensorStore {
       return;
     }
     CRC32 crc = new CRC32();
-    long chunk = 1L << 30;
+    long chunk = 1L << 23; // positional reads, not a map: mapped pages would count in resident memory
     for (long off = 0; off < s.nbytes(); off += chunk) {
-      crc.update(FileBytes.map(channel, base + off, Math.min(chunk, s.nbytes() - off), source,
+      crc.update(FileBytes.read(channel, base + off, (int) Math.min(chunk, s.nbytes() - off), source,
           "storage \"" + s.key() + "\""));
     }
     if ((int) crc.getValue() != want) {

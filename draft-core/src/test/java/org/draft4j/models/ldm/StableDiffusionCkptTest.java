@@ -3,12 +3,11 @@ package org.draft4j.models.ldm;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.Map;
 import org.draft4j.io.TensorStore;
 import org.draft4j.models.TextToImageModel;
+import org.draft4j.testing.SdTinyReference;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The sd-tiny checkpoint as {@code .ckpt} files ({@code torch.save({"state_dict": …})}, written by
@@ -39,7 +38,7 @@ class StableDiffusionCkptTest {
   void zipCheckpointLoadsAsTheFolderAndComputesPyTorchsOutputs() {
     TextToImageModel m = load("ldm.ckpt", EmaWeights.IGNORE);
     assertSameAsFolder(m);
-    SdTiny.assertMatchesReference(m);
+    SdTinyReference.load("reference.safetensors").assertPipeline(m, "ldm.ckpt");
   }
 
   @Test
@@ -49,16 +48,16 @@ class StableDiffusionCkptTest {
       assertTrue(StableDiffusionCheckpoint.isLdmCheckpoint(s) && StableDiffusionCheckpoint.hasEma(s));
     }
     assertSameAsFolder(StableDiffusionCheckpoint.load(f, SdTiny.options().build()));
-    Map<String, INDArray> ref = SdTiny.reference("reference_ema.safetensors");
-    Map<String, INDArray> base = SdTiny.reference("reference.safetensors");
+    SdTinyReference ref = SdTinyReference.load("reference_ema.safetensors");
+    SdTinyReference base = SdTinyReference.load("reference.safetensors");
     assertTrue(ref.get("unet_out").sub(base.get("unet_out")).amaxNumber().doubleValue() > 1e-3,
         "the EMA UNet computes something else than the trained one");
     for (EmaWeights e : new EmaWeights[] {EmaWeights.USE, EmaWeights.AUTO}) {
       TextToImageModel m = load("ldm-ema.ckpt", e);
-      SdTiny.assertClose(ref.get("unet_out"), SdTiny.unetOut(m, ref), 1e-5, "EMA unet_out with " + e);
+      ref.assertClose("unet_out", ref.unetOut(m.unet()), "EMA UNet with " + e);
       SdTiny.assertSameWeights(folder.vae().parameters(), m.vae().parameters());
     }
     TextToImageModel plain = load("ldm-ema.ckpt", EmaWeights.IGNORE);
-    SdTiny.assertClose(base.get("unet_out"), SdTiny.unetOut(plain, base), 1e-5, "non-EMA unet_out");
+    base.assertClose("unet_out", base.unetOut(plain.unet()), "non-EMA UNet");
   }
 }
