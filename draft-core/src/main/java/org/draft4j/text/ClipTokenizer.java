@@ -116,16 +116,7 @@ public final class ClipTokenizer {
 
   /** The bytes in the order of {@code bytes_to_unicode()}'s keys: the printable ranges, then the rest ascending. */
   private static List<Integer> byteOrder() {
-    List<Integer> bs = new ArrayList<>();
-    for (int i = '!'; i <= '~'; i++) {
-      bs.add(i);
-    }
-    for (int i = 0xA1; i <= 0xAC; i++) {
-      bs.add(i);
-    }
-    for (int i = 0xAE; i <= 0xFF; i++) {
-      bs.add(i);
-    }
+    List<Integer> bs = printableBytes();
     for (int b = 0; b < 256; b++) {
       if (!bs.contains(b)) {
         bs.add(b);
@@ -133,6 +124,7 @@ public final class ClipTokenizer {
     }
     return bs;
   }
+
 
   /** Parses vocab.json content. */
   public static Map<String, Integer> readVocab(String json) {
@@ -268,8 +260,8 @@ public final class ClipTokenizer {
     return word;
   }
 
-  /** GPT-2/CLIP's reversible byte → printable unicode character table. */
-  public static String[] bytesToUnicode() {
+  /** The bytes GPT-2/CLIP map to themselves: {@code !}…{@code ~}, ¡…¬, ®…ÿ. */
+  private static List<Integer> printableBytes() {
     List<Integer> bs = new ArrayList<>();
     for (int i = '!'; i <= '~'; i++) {
       bs.add(i);
@@ -280,6 +272,12 @@ public final class ClipTokenizer {
     for (int i = 0xAE; i <= 0xFF; i++) {
       bs.add(i);
     }
+    return bs;
+  }
+
+  /** GPT-2/CLIP's reversible byte → printable unicode character table. */
+  public static String[] bytesToUnicode() {
+    List<Integer> bs = printableBytes();
     String[] table = new String[256];
     int n = 0;
     for (int b = 0; b < 256; b++) {
@@ -292,4 +290,5 @@ public final class ClipTokenizer {
     }
     return table;
   }
+
 }

@@ -62,8 +62,9 @@ import picocli.CommandLine.Option;
     description = "Benchmarks, appended to docs/benchmarks.md with the machine and the command.")
 public final class Bench implements Callable<Integer> {
   @Option(names = "--only", description = "all (sd15-unet, chain, throughput, engine, sd15) | sd15-unet | chain |"
-      + " throughput | engine | sd15 | sd15-step | sd15-load | soak | spark (default: ${DEFAULT-VALUE})")
-  @Choices({"all", "sd15-unet", "chain", "throughput", "engine", "sd15", "sd15-step", "sd15-load", "soak", "spark"})
+      + " throughput | engine | sd15 | sd15-step | sd15-load | blas | soak | spark (default: ${DEFAULT-VALUE})")
+  @Choices({"all", "sd15-unet", "chain", "throughput", "engine", "sd15", "sd15-step", "sd15-load", "blas", "soak",
+      "spark"})
   String only = "all";
 
   @Option(names = "--sources", split = ",", description = "sd15-load and sd15-step: the forms the SD 1.5-size model"
@@ -131,6 +132,9 @@ public final class Bench implements Callable<Integer> {
     }
     if (only.equals("sd15-step")) {
       md.append(RealSizeStep.bench(models, steps == null ? 2 : steps, sources));
+    }
+    if (only.equals("blas")) {
+      md.append(BlasProbe.bench());
     }
     if (only.equals("sd15-load")) {
       md.append(RealSizeStep.loads(models, sources == null ? List.of("folder") : sources));

@@ -19,9 +19,17 @@ import org.draft4j.io.Json;
 final class ChildJvm {
   private ChildJvm() {}
 
-  @SuppressWarnings("unchecked")
   static Map<String, Object> run(Class<?> main, List<String> jvmFlags, List<String> args, String resultPrefix)
       throws IOException, InterruptedException {
+    return run(main, jvmFlags, Map.of(), args, resultPrefix);
+  }
+
+  /**
+   * As {@link #run(Class, List, List, String)} with {@code env} applied to this process's environment:
+   * a variable mapped to null is removed.
+   */
+  static Map<String, Object> run(Class<?> main, List<String> jvmFlags, Map<String, String> env, List<String> args,
+      String resultPrefix) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmFlags);
@@ -29,7 +37,15 @@ final class ChildJvm {
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(main.getName());
     cmd.addAll(args);
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    env.forEach((k, v) -> {
+      if (v == null) {
+        pb.environment().remove(k);
+      } else {
+        pb.environment().put(k, v);
+      }
+    });
+    Process p = pb.start();
     Map<String, Object> result = null;
     ArrayDeque<String> tail = new ArrayDeque<>();
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

@@ -149,18 +149,7 @@ final class TrainOptions {
   @Option(names = "--out", description = "output folder (default: ${DEFAULT-VALUE})")
   Path out = Path.of("train-output");
 
-  @Option(names = "--model", description = "a diffusers model folder, or a single-file SD 1.x checkpoint"
-      + " (.safetensors, .ckpt) (default: the shipped ShapesWorld model)")
-  Path model;
-
-  @Option(names = "--model-variant", description = "the weights variant of a --model folder, as diffusers names it"
-      + " (fp16: diffusion_pytorch_model.fp16.safetensors; default: the plain weights)")
-  String modelVariant;
-
-  @Option(names = "--model-ema", description = "a single-file --model's EMA UNet (model_ema.*): ignore | use | auto"
-      + " (default: ignore, as A1111, ComfyUI and diffusers load it)")
-  @Choices({"auto", "use", "ignore"})
-  String modelEma;
+  @picocli.CommandLine.Mixin ModelOptions modelOptions = new ModelOptions();
 
   @Option(names = "--quiet", arity = "1", description = "no progress bar: true | false (default: ${DEFAULT-VALUE})")
   boolean quiet = false;
@@ -281,9 +270,8 @@ final class TrainOptions {
           + " (each worker computes the same number of micro-batches)");
     }
     requirePath("out", out);
-    requirePath("model", model);
-    ModelSource source = model == null && modelVariant == null && modelEma == null ? ModelSource.SHIPPED
-        : new ModelSource(model, modelVariant, ModelSource.ema(modelEma));
+    requirePath("model", modelOptions.model);
+    ModelSource source = modelOptions.source();
     requirePath("checkpoints", checkpoints);
     Objective obj = switch (objective) {
       case "draft" -> Objectives.draft();
