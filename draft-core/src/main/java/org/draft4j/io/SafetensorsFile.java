@@ -129,8 +129,9 @@ public final class SafetensorsFile implements TensorStore {
 
   /**
    * Something in the metadata that only draft4j writes, possibly damaged: a key within a few edits
-   * of draft4j's keys (or of their {@code draft4j.} prefix), or a value shaped like a SHA-256. Null
-   * when there is none (a file from another tool).
+   * of draft4j's keys (or of their {@code draft4j.} prefix), or a value shaped like a SHA-256 under a
+   * key within 8 edits of the checksum's. Null when there is none (a file from another tool, whose
+   * own hashes, such as kohya's {@code sshs_model_hash}, are not mistaken for draft4j's).
    */
   static String draft4jTrace(Map<String, String> meta) {
     for (Map.Entry<String, String> e : meta.entrySet()) {
@@ -141,7 +142,10 @@ public final class SafetensorsFile implements TensorStore {
         return "key \"" + e.getKey() + "\"";
       }
       String v = e.getValue();
-      if (v.length() >= 60 && v.length() <= 68 && v.chars().filter(ch -> Character.digit(ch, 16) >= 0).count() >= 56) {
+      // a checksum-like value counts only under a key a few flips from draft4j's: other tools store
+      // SHA-256s too (kohya's sshs_model_hash, modelspec.hash_sha256), and their files must open
+      if (v.length() >= 60 && v.length() <= 68 && v.chars().filter(ch -> Character.digit(ch, 16) >= 0).count() >= 56
+          && edits(k, CHECKSUM_KEY) <= 8) {
         return "a checksum-like value under \"" + e.getKey() + "\"";
       }
       if (edits(v, FORMAT) <= 4) {

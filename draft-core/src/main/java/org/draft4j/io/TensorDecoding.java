@@ -72,6 +72,10 @@ public final class TensorDecoding {
     }
     ByteBuffer dst = out.data().asNio().order(ByteOrder.nativeOrder());
     long bytes = (long) n * dtype.bytes();
+    if (bytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(where + ": " + bytes + " bytes, more than one read buffer holds ("
+          + Integer.MAX_VALUE + ")");
+    }
     try {
       if ((dtype == SafetensorsDType.F32 || wide) && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
         dst.limit((int) bytes);

@@ -39,6 +39,23 @@ final class WeightFormats {
     } catch (IOException e) {
       throw new SafetensorsException(file + ": cannot read (" + e + ")", e);
     }
+    // safetensors first: its 8-byte header length can begin with any byte (640 = 0x280 begins with 0x80 0x02,
+    // a legacy pickle's first bytes), so it is recognized by its '{' at byte 8 and a length that fits the file
+    if (n >= 9) {
+      long len = 0;
+      for (int i = 7; i >= 0; i--) {
+        len = (len << 8) | (head[i] & 0xff);
+      }
+      long size;
+      try {
+        size = Files.size(file);
+      } catch (IOException e) {
+        throw new SafetensorsException(file + ": cannot read (" + e + ")", e);
+      }
+      if (len >= 2 && len <= size - 8 && head[8] == '{') {
+        return Format.SAFETENSORS;
+      }
+    }
     if (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
       return Format.TORCH_ZIP;
     }
@@ -47,15 +64,6 @@ final class WeightFormats {
     }
     if (n >= 1 && head[0] == '{') {
       return Format.SAFETENSORS_INDEX;
-    }
-    if (n >= 9) {
-      long len = 0;
-      for (int i = 7; i >= 0; i--) {
-        len = (len << 8) | (head[i] & 0xff);
-      }
-      if (len >= 2 && head[8] == '{') {
-        return Format.SAFETENSORS;
-      }
     }
     throw new SafetensorsException(file + ": not a weights file draft4j reads (" + n + " bytes read; allowed: "
         + "safetensors, a .safetensors.index.json shard index, a PyTorch torch.save file in zip or legacy format)");

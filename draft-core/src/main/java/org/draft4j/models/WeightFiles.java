@@ -109,7 +109,8 @@ public final class WeightFiles {
           String v = null;
           if (f.startsWith(stem + ".") && f.endsWith(ext) && f.length() > stem.length() + 1 + ext.length()) {
             v = f.substring(stem.length() + 1, f.length() - ext.length());
-          } else if (f.startsWith(stem + ext + ".index.") && f.endsWith(".json")) {
+          } else if (f.startsWith(stem + ext + ".index.") && f.endsWith(".json")
+              && f.length() > (stem + ext + ".index.").length() + ".json".length()) {
             v = f.substring((stem + ext + ".index.").length(), f.length() - ".json".length());
           }
           if (v != null && !v.isEmpty() && !v.contains(".") && !v.contains("-of-") && !found.contains(v)) {

@@ -136,6 +136,40 @@ class WeightFilesTest {
   }
 
   @Test
+  void aMissingVariantBesideAShardIndexIsNamed() throws Exception {
+    tensors(dir.resolve("diffusion_pytorch_model-00001-of-00001.safetensors"), "w");
+    index(dir.resolve("diffusion_pytorch_model.safetensors.index.json"),
+        "{\"w\": \"diffusion_pytorch_model-00001-of-00001.safetensors\"}");
+    String m = assertThrows(IllegalArgumentException.class,
+        () -> WeightFiles.open(ModelFolder.of(dir), "", WeightFiles.Naming.DIFFUSERS, "fp16")).getMessage();
+    assertTrue(m.contains("variant \"fp16\"") && m.contains("diffusion_pytorch_model.safetensors.index.json")
+        && !m.contains("variants present"), m);
+  }
+
+  /**
+   * A safetensors file is recognized by its header, whatever its first bytes: a 640-byte header length
+   * starts with 0x80 0x02, a legacy pickle's opening; and other tools' SHA-256 metadata (kohya's
+   * sshs_model_hash, modelspec.hash_sha256) is not taken for a damaged draft4j checksum.
+   */
+  @Test
+  void otherToolsFilesOpenWhateverTheirHeaderLengthAndHashes() throws Exception {
+    String sha = "a".repeat(64);
+    String json = "{\"__metadata__\":{\"sshs_model_hash\":\"" + sha + "\",\"modelspec.hash_sha256\":\"0x" + sha
+        + "\"},\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+    byte[] header = (json + " ".repeat(640 - json.length())).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + 640 + 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.putLong(640).put(header).putFloat(1.5f).putFloat(-2f);
+    Path p = dir.resolve("lora.safetensors");
+    Files.write(p, b.array());
+    assertEquals((byte) 0x80, Files.readAllBytes(p)[0]);
+    assertEquals(2, Files.readAllBytes(p)[1]);
+    try (TensorStore s = TensorStore.open(p)) {
+      assertTrue(s instanceof org.draft4j.io.SafetensorsFile, s.getClass().toString());
+      assertEquals(-2f, s.get("w").getFloat(1));
+    }
+  }
+
+  @Test
   void unknownContentIsRefusedNamingTheFormats() throws Exception {
     Path p = dir.resolve("weights.bin");
     Files.writeString(p, "hello, not weights");

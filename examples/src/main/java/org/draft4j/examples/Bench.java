@@ -98,6 +98,10 @@ public final class Bench implements Callable<Integer> {
         throw Cli.bad("batch", String.valueOf(b), "positive integers (comma-separated)");
       }
     }
+    if (sources != null && !only.equals("sd15-load") && !only.equals("sd15-step")) {
+      throw new IllegalArgumentException("--sources is read by --only sd15-load and sd15-step only, not by --only "
+          + only);
+    }
     for (String s : sources == null ? List.<String>of() : sources) {
       if (!RealSizeStep.SOURCES.containsKey(s)) {
         throw Cli.bad("sources", s, "folder, fp16, single-file or ckpt (comma-separated)");

@@ -57,7 +57,14 @@ final class Export implements Callable<Integer> {
     if (lora == null && scale != 1.0) {
       throw new IllegalArgumentException("--scale = " + scale + " needs --lora FILE (what it scales)");
     }
-    boolean single = out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors");
+    String name = out.getFileName().toString().toLowerCase(Locale.ROOT);
+    boolean single = name.endsWith(".safetensors");
+    for (String ext : new String[] {".ckpt", ".pt", ".pth", ".bin"}) {
+      if (name.endsWith(ext)) {
+        throw Cli.bad("out", out.toString(), "a folder or FILE.safetensors (draft4j writes no pickles: A1111 and"
+            + " ComfyUI load .safetensors)");
+      }
+    }
     if (!single && Files.isRegularFile(out)) {
       throw Cli.bad("out", out.toString(), "a folder, or a path ending in .safetensors for a single file");
     }

@@ -311,5 +311,9 @@ class LauncherTest {
         "--reward-model", single.toString());
     badInput("--scale = 0.5 needs --lora FILE", "export", "--model", folder.toString(), "--out",
         dir.resolve("x").toString(), "--scale", "0.5");
+    badInput("draft4j writes no pickles", "export", "--model", folder.toString(), "--out",
+        dir.resolve("x.ckpt").toString());
+    badInput("--sources is read by --only sd15-load and sd15-step only", "bench", "--only", "chain", "--sources",
+        "ckpt");
   }
 }

@@ -33,7 +33,6 @@ final class RestrictedUnpickler {
 
   /** Longest str/bytes item read (torch writes names and small metadata; a numpy array's bytes fit). */
   static final int MAX_ITEM = 256 << 20;
-  private static final int MAX_KEY_DEPTH = 64;
   private static final Object MARK = new Object();
 
   private final ByteBuffer buf;
@@ -286,27 +285,22 @@ final class RestrictedUnpickler {
     }
   }
 
-  /** Refuses what Python could not hash (a list, dict or set as a key), so keys stay immutable values. */
+  /**
+   * Refuses a key (or set element) that is not a scalar: what Python could not hash (a list, dict or set),
+   * and tuples and objects too. A state dict's keys are strings and an optimizer's ints; a tuple key could
+   * share its elements through the memo (hashing it would cost 2^depth) or be crafted to collide, which
+   * only a hostile file would do.
+   */
   void checkHashable(Object o, String what) {
-    checkHashable(o, what, 0);
-  }
-
-  private void checkHashable(Object o, String what, int depth) {
-    if (depth > MAX_KEY_DEPTH) {
-      throw fail(what + " nested deeper than " + MAX_KEY_DEPTH);
-    }
     if (o == null || o instanceof String || o instanceof Long || o instanceof BigInteger || o instanceof Double
-        || o instanceof Boolean || o instanceof PickledGlobal || o instanceof PickledObject || o instanceof TorchTensor
-        || o instanceof TorchStorage) {
+        || o instanceof Boolean || o instanceof PickledGlobal) {
       return;
     }
     if (isTuple(o)) {
-      for (Object e : (List<?>) o) {
-        checkHashable(e, what, depth + 1);
-      }
-      return;
+      throw fail(what + " is a tuple; draft4j reads str, int, float, bool and None keys (a state dict's)");
     }
-    throw fail(what + " is " + kind(o) + ", which is unhashable (or bytes, which draft4j does not use as keys)");
+    throw fail(what + " is " + kind(o) + ", which is unhashable (or not a str, int, float, bool or None key, which"
+        + " draft4j reads)");
   }
 
   private static boolean isTuple(Object o) {

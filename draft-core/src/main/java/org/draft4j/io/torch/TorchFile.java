@@ -501,6 +501,10 @@ public final class TorchFile implements TensorStore {
       return TensorDecoding.read(channel, base + first * es, t.dtype(), shape, type, source + ": " + what);
     }
     ByteBuffer region = FileBytes.map(channel, base + first * es, (last - first + 1) * es, source, what);
+    if ((long) numel * es > Integer.MAX_VALUE) {
+      throw new TorchFormatException(source + ": " + what + " is a strided view of " + numel * es + " bytes, more than"
+          + " one gather buffer holds (" + Integer.MAX_VALUE + ")");
+    }
     byte[] out = new byte[(int) numel * es];
     long[] stride = t.stride();
     int d = shape.length;

@@ -194,6 +194,12 @@ class PickleTest {
     assertFails(p2().op('h', 3, '.'), "t.pkl byte 2: memo entry 3 was never stored");
     assertFails(p2().op('.'), "t.pkl byte 2: STOP with 0 values");
     assertFails(p2().op('}', ']', 'K', 1, 's', '.'), "t.pkl byte 6: dict key is a list, which is unhashable");
+    // a tuple key whose elements share one child 40 levels deep would cost 2^40 to hash: refused at once
+    P shared = p2().op('}', ')');
+    for (int i = 0; i < 40; i++) {
+      shared.op('2', 0x86);
+    }
+    assertFails(shared.op('N', 's', '.'), "dict key is a tuple; draft4j reads str, int, float, bool and None keys");
     assertFails(p2().op('K', 1), "t.pkl byte 4: the pickle ends without STOP");
     assertFails(p2().op('a', '.'), "t.pkl byte 2: stack underflow");
     assertFails(p2().op('t', '.'), "t.pkl byte 2: no MARK on the stack");
