@@ -23,7 +23,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * A read-only view of a safetensors file: an 8-byte little-endian header length N, N bytes of
  * JSON header ({@code {"key": {"dtype","shape","data_offsets"}, "__metadata__": {...}}}), then the
  * data. The header is fully validated on open (offsets in range, byte counts matching shapes, data
- * covered without gaps or overlaps, and the data checksum when draft4j wrote one); tensors are memory-mapped one at a time on {@link #get}, so
+ * covered without gaps or overlaps, and the data checksum when draft4j wrote one); tensors are read one at a time on {@link #get}, so
  * multi-GB files are never copied whole.
  */
 public final class SafetensorsFile implements TensorStore {
@@ -245,7 +245,7 @@ public final class SafetensorsFile implements TensorStore {
   }
 
   /**
-   * Opens and validates a file; the file stays open (mapped lazily) until {@link #close()}. A file
+   * Opens and validates a file; the file stays open (tensors read on demand) until {@link #close()}. A file
    * with draft4j's checksum is verified; one whose metadata bears draft4j's marks without a valid
    * checksum is refused; files from other tools (no marks) open with header validation only.
    */

@@ -10,7 +10,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Named tensors read one at a time from a weights file: a safetensors file ({@link SafetensorsFile}),
  * a sharded set behind a Hugging Face index ({@link ShardedWeights}), or a PyTorch {@code torch.save} file. Each {@link #get} reads only that
- * tensor's bytes (memory-mapped where the format allows), so multi-GB files are never held twice.
+ * tensor's bytes, with positional reads straight into the array, so multi-GB files are never held
+ * twice (nor counted twice in resident memory, as memory-mapped pages would be).
  * The element type on disk is kept in {@link #dtype}; {@link #get} widens F16/BF16/integers to float32.
  * Errors name {@link #source()} and the key.
  */

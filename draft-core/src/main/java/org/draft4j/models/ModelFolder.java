@@ -22,7 +22,7 @@ public interface ModelFolder {
   String location(String relative);
 
   /**
-   * Opens a safetensors file of the folder: mapped from disk for folders on disk (so weights files
+   * Opens a safetensors file of the folder: read from disk on demand for folders on disk (so weights files
    * larger than 2 GB, such as SD 1.5's UNet, load), from its bytes otherwise.
    */
   default org.draft4j.io.SafetensorsFile openSafetensors(String relative) {

@@ -5,7 +5,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 
-/** Regions of a torch file: small headers read into the heap, tensor data memory-mapped (little-endian). */
+/**
+ * Regions of a torch file: headers and checksummed chunks read into the heap; a strided view's storage
+ * region memory-mapped (contiguous tensors are read by {@link org.draft4j.io.TensorDecoding#read}).
+ */
 final class FileBytes {
   private FileBytes() {}
 

@@ -46,9 +46,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * </ul>
  * Everything is validated on open: the zip directory, every persistent id (a known storage type, a data
  * record of exactly {@code numel × element size} bytes), every tensor's view inside its storage, the
- * storage walk of the legacy format to the last byte. Tensor data is memory-mapped only when that tensor
- * is read, so multi-GB files are never copied into the heap; in the zip format the first read of a storage
- * also checks its record's CRC-32.
+ * storage walk of the legacy format to the last byte. Tensor data is read only when that tensor is read,
+ * straight into its array with positional reads, so multi-GB files are never copied into the heap nor held
+ * twice; in the zip format the first read of a storage also checks its record's CRC-32.
  *
  * <p>{@link #keys()} are the <b>state dict</b>: the root object if it is a dict of string keys whose
  * values are all tensors; else the root's {@code "state_dict"} entry if that is a string-keyed dict with
@@ -471,7 +471,8 @@ public final class TorchFile implements TensorStore {
 
   /**
    * The values of any tensor of this file's tree (an EMA copy, an optimizer's state…) as {@code FLOAT} or
-   * {@code DOUBLE}, gathered through its strides from the mapped storage; F16, BF16 and integers widen exactly
+   * {@code DOUBLE}: a contiguous one read straight into its array, a strided view gathered through its strides
+   * from the mapped storage region; F16, BF16 and integers widen exactly
    * as {@link TensorDecoding#decode} does.
    */
   public INDArray read(TorchTensor t, DataType type) {
@@ -553,7 +554,7 @@ public final class TorchFile implements TensorStore {
     storagesVerified.add(s.key());
   }
 
-  /** The keys of the storages whose bytes {@link #read} has mapped so far (to test that reading is lazy). */
+  /** The keys of the storages whose bytes {@link #read} has read so far (to test that reading is lazy). */
   Set<String> storagesRead() {
     return Collections.unmodifiableSet(storagesRead);
   }
