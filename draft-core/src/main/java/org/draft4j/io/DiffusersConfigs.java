@@ -33,7 +33,8 @@ public final class DiffusersConfigs {
       Throwable c = e.getCause() instanceof IllegalArgumentException ia ? ia : e;
       String m = e instanceof com.fasterxml.jackson.core.JsonProcessingException jp ? jp.getOriginalMessage()
           : c.getMessage();
-      throw new IllegalArgumentException(source + ": " + m, e);
+      // a value check that already names the file (ConfigReader's) is not prefixed twice
+      throw new IllegalArgumentException(m != null && m.startsWith(source + ": ") ? m : source + ": " + m, e);
     }
   }
 

@@ -5,13 +5,11 @@ import static com.google.common.base.Preconditions.checkArgument;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.draft4j.io.DiffusersConfigs;
-import org.draft4j.io.Json;
 
 /**
  * diffusers' {@code AutoencoderKL} config (SD 1.x: channels 128, 256, 512, 512; 2 layers per block;
@@ -73,7 +71,8 @@ public record AutoencoderKLConfig(@JsonProperty("in_channels") int inChannels,
   }
 
   public static AutoencoderKLConfig load(Path configJson) throws IOException {
-    return fromJson(Json.parseObject(Files.readString(configJson)), configJson.toString());
+    Path abs = configJson.toAbsolutePath();
+    return fromJson(ModelFolder.of(abs.getParent()).readJson(abs.getFileName().toString()), configJson.toString());
   }
 
   /** The encoder blocks, one per level (the only type implemented; written to config files). */

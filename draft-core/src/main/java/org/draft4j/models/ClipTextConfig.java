@@ -4,13 +4,11 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import org.draft4j.io.DiffusersConfigs;
-import org.draft4j.io.Json;
 import org.draft4j.text.ClipTokenizer;
 
 /**
@@ -45,7 +43,8 @@ public record ClipTextConfig(
   }
 
   public static ClipTextConfig load(Path configJson) throws IOException {
-    return fromJson(Json.parseObject(Files.readString(configJson)), configJson.toString());
+    Path abs = configJson.toAbsolutePath();
+    return fromJson(ModelFolder.of(abs.getParent()).readJson(abs.getFileName().toString()), configJson.toString());
   }
 
   /** transformers' config.json content. */

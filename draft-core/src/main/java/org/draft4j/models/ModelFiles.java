@@ -27,7 +27,7 @@ final class ModelFiles {
 
   /** The parsed {@code config.json} of a folder. */
   static Map<String, Object> readConfig(Path dir) throws IOException {
-    return Json.parseObject(Files.readString(dir.resolve("config.json")));
+    return ModelFolder.of(dir).readJson("config.json");
   }
 
   /** Writes {@code config.json} and the weights file {@code stem[.variant].safetensors} (atomically) into {@code dir}. */

@@ -45,6 +45,16 @@ public interface ModelFolder {
     return java.util.List.of();
   }
 
+  /** Parses a JSON object file ({@code unet/config.json}); malformed JSON is an error naming the file. */
+  default java.util.Map<String, Object> readJson(String relative) {
+    String text = readString(relative);
+    try {
+      return org.draft4j.io.Json.parseObject(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(location(relative) + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Reads a UTF-8 text file. */
   default String readString(String relative) {
     return new String(read(relative), StandardCharsets.UTF_8);

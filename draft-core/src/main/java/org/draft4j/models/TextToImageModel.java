@@ -68,17 +68,17 @@ public final class TextToImageModel {
   public static TextToImageModel load(ModelFolder folder, String id, String variant) {
     WeightFiles.checkVariant(variant);
     UNet2DConditionConfig uc = UNet2DConditionConfig.fromJson(
-        org.draft4j.io.Json.parseObject(folder.readString("unet/config.json")), folder.location("unet/config.json"));
+        folder.readJson("unet/config.json"), folder.location("unet/config.json"));
     UNet2DConditionModel unet = UNet2DConditionModel.of(uc,
         ModelFiles.readWeights(folder, "unet", WeightFiles.Naming.DIFFUSERS, variant));
     ClipTextConfig tc = ClipTextConfig.fromJson(
-        org.draft4j.io.Json.parseObject(folder.readString("text_encoder/config.json")),
+        folder.readJson("text_encoder/config.json"),
         folder.location("text_encoder/config.json"));
     ClipTextModel text = ClipTextModel.of(tc,
         ModelFiles.readWeights(folder, "text_encoder", WeightFiles.Naming.TRANSFORMERS, variant));
     int maxLen = 77;
     if (folder.exists("tokenizer/tokenizer_config.json")) {
-      Object v = org.draft4j.io.Json.parseObject(folder.readString("tokenizer/tokenizer_config.json"))
+      Object v = folder.readJson("tokenizer/tokenizer_config.json")
           .get("model_max_length");
       if (v instanceof Number n) {
         maxLen = n.intValue();
@@ -88,11 +88,11 @@ public final class TextToImageModel {
         ClipTokenizer.readMerges(folder.readString("tokenizer/merges.txt")), maxLen);
     Builder b = builder().id(id).tokenizer(tok).textEncoder(text).unet(unet);
     if (folder.exists("scheduler/scheduler_config.json")) {
-      b.schedulerConfig(org.draft4j.io.Json.parseObject(folder.readString("scheduler/scheduler_config.json")));
+      b.schedulerConfig(folder.readJson("scheduler/scheduler_config.json"));
     }
     if (folder.exists("vae/config.json")) {
       AutoencoderKLConfig vc = AutoencoderKLConfig.fromJson(
-          org.draft4j.io.Json.parseObject(folder.readString("vae/config.json")), folder.location("vae/config.json"));
+          folder.readJson("vae/config.json"), folder.location("vae/config.json"));
       b.vae(AutoencoderKL.of(vc, ModelFiles.readWeights(folder, "vae", WeightFiles.Naming.DIFFUSERS, variant)));
     } else {
       b.decoder(ImageDecoder.pixelSpace());

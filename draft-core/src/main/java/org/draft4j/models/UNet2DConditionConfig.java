@@ -5,7 +5,6 @@ import static com.google.common.base.Preconditions.checkArgument;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -159,7 +158,9 @@ public record UNet2DConditionConfig(
     try {
       return create(r, boc, heads, down, up);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+      String msg = e.getMessage();
+      // ConfigReader's errors already name the file; the record's own checks do not
+      throw new IllegalArgumentException(msg != null && msg.startsWith(source + ": ") ? msg : source + ": " + msg, e);
     }
   }
 
@@ -183,7 +184,8 @@ public record UNet2DConditionConfig(
 
   /** Reads {@code config.json}. */
   public static UNet2DConditionConfig load(Path configJson) throws IOException {
-    return fromJson(Json.parseObject(Files.readString(configJson)), configJson.toString());
+    Path abs = configJson.toAbsolutePath();
+    return fromJson(ModelFolder.of(abs.getParent()).readJson(abs.getFileName().toString()), configJson.toString());
   }
 
   private static int[] fill(int n, int v) {

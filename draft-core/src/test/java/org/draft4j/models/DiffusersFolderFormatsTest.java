@@ -54,4 +54,30 @@ class DiffusersFolderFormatsTest {
   void binFolderMatchesDiffusers() {
     SdTinyReference.load("reference.safetensors").assertPipeline(load("bin", null), "bin/");
   }
+
+  /** A folder whose config.json is malformed, or holds a value of the wrong type, is refused naming the file once. */
+  @Test
+  void aBrokenConfigIsNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path src = InteropFixtures.require("sd-tiny/diffusers");
+    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(src)) {
+      for (java.nio.file.Path f : files.toList()) {
+        java.nio.file.Path to = dir.resolve(src.relativize(f).toString());
+        if (java.nio.file.Files.isDirectory(f)) {
+          java.nio.file.Files.createDirectories(to);
+        } else {
+          java.nio.file.Files.copy(f, to);
+        }
+      }
+    }
+    java.nio.file.Path cfg = dir.resolve("unet/config.json");
+    String good = java.nio.file.Files.readString(cfg);
+    java.nio.file.Files.writeString(cfg, "{\"in_channels\": 4, oops");
+    String malformed = assertThrows(IllegalArgumentException.class,
+        () -> TextToImageModel.load(ModelFolder.of(dir), "x")).getMessage();
+    assertTrue(malformed.startsWith(cfg + ": malformed JSON"), malformed);
+    java.nio.file.Files.writeString(cfg, good.replace("\"in_channels\": 4", "\"in_channels\": \"four\""));
+    String wrongType = assertThrows(IllegalArgumentException.class,
+        () -> TextToImageModel.load(ModelFolder.of(dir), "x")).getMessage();
+    assertEquals(cfg + ": field \"in_channels\" = four is not supported; allowed: an integer", wrongType);
+  }
 }

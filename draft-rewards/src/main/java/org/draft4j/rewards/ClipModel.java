@@ -102,7 +102,7 @@ public final class ClipModel {
   @SuppressWarnings("unchecked")
   public static ClipModel load(ModelFolder dir, String variant) {
     String cfg = dir.location("config.json");
-    Map<String, Object> m = Json.parseObject(dir.readString("config.json"));
+    Map<String, Object> m = dir.readJson("config.json");
     int proj = ((Number) m.getOrDefault("projection_dim", 512)).intValue();
     ClipTextConfig tc = ClipTextConfig.fromJson((Map<String, Object>) m.getOrDefault("text_config", Map.of()),
         cfg + " text_config");
