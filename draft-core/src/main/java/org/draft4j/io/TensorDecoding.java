@@ -17,20 +17,11 @@ public final class TensorDecoding {
    * (F16 and BF16 exactly, integers as {@code (float) v}); then the array is cast to {@code type}.
    */
   public static INDArray decode(ByteBuffer bytes, SafetensorsDType dtype, long[] shape, DataType type) {
-    long count = 1;
-    for (long d : shape) {
-      count = Math.multiplyExact(count, d);
-    }
-    if (count > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("tensor of shape " + java.util.Arrays.toString(shape) + " has " + count
-          + " elements, more than one array can hold");
-    }
-    int n = (int) count;
+    int n = elementCount(shape, "tensor of shape " + java.util.Arrays.toString(shape) + " has");
     ByteBuffer b = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
     boolean wide = dtype == SafetensorsDType.F64;
-    DataType native_ = wide ? DataType.DOUBLE : DataType.FLOAT;
     // written straight into the array's native buffer: no heap copy of a multi-MB tensor
-    INDArray out = shape.length == 0 ? Nd4j.scalar(native_, 0) : Nd4j.createUninitialized(native_, shape, 'c');
+    INDArray out = allocate(dtype, shape);
     if (n > 0) {
       ByteBuffer dst = out.data().asNio().order(ByteOrder.nativeOrder());
       if (wide) {
@@ -56,17 +47,9 @@ public final class TensorDecoding {
    */
   public static INDArray read(java.nio.channels.FileChannel channel, long position, SafetensorsDType dtype,
       long[] shape, DataType type, String where) {
-    long count = 1;
-    for (long d : shape) {
-      count = Math.multiplyExact(count, d);
-    }
-    if (count > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(where + ": " + count + " elements, more than one array can hold");
-    }
-    int n = (int) count;
+    int n = elementCount(shape, where + ":");
     boolean wide = dtype == SafetensorsDType.F64;
-    DataType native_ = wide ? DataType.DOUBLE : DataType.FLOAT;
-    INDArray out = shape.length == 0 ? Nd4j.scalar(native_, 0) : Nd4j.createUninitialized(native_, shape, 'c');
+    INDArray out = allocate(dtype, shape);
     if (n == 0) {
       return out.dataType() == type ? out : out.castTo(type);
     }
@@ -107,6 +90,24 @@ public final class TensorDecoding {
       throw new java.io.UncheckedIOException(where + ": cannot read (" + e + ")", e);
     }
     return out.dataType() == type ? out : out.castTo(type);
+  }
+
+  /** The product of {@code shape}, refused past one array's capacity; {@code what} opens the message. */
+  private static int elementCount(long[] shape, String what) {
+    long count = 1;
+    for (long d : shape) {
+      count = Math.multiplyExact(count, d);
+    }
+    if (count > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(what + " " + count + " elements, more than one array can hold");
+    }
+    return (int) count;
+  }
+
+  /** A new C-order array for {@code dtype}'s values: DOUBLE for F64, FLOAT for every other type. */
+  private static INDArray allocate(SafetensorsDType dtype, long[] shape) {
+    DataType t = dtype == SafetensorsDType.F64 ? DataType.DOUBLE : DataType.FLOAT;
+    return shape.length == 0 ? Nd4j.scalar(t, 0) : Nd4j.createUninitialized(t, shape, 'c');
   }
 
   private static void fill(FloatBuffer f, ByteBuffer b, SafetensorsDType dtype, int n) {
