@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.draft4j.nn.GraphBuilder;
 import org.draft4j.nn.Parameters;
-import org.draft4j.nn.ops.Activation;
+import org.draft4j.engine.ops.Activation;
 import org.draft4j.spi.ImageDecoder;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -62,7 +62,7 @@ public final class AutoencoderKL {
   }
 
   private void validate() {
-    trace(new GraphBuilder(org.draft4j.exec.Graphs.create(), params, List.of()));
+    trace(new GraphBuilder(org.draft4j.engine.Graphs.create(), params, List.of()));
     params.requireAllUsed();
   }
 
@@ -81,7 +81,7 @@ public final class AutoencoderKL {
    */
   public static Map<String, long[]> parameterShapes(AutoencoderKLConfig config) {
     Parameters shapes = Parameters.shapesOnly("VAE parameter shapes");
-    GraphBuilder g = new GraphBuilder(org.draft4j.exec.Graphs.create(), shapes, List.of());
+    GraphBuilder g = new GraphBuilder(org.draft4j.engine.Graphs.create(), shapes, List.of());
     new AutoencoderKL(config, shapes).trace(g);
     return ModelFiles.weightShapes(g.sd(), java.util.Set.of("image", "latents"));
   }
@@ -203,18 +203,18 @@ public final class AutoencoderKL {
   private synchronized INDArray runOnce(INDArray input, java.util.function.BiFunction<GraphBuilder, SDVariable, SDVariable> f,
       String kind) {
     String key = kind + java.util.Arrays.toString(input.shape());
-    org.draft4j.exec.GraphRunner r = runners.get(key);
+    org.draft4j.engine.GraphRunner r = runners.get(key);
     if (r == null) {
-      org.draft4j.exec.ExecutionContext ctx = org.draft4j.exec.ExecutionContext.shared();
-      SameDiff sd = org.draft4j.exec.Graphs.create();
+      org.draft4j.engine.ExecutionContext ctx = org.draft4j.engine.ExecutionContext.shared();
+      SameDiff sd = org.draft4j.engine.Graphs.create();
       SDVariable in = sd.placeHolder("in", DataType.FLOAT, input.shape());
       SDVariable out = f.apply(new GraphBuilder(sd, params, List.of(), false, ctx.fusedOps()), in).rename("out");
-      r = org.draft4j.exec.GraphRunner.builder(sd).context(ctx).label("vae " + kind).input("in", true).output(out.name())
+      r = org.draft4j.engine.GraphRunner.builder(sd).context(ctx).label("vae " + kind).input("in", true).output(out.name())
           .build();
       runners.put(key, r);
     }
     return r.run(Map.of("in", input.castTo(DataType.FLOAT))).outputs().get("out");
   }
 
-  private final Map<String, org.draft4j.exec.GraphRunner> runners = new java.util.HashMap<>();
+  private final Map<String, org.draft4j.engine.GraphRunner> runners = new java.util.HashMap<>();
 }

@@ -1,7 +1,7 @@
 package org.draft4j.models;
 
 import org.draft4j.nn.GraphBuilder;
-import org.draft4j.nn.ops.Activation;
+import org.draft4j.engine.ops.Activation;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.factory.Nd4j;

@@ -26,7 +26,7 @@ public final class ClipTextModel {
   public static final String WEIGHTS_FILE = "model.safetensors";
   private final ClipTextConfig config;
   private final Parameters params;
-  private org.draft4j.exec.GraphRunner runner;
+  private org.draft4j.engine.GraphRunner runner;
   private int graphLen = -1;
 
   private ClipTextModel(ClipTextConfig config, Parameters params) {
@@ -117,24 +117,24 @@ public final class ClipTextModel {
    */
   public static Map<String, long[]> parameterShapes(ClipTextConfig config) {
     Parameters shapes = Parameters.shapesOnly("text encoder parameter shapes");
-    GraphBuilder g = new GraphBuilder(org.draft4j.exec.Graphs.create(), shapes, List.of());
+    GraphBuilder g = new GraphBuilder(org.draft4j.engine.Graphs.create(), shapes, List.of());
     int len = config.maxPositionEmbeddings();
     forward(config, g, g.sd().placeHolder("input_ids", DataType.INT, -1, len), len);
     return ModelFiles.weightShapes(g.sd(), java.util.Set.of("input_ids"));
   }
 
   /** Builds (once per sequence length) the encoder graph; the engine compiles it per batch size. */
-  private synchronized org.draft4j.exec.GraphRunner compile(int len) {
+  private synchronized org.draft4j.engine.GraphRunner compile(int len) {
     if (runner == null || graphLen != len) {
       if (runner != null) {
         runner.close();
       }
-      org.draft4j.exec.ExecutionContext ctx = org.draft4j.exec.ExecutionContext.shared();
-      SameDiff sd = org.draft4j.exec.Graphs.create();
+      org.draft4j.engine.ExecutionContext ctx = org.draft4j.engine.ExecutionContext.shared();
+      SameDiff sd = org.draft4j.engine.Graphs.create();
       GraphBuilder g = new GraphBuilder(sd, params, List.of(), false, ctx.fusedOps());
       SDVariable ids = sd.placeHolder("input_ids", DataType.INT, -1, len);
       forward(g, ids, len).rename("last_hidden_state");
-      runner = org.draft4j.exec.GraphRunner.builder(sd).context(ctx).label("clip text encoder").input("input_ids", true)
+      runner = org.draft4j.engine.GraphRunner.builder(sd).context(ctx).label("clip text encoder").input("input_ids", true)
           .output("last_hidden_state").build();
       graphLen = len;
     }

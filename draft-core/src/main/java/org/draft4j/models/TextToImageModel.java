@@ -205,11 +205,11 @@ public final class TextToImageModel {
 
   /** A fresh denoiser over this model's UNet at its sample size, run in the shared execution context. */
   public UNetDenoiser newDenoiser() {
-    return newDenoiser(org.draft4j.exec.ExecutionContext.shared());
+    return newDenoiser(org.draft4j.engine.ExecutionContext.shared());
   }
 
   /** A fresh denoiser over this model's UNet at its sample size whose graphs run in {@code context}. */
-  public UNetDenoiser newDenoiser(org.draft4j.exec.ExecutionContext context) {
+  public UNetDenoiser newDenoiser(org.draft4j.engine.ExecutionContext context) {
     int s = unet.config().sampleSize();
     return new UNetDenoiser(unet, s, s, tokenizer.maxLength(), context);
   }

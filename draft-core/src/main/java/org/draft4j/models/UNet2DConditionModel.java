@@ -9,7 +9,7 @@ import org.draft4j.nn.GraphBuilder;
 import org.draft4j.nn.Layer;
 import org.draft4j.nn.LayerAdapter;
 import org.draft4j.nn.Parameters;
-import org.draft4j.nn.ops.Activation;
+import org.draft4j.engine.ops.Activation;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -73,7 +73,7 @@ public final class UNet2DConditionModel {
   }
 
   private void validateWeights() {
-    traceForward(new GraphBuilder(org.draft4j.exec.Graphs.create(), params, List.of()));
+    traceForward(new GraphBuilder(org.draft4j.engine.Graphs.create(), params, List.of()));
     params.requireAllUsed();
   }
 
@@ -84,7 +84,7 @@ public final class UNet2DConditionModel {
    */
   public static java.util.Map<String, long[]> parameterShapes(UNet2DConditionConfig config) {
     Parameters shapes = Parameters.shapesOnly("UNet parameter shapes");
-    GraphBuilder g = new GraphBuilder(org.draft4j.exec.Graphs.create(), shapes, List.of());
+    GraphBuilder g = new GraphBuilder(org.draft4j.engine.Graphs.create(), shapes, List.of());
     new UNet2DConditionModel(config, shapes).traceForward(g);
     return ModelFiles.weightShapes(g.sd(), java.util.Set.of("sample", "timestep", "encoder_hidden_states"));
   }
@@ -134,7 +134,7 @@ public final class UNet2DConditionModel {
     all.add(0, recorder);
     Parameters shapes = Parameters.shapesOnly("UNet layers");
     new UNet2DConditionModel(config, shapes)
-        .traceForward(new GraphBuilder(org.draft4j.exec.Graphs.create(), shapes, all));
+        .traceForward(new GraphBuilder(org.draft4j.engine.Graphs.create(), shapes, all));
     return List.copyOf(seen);
   }
 

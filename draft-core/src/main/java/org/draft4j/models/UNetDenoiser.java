@@ -9,8 +9,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.draft4j.exec.ExecutionContext;
-import org.draft4j.exec.GraphRunner;
+import org.draft4j.engine.ExecutionContext;
+import org.draft4j.engine.GraphRunner;
 import org.draft4j.nn.GraphBuilder;
 import org.draft4j.nn.LayerAdapter;
 import org.draft4j.spi.Denoiser;
@@ -164,7 +164,7 @@ public final class UNetDenoiser implements Denoiser, AutoCloseable {
   private record Forward(SameDiff sd, GraphBuilder builder, SDVariable out, List<String> feeds) {}
 
   private Forward forward() {
-    SameDiff sd = org.draft4j.exec.Graphs.create();
+    SameDiff sd = org.draft4j.engine.Graphs.create();
     GraphBuilder g = new GraphBuilder(sd, unet.parameters(), adapters, baseTrainable, context.fusedOps());
     UNet2DConditionConfig c = unet.config();
     SDVariable x = sd.var(SAMPLE, Nd4j.zeros(DataType.FLOAT, 1, c.inChannels(), height, width));

@@ -7,8 +7,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.draft4j.io.Json;
-import org.draft4j.nn.ops.RawMemory;
-import org.nd4j.linalg.api.buffer.DataType;
+import org.draft4j.engine.HostFloats;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -106,7 +105,7 @@ public final class AdamW implements Optimizer {
     double lrT = learningRate(state.step());
     double bc1 = 1 - Math.pow(beta1, t);
     double bc2 = 1 - Math.pow(beta2, t);
-    float[][] buf = fast ? new float[4][CHUNK] : null;
+    float[][] buf = fast ? new float[4][HostFloats.CHUNK] : null;
     for (Map.Entry<String, INDArray> e : params.entrySet()) {
       INDArray p = e.getValue();
       INDArray g = grads.get(e.getKey());
@@ -129,10 +128,8 @@ public final class AdamW implements Optimizer {
     return norm;
   }
 
-  private static final int CHUNK = 8192;
-
   private static boolean hostFloat(INDArray a) {
-    return a.dataType() == DataType.FLOAT && RawMemory.contiguous(a) && a.length() > 0;
+    return HostFloats.supported(a);
   }
 
   private static double squaredNorm(Map<String, INDArray> params, Map<String, INDArray> grads) {
@@ -146,26 +143,9 @@ public final class AdamW implements Optimizer {
 
   /** Σ g² over all gradients, accumulated in double, without temporary arrays. */
   private static double squaredNormHost(Map<String, INDArray> params, Map<String, INDArray> grads) {
-    float[] c = new float[CHUNK];
     double sq = 0;
     for (String k : params.keySet()) {
-      INDArray g = grads.get(k);
-      RawMemory.Block gb = RawMemory.block(g);
-      for (long off = 0; off < g.length(); off += CHUNK) {
-        int n = (int) Math.min(CHUNK, g.length() - off);
-        gb.get(off, c, 0, n);
-        double s0 = 0;
-        double s1 = 0;
-        int i = 0;
-        for (; i + 1 < n; i += 2) {
-          s0 += (double) c[i] * c[i];
-          s1 += (double) c[i + 1] * c[i + 1];
-        }
-        if (i < n) {
-          s0 += (double) c[i] * c[i];
-        }
-        sq += s0 + s1;
-      }
+      sq = HostFloats.addSquares(sq, grads.get(k));
     }
     return sq;
   }
@@ -177,32 +157,24 @@ public final class AdamW implements Optimizer {
   private void stepHost(INDArray p, INDArray g, INDArray m, INDArray v, float[][] buf, float clip, double lr,
       float bc1, float bc2) {
     float lrT = (float) lr;
-    RawMemory.Block pb = RawMemory.block(p);
-    RawMemory.Block gb = RawMemory.block(g);
-    RawMemory.Block mb = RawMemory.block(m);
-    RawMemory.Block vb = RawMemory.block(v);
-    float[] pc = buf[0];
-    float[] gc = buf[1];
-    float[] mc = buf[2];
-    float[] vc = buf[3];
     float b1 = (float) beta1;
     float c1 = (float) (1 - beta1);
     float b2 = (float) beta2;
     float c2 = (float) (1 - beta2);
     float decay = (float) (lr * weightDecay);
     float e = (float) eps;
-    for (long off = 0; off < p.length(); off += CHUNK) {
-      int n = (int) Math.min(CHUNK, p.length() - off);
-      pb.get(off, pc, 0, n);
-      gb.get(off, gc, 0, n);
-      mb.get(off, mc, 0, n);
-      vb.get(off, vc, 0, n);
+    boolean decays = weightDecay > 0;
+    HostFloats.update((chunks, n) -> {
+      float[] pc = chunks[0];
+      float[] mc = chunks[1];
+      float[] vc = chunks[2];
+      float[] gc = chunks[3];
       for (int i = 0; i < n; i++) {
         float gi = gc[i] * clip;
         float mi = mc[i] * b1 + gi * c1;
         float vi = vc[i] * b2 + gi * gi * c2;
         float pi = pc[i];
-        if (weightDecay > 0) {
+        if (decays) {
           pi = pi - pi * decay;
         }
         float denom = (float) Math.sqrt(vi / bc2) + e;
@@ -210,10 +182,7 @@ public final class AdamW implements Optimizer {
         mc[i] = mi;
         vc[i] = vi;
       }
-      pb.put(off, pc, 0, n);
-      mb.put(off, mc, 0, n);
-      vb.put(off, vc, 0, n);
-    }
+    }, buf, 3, p, m, v, g);
   }
 
   /**

@@ -7,9 +7,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.draft4j.exec.ExecutionContext;
-import org.draft4j.exec.GraphRunner;
-import org.draft4j.exec.Graphs;
+import org.draft4j.engine.ExecutionContext;
+import org.draft4j.engine.GraphRunner;
+import org.draft4j.engine.Graphs;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -112,11 +112,11 @@ public final class RewardEvaluator implements AutoCloseable {
 
   /**
    * A fingerprint of the decode-and-score graph for samples of this shape: its ops, their
-   * arguments and the values of its constants ({@link org.draft4j.exec.GraphFingerprint}). Two
+   * arguments and the values of its constants ({@link org.draft4j.engine.GraphFingerprint}). Two
    * rewards that compute the same thing the same way share it, whatever their classes are called.
    */
   public synchronized String fingerprint(long... sampleShape) {
-    return org.draft4j.exec.GraphFingerprint.of(graph(sampleShape).sd());
+    return org.draft4j.engine.GraphFingerprint.of(graph(sampleShape).sd());
   }
 
   /**
@@ -131,7 +131,7 @@ public final class RewardEvaluator implements AutoCloseable {
    * The engine's facts about the gradient plan for samples of this shape (whether it checkpoints,
    * its arena), or null before a gradient evaluation of that shape or in SameDiff mode.
    */
-  public synchronized org.draft4j.exec.CompiledGraph.Stats gradientPlanStats(long... sampleShape) {
+  public synchronized org.draft4j.engine.CompiledGraph.Stats gradientPlanStats(long... sampleShape) {
     Built b = graphs.get(java.util.Arrays.toString(sampleShape));
     if (b == null || b.runners()[1] == null || b.runners()[1].compiled() == null) {
       return null;

@@ -25,7 +25,7 @@ public final class RewardGraph {
   private final long height;
   private final long width;
   private final Map<String, Function<List<String>, INDArray>> promptFeeds = new LinkedHashMap<>();
-  private final org.draft4j.exec.Segments segments;
+  private final org.draft4j.engine.Segments segments;
   private final Map<String, SDVariable> terms = new LinkedHashMap<>();
   private final boolean fused;
 
@@ -44,7 +44,7 @@ public final class RewardGraph {
     this.height = height;
     this.width = width;
     this.fused = fused;
-    this.segments = new org.draft4j.exec.Segments(sd);
+    this.segments = new org.draft4j.engine.Segments(sd);
   }
 
   /** Whether fused ops may be used (the graph runs on the engine). */
@@ -70,7 +70,7 @@ public final class RewardGraph {
   }
 
   /** The checkpointing segments recorded so far. */
-  public org.draft4j.exec.Segments segments() {
+  public org.draft4j.engine.Segments segments() {
     return segments;
   }
 

@@ -14,8 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.draft4j.Version;
-import org.draft4j.exec.ExecutionContext;
-import org.draft4j.exec.ExecutionOptions;
+import org.draft4j.engine.ExecutionContext;
+import org.draft4j.engine.ExecutionOptions;
 import org.draft4j.io.Json;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNetDenoiser;
@@ -353,24 +353,7 @@ public final class DraftTrainer implements AutoCloseable {
 
   /** Whether every element is finite (a scan without temporary arrays for contiguous floats). */
   private static boolean allFinite(INDArray g) {
-    if (g.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT || !org.draft4j.nn.ops.RawMemory.contiguous(g)
-        || g.length() == 0) {
-      return !(g.isNaN().any() || g.isInfinite().any());
-    }
-    org.draft4j.nn.ops.RawMemory.Block b = org.draft4j.nn.ops.RawMemory.block(g);
-    float[] c = new float[(int) Math.min(8192, g.length())];
-    for (long off = 0; off < g.length(); off += c.length) {
-      int n = (int) Math.min(c.length, g.length() - off);
-      b.get(off, c, 0, n);
-      float acc = 0;
-      for (int i = 0; i < n; i++) {
-        acc += c[i] * 0f; // NaN or ±∞ times 0 is NaN; finite values give 0
-      }
-      if (acc != 0f || Float.isNaN(acc)) {
-        return false;
-      }
-    }
-    return true;
+    return org.draft4j.engine.HostFloats.allFinite(g);
   }
 
   /** Prompt embeddings with the empty prompt as unconditional branch. */

@@ -37,7 +37,7 @@ class BlockGradientTest {
 
   private static void check(boolean fused) {
     Nd4j.getRandom().setSeed(11);
-    SameDiff sd = fused ? org.draft4j.exec.Graphs.create() : SameDiff.create();
+    SameDiff sd = fused ? org.draft4j.engine.Graphs.create() : SameDiff.create();
     Parameters p = Parameters.random(5, DataType.DOUBLE);
     GraphBuilder g = new GraphBuilder(sd, p, List.of(), true, fused);
     SDVariable x = sd.var("x", Nd4j.randn(DataType.DOUBLE, 2, 8, 4, 4));
@@ -59,16 +59,16 @@ class BlockGradientTest {
         "t.transformer_blocks.0.norm2.weight", "t.transformer_blocks.0.ff.net.0.proj.weight",
         "t.transformer_blocks.0.ff.net.2.bias", "down.weight"));
     Map<String, INDArray> grads;
-    org.draft4j.exec.GraphRunner loss0 = null;
+    org.draft4j.engine.GraphRunner loss0 = null;
     if (fused) {
-      org.draft4j.exec.GraphRunner.Builder gb = org.draft4j.exec.GraphRunner.builder(sd).label("blocks");
+      org.draft4j.engine.GraphRunner.Builder gb = org.draft4j.engine.GraphRunner.builder(sd).label("blocks");
       names.forEach(gb::gradient);
       grads = gb.build().run(Map.of()).gradients();
-      loss0 = org.draft4j.exec.GraphRunner.builder(sd).output(lossName).label("blocks loss").build();
+      loss0 = org.draft4j.engine.GraphRunner.builder(sd).output(lossName).label("blocks loss").build();
     } else {
       grads = sd.calculateGradients(new HashMap<>(), names);
     }
-    final org.draft4j.exec.GraphRunner lossRunner = loss0;
+    final org.draft4j.engine.GraphRunner lossRunner = loss0;
     java.util.function.DoubleSupplier evalLoss = () -> lossRunner != null
         ? lossRunner.run(Map.of()).outputs().get(lossName).getDouble(0)
         : sd.output(new HashMap<>(), lossName).get(lossName).getDouble(0);

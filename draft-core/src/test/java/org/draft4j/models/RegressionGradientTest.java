@@ -53,8 +53,8 @@ class RegressionGradientTest {
     INDArray ctx = Nd4j.randn(DataType.FLOAT, 4, 4, 8);
     INDArray target = Nd4j.randn(DataType.FLOAT, 4, 3, 8, 8);
     INDArray w = Nd4j.createFromArray(new float[] {1f, 1f, 0.5f, 0.25f});
-    try (org.draft4j.exec.ExecutionContext two = org.draft4j.exec.ExecutionContext.create(
-            org.draft4j.exec.ExecutionOptions.defaults().withThreads(2));
+    try (org.draft4j.engine.ExecutionContext two = org.draft4j.engine.ExecutionContext.create(
+            org.draft4j.engine.ExecutionOptions.defaults().withThreads(2));
         UNetDenoiser a = new UNetDenoiser(unet, 8, 8, 4);
         UNetDenoiser b = new UNetDenoiser(unet, 8, 8, 4, two)) {
       a.setBaseTrainable(true);

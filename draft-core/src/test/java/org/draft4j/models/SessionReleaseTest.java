@@ -3,9 +3,9 @@ package org.draft4j.models;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.draft4j.exec.ExecutionContext;
-import org.draft4j.exec.ExecutionMode;
-import org.draft4j.exec.ExecutionOptions;
+import org.draft4j.engine.ExecutionContext;
+import org.draft4j.engine.ExecutionMode;
+import org.draft4j.engine.ExecutionOptions;
 import org.draft4j.testing.TinyModels;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -3,9 +3,9 @@ package org.draft4j.spi;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
-import org.draft4j.exec.ExecutionContext;
-import org.draft4j.exec.ExecutionMode;
-import org.draft4j.exec.ExecutionOptions;
+import org.draft4j.engine.ExecutionContext;
+import org.draft4j.engine.ExecutionMode;
+import org.draft4j.engine.ExecutionOptions;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -259,7 +259,7 @@ public final class LoraAdapter implements Adapter {
 
   /** Evaluates the dropout mask for a shape and a fed seed (for tests and inspection). */
   static INDArray dropoutMask(long[] shape, float seed, double p) {
-    SameDiff sd = org.draft4j.exec.Graphs.create();
+    SameDiff sd = org.draft4j.engine.Graphs.create();
     SDVariable x = sd.placeHolder("x", DataType.FLOAT, shape);
     SDVariable s = sd.placeHolder("seed", DataType.FLOAT, 1);
     SDVariable m = dropoutMask(sd, x, s, p);

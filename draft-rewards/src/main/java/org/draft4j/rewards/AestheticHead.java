@@ -30,7 +30,7 @@ public final class AestheticHead {
   public AestheticHead(Parameters params, int inputDim) {
     this.params = params;
     this.inputDim = inputDim;
-    SameDiff sd = org.draft4j.exec.Graphs.create();
+    SameDiff sd = org.draft4j.engine.Graphs.create();
     forward(new GraphBuilder(sd, params, List.of()), sd.placeHolder("e", DataType.FLOAT, -1, inputDim));
     params.requireAllUsed();
   }

@@ -42,9 +42,9 @@ final class BlasProbe {
 
   /** The bench section. */
   static String bench() throws IOException, InterruptedException {
-    int threads = org.draft4j.exec.ExecutionOptions.defaults().threads();
+    int threads = org.draft4j.engine.ExecutionOptions.defaults().threads();
     List<String> jvm = List.of("-Xmx4g", "-XX:+UseSerialGC",
-        "-D" + org.draft4j.exec.ExecutionOptions.THREADS_PROPERTY + "=" + threads);
+        "-D" + org.draft4j.engine.ExecutionOptions.THREADS_PROPERTY + "=" + threads);
     StringBuilder sb = new StringBuilder("### OpenBLAS kernels under ND4J's matrix multiplies (ShapesWorld UNet, "
         + threads + " engine thread" + (threads == 1 ? "" : "s") + "; one fresh JVM per column)\n\n");
     Map<String, String> detected = new java.util.HashMap<>();

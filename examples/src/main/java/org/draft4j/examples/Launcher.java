@@ -6,7 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.util.concurrent.Callable;
-import org.draft4j.exec.ExecutionOptions;
+import org.draft4j.engine.ExecutionOptions;
 import org.draft4j.io.SafetensorsException;
 import org.draft4j.train.CheckpointMismatchException;
 import picocli.CommandLine;

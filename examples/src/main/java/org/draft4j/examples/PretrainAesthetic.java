@@ -106,20 +106,20 @@ public final class PretrainAesthetic implements Callable<Integer> {
     INDArray yEval = scores(evalSeed, 1000);
     int d = clip.projectionDim();
     AestheticHead head = new AestheticHead(Parameters.random(seed + 3), d);
-    SameDiff sd = org.draft4j.exec.Graphs.create();
+    SameDiff sd = org.draft4j.engine.Graphs.create();
     SDVariable e = sd.placeHolder("e", DataType.FLOAT, -1, d);
     SDVariable y = sd.placeHolder("y", DataType.FLOAT, -1);
-    org.draft4j.exec.ExecutionContext ctx = org.draft4j.exec.ExecutionContext.shared();
+    org.draft4j.engine.ExecutionContext ctx = org.draft4j.engine.ExecutionContext.shared();
     SDVariable pred = head.forward(new GraphBuilder(sd, head.parameters(), List.of(), true, ctx.fusedOps()), e);
     SDVariable diff = pred.sub(y);
     sd.setLossVariables(diff.mul(diff).mean().rename("loss"));
     Map<String, INDArray> w = head.parameters().asMap();
     // the mean couples the batch: inputs are not batched
-    org.draft4j.exec.GraphRunner.Builder tb = org.draft4j.exec.GraphRunner.builder(sd).context(ctx)
+    org.draft4j.engine.GraphRunner.Builder tb = org.draft4j.engine.GraphRunner.builder(sd).context(ctx)
         .label("aesthetic training").input("e", false).input("y", false).output("loss");
     w.keySet().forEach(tb::gradient);
-    org.draft4j.exec.GraphRunner train = tb.build();
-    org.draft4j.exec.GraphRunner predict = org.draft4j.exec.GraphRunner.builder(sd).context(ctx)
+    org.draft4j.engine.GraphRunner train = tb.build();
+    org.draft4j.engine.GraphRunner predict = org.draft4j.engine.GraphRunner.builder(sd).context(ctx)
         .label("aesthetic prediction").input("e", true).output(pred.name()).build();
     int batch = 256;
     AdamW opt = AdamW.lr(1e-3).schedule(LearningRateSchedule.cosine(100, steps, 0.05));
@@ -133,7 +133,7 @@ public final class PretrainAesthetic implements Callable<Integer> {
       }
       INDArray ii = Nd4j.createFromArray(idx);
       Map<String, INDArray> ph = Map.of("e", Nd4j.pullRows(xTrain, 1, idx), "y", yTrain.get(ii));
-      org.draft4j.exec.GraphRunner.Result og = train.run(ph);
+      org.draft4j.engine.GraphRunner.Result og = train.run(ph);
       opt.update(w, og.gradients(), st);
       if ((s + 1) % 100 == 0) {
         bar.stepTo(s + 1);

@@ -273,8 +273,8 @@ public final class PretrainClip implements Callable<Integer> {
       initScale.assign(w.remove("logit_scale").getDouble(0));
       params = Parameters.of(w, "--init-clip " + s.init());
     }
-    SameDiff sd = org.draft4j.exec.Graphs.create();
-    org.draft4j.exec.ExecutionContext ctx = org.draft4j.exec.ExecutionContext.shared();
+    SameDiff sd = org.draft4j.engine.Graphs.create();
+    org.draft4j.engine.ExecutionContext ctx = org.draft4j.engine.ExecutionContext.shared();
     GraphBuilder g = new GraphBuilder(sd, params, List.of(), true, ctx.fusedOps());
     SDVariable images = sd.placeHolder("images", DataType.FLOAT, -1, 3, ShapesWorld.SIZE, ShapesWorld.SIZE);
     SDVariable ids = sd.placeHolder("ids", DataType.INT, -1, MAX_TOKENS);
@@ -309,10 +309,10 @@ public final class PretrainClip implements Callable<Integer> {
     loss = loss.rename("loss");
     sd.setLossVariables(loss);
     // the contrastive loss couples the batch: inputs are not batched (never split across workers)
-    org.draft4j.exec.GraphRunner.Builder rb = org.draft4j.exec.GraphRunner.builder(sd).context(ctx).label("clip training")
+    org.draft4j.engine.GraphRunner.Builder rb = org.draft4j.engine.GraphRunner.builder(sd).context(ctx).label("clip training")
         .input("images", false).input("ids", false).input("eos", false).input("eye", false).output("loss");
     trainable.keySet().forEach(rb::gradient);
-    org.draft4j.exec.GraphRunner runner = rb.build();
+    org.draft4j.engine.GraphRunner runner = rb.build();
 
     AdamW opt = AdamW.lr(s.lr()).weightDecay(0.1).clipNorm(1.0)
         .schedule(LearningRateSchedule.cosine(s.warmup(), s.steps(), 0.1));
@@ -375,7 +375,7 @@ public final class PretrainClip implements Callable<Integer> {
       if (q > 0) {
         addPreferences(ph, tok, prefs, pairs, q, s.seed(), step);
       }
-      org.draft4j.exec.GraphRunner.Result og = runner.run(ph);
+      org.draft4j.engine.GraphRunner.Result og = runner.run(ph);
       Map<String, INDArray> grads = og.gradients();
       double l = og.outputs().get("loss").getDouble(0);
       double norm = opt.update(trainable, grads, state);

@@ -8,7 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.draft4j.exec.ExecutionContext;
+import org.draft4j.engine.ExecutionContext;
 import org.draft4j.io.Json;
 import org.draft4j.io.Safetensors;
 import org.draft4j.lora.Lora;

@@ -40,16 +40,16 @@ class LauncherTest {
 
   @org.junit.jupiter.api.BeforeEach
   void saveThreads() {
-    threadsBefore = System.getProperty(org.draft4j.exec.ExecutionOptions.THREADS_PROPERTY);
+    threadsBefore = System.getProperty(org.draft4j.engine.ExecutionOptions.THREADS_PROPERTY);
   }
 
   /** The launcher sets the engine's thread count for its process; give this test JVM its own back. */
   @org.junit.jupiter.api.AfterEach
   void restoreThreads() {
     if (threadsBefore == null) {
-      System.clearProperty(org.draft4j.exec.ExecutionOptions.THREADS_PROPERTY);
+      System.clearProperty(org.draft4j.engine.ExecutionOptions.THREADS_PROPERTY);
     } else {
-      System.setProperty(org.draft4j.exec.ExecutionOptions.THREADS_PROPERTY, threadsBefore);
+      System.setProperty(org.draft4j.engine.ExecutionOptions.THREADS_PROPERTY, threadsBefore);
     }
   }
 
