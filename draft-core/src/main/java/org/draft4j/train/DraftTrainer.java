@@ -537,8 +537,8 @@ public final class DraftTrainer implements AutoCloseable {
 
     /**
      * How the trainer's graphs execute (worker threads, checkpointing, activation budget); the
-     * trainer creates and closes its own context with these options (default
-     * {@link ExecutionOptions#defaults()}). Exclusive with {@link #context}.
+     * trainer creates and closes its own context with these options (default: the process default,
+     * {@link ExecutionContext#defaultOptions()}). Exclusive with {@link #context}.
      */
     public Builder execution(ExecutionOptions options) {
       once(execution, "execution");
@@ -621,7 +621,7 @@ public final class DraftTrainer implements AutoCloseable {
       checkArgument(execution == null || context == null,
           "execution options and an execution context were both given; set one (the context has its own options)");
       if (execution == null) {
-        execution = ExecutionOptions.defaults();
+        execution = ExecutionContext.defaultOptions();
       }
       if (seed == null) {
         seed = 0L;

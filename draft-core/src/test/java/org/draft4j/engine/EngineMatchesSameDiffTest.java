@@ -56,17 +56,10 @@ class EngineMatchesSameDiffTest {
   @Test
   void unfusedGraphIsBitIdentical() {
     UNet2DConditionModel unet = TinyModels.unet(1);
-    try (ExecutionContext legacy = ExecutionContext.create(ExecutionOptions.defaults().withMode(ExecutionMode.SAMEDIFF));
-        ExecutionContext engine = ExecutionContext.create(ExecutionOptions.defaults())) {
-      System.setProperty("draft4j.rewrites", "false");
-      GraphRunner.Result a;
-      GraphRunner.Result b;
-      try {
-        a = run(graph(unet, false), legacy, unet);
-        b = run(graph(unet, false), engine, unet);
-      } finally {
-        System.clearProperty("draft4j.rewrites");
-      }
+    try (ExecutionContext legacy = ExecutionContext.create(ExecutionContext.defaultOptions().withMode(ExecutionMode.SAMEDIFF));
+        ExecutionContext engine = ExecutionContext.create(ExecutionContext.defaultOptions().withRewrites(false))) {
+      GraphRunner.Result a = run(graph(unet, false), legacy, unet);
+      GraphRunner.Result b = run(graph(unet, false), engine, unet);
       assertEquals(a.outputs().get("out"), b.outputs().get("out"));
       assertTrue(Tracer.exactlyEqual(a.outputs().get("out"), b.outputs().get("out")), "forward bits differ");
       for (String k : a.gradients().keySet()) {
@@ -78,8 +71,8 @@ class EngineMatchesSameDiffTest {
   @Test
   void fusedGraphWithRewritesAgreesWithinRounding() {
     UNet2DConditionModel unet = TinyModels.unet(2);
-    try (ExecutionContext legacy = ExecutionContext.create(ExecutionOptions.defaults().withMode(ExecutionMode.SAMEDIFF));
-        ExecutionContext engine = ExecutionContext.create(ExecutionOptions.defaults())) {
+    try (ExecutionContext legacy = ExecutionContext.create(ExecutionContext.defaultOptions().withMode(ExecutionMode.SAMEDIFF));
+        ExecutionContext engine = ExecutionContext.create(ExecutionContext.defaultOptions())) {
       GraphRunner.Result a = run(graph(unet, false), legacy, unet);
       GraphRunner.Result b = run(graph(unet, true), engine, unet);
       assertClose(a.outputs().get("out"), b.outputs().get("out"), "out");
@@ -92,8 +85,8 @@ class EngineMatchesSameDiffTest {
   @Test
   void denoiserAgreesAcrossExecutorsAndRepeatsBitForBit() {
     UNet2DConditionModel unet = TinyModels.unet(3);
-    try (ExecutionContext legacy = ExecutionContext.create(ExecutionOptions.defaults().withMode(ExecutionMode.SAMEDIFF));
-        ExecutionContext engine = ExecutionContext.create(ExecutionOptions.defaults());
+    try (ExecutionContext legacy = ExecutionContext.create(ExecutionContext.defaultOptions().withMode(ExecutionMode.SAMEDIFF));
+        ExecutionContext engine = ExecutionContext.create(ExecutionContext.defaultOptions());
         UNetDenoiser dl = new UNetDenoiser(unet, 8, 8, 4, legacy);
         UNetDenoiser de = new UNetDenoiser(unet, 8, 8, 4, engine)) {
       dl.setBaseTrainable(true);

@@ -48,7 +48,7 @@ class PlanBehaviourTest {
 
   @Test
   void onePlanPerShapeAndWeightUpdatesAreSeen() {
-    try (ExecutionContext ctx = ExecutionContext.create(ExecutionOptions.defaults());
+    try (ExecutionContext ctx = ExecutionContext.create(ExecutionContext.defaultOptions());
         UNetDenoiser d = new UNetDenoiser(TinyModels.unet(4), 8, 8, 4, ctx)) {
       INDArray y1 = d.predict(x(2), t(2), c(2));
       d.predict(x(2), t(2), c(2));
@@ -69,7 +69,7 @@ class PlanBehaviourTest {
     Map<Checkpointing, Denoiser.Vjp> r = new LinkedHashMap<>();
     Map<Checkpointing, Long> arena = new LinkedHashMap<>();
     for (Checkpointing ck : new Checkpointing[] {Checkpointing.NEVER, Checkpointing.ALWAYS}) {
-      try (ExecutionContext ctx = ExecutionContext.create(ExecutionOptions.defaults().withCheckpointing(ck));
+      try (ExecutionContext ctx = ExecutionContext.create(ExecutionContext.defaultOptions().withCheckpointing(ck));
           UNetDenoiser d = new UNetDenoiser(TinyModels.unet(5), 8, 8, 4, ctx)) {
         d.setBaseTrainable(true);
         r.put(ck, d.vjp(x(2), t(2), c(2), x(2)));
@@ -90,12 +90,12 @@ class PlanBehaviourTest {
   @Test
   void workersSplitTheBatchReproducibly() {
     Denoiser.Vjp one;
-    try (ExecutionContext ctx = ExecutionContext.create(ExecutionOptions.defaults());
+    try (ExecutionContext ctx = ExecutionContext.create(ExecutionContext.defaultOptions());
         UNetDenoiser d = new UNetDenoiser(TinyModels.unet(6), 8, 8, 4, ctx)) {
       d.setBaseTrainable(true);
       one = d.vjp(x(5), t(5), c(5), x(5));
     }
-    try (ExecutionContext ctx = ExecutionContext.create(ExecutionOptions.defaults().withThreads(2));
+    try (ExecutionContext ctx = ExecutionContext.create(ExecutionContext.defaultOptions().withThreads(2));
         UNetDenoiser d = new UNetDenoiser(TinyModels.unet(6), 8, 8, 4, ctx)) {
       d.setBaseTrainable(true);
       Denoiser.Vjp two = d.vjp(x(5), t(5), c(5), x(5));
@@ -133,8 +133,8 @@ class PlanBehaviourTest {
     INDArray x = NoiseSource.batch(new long[] {1, 2, 3}, 5, 6, 5, 4);
     INDArray u = NoiseSource.batch(new long[] {4, 5, 6}, 5, 7, 5, 4);
     for (boolean bias : new boolean[] {true, false}) {
-      try (ExecutionContext engine = ExecutionContext.create(ExecutionOptions.defaults());
-          ExecutionContext legacy = ExecutionContext.create(ExecutionOptions.defaults()
+      try (ExecutionContext engine = ExecutionContext.create(ExecutionContext.defaultOptions());
+          ExecutionContext legacy = ExecutionContext.create(ExecutionContext.defaultOptions()
               .withMode(ExecutionMode.SAMEDIFF));
           GraphRunner e = pointwise(engine, bias);
           GraphRunner s = pointwise(legacy, bias)) {
@@ -165,7 +165,7 @@ class PlanBehaviourTest {
     SDVariable z = sd.mmul(x, sd.constant(wv), false, true, false);
     y.mul(sd.constant(uv)).sum().add(z.sum().mul(3.0)).rename("loss");
     sd.setLossVariables("loss");
-    try (ExecutionContext ctx = ExecutionContext.create(ExecutionOptions.defaults());
+    try (ExecutionContext ctx = ExecutionContext.create(ExecutionContext.defaultOptions());
         GraphRunner r = GraphRunner.builder(sd).context(ctx).output("loss").gradient("x").label("norm").build()) {
       INDArray got = r.run(Map.of()).gradients().get("x");
       double n = xv.norm2Number().doubleValue();
@@ -195,7 +195,7 @@ class PlanBehaviourTest {
 
   @Test
   void contextTrimAndCloseFreeTheArenas() {
-    ExecutionContext ctx = ExecutionContext.create(ExecutionOptions.defaults());
+    ExecutionContext ctx = ExecutionContext.create(ExecutionContext.defaultOptions());
     UNetDenoiser d = new UNetDenoiser(TinyModels.unet(7), 8, 8, 4, ctx);
     d.predict(x(2), t(2), c(2));
     d.predict(x(2), t(2), c(2)); // the second call binds the arena

@@ -1,5 +1,6 @@
 package org.draft4j.models;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,7 +55,7 @@ class RegressionGradientTest {
     INDArray target = Nd4j.randn(DataType.FLOAT, 4, 3, 8, 8);
     INDArray w = Nd4j.createFromArray(new float[] {1f, 1f, 0.5f, 0.25f});
     try (org.draft4j.engine.ExecutionContext two = org.draft4j.engine.ExecutionContext.create(
-            org.draft4j.engine.ExecutionOptions.defaults().withThreads(2));
+            org.draft4j.engine.ExecutionContext.defaultOptions().withThreads(2));
         UNetDenoiser a = new UNetDenoiser(unet, 8, 8, 4);
         UNetDenoiser b = new UNetDenoiser(unet, 8, 8, 4, two)) {
       a.setBaseTrainable(true);

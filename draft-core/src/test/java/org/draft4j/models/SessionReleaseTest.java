@@ -21,7 +21,7 @@ import org.nd4j.linalg.factory.Nd4j;
 class SessionReleaseTest {
   @Test
   void denoiserKeepsNoSessionBetweenCalls() {
-    ExecutionContext legacy = ExecutionContext.create(ExecutionOptions.defaults().withMode(ExecutionMode.SAMEDIFF));
+    ExecutionContext legacy = ExecutionContext.create(ExecutionContext.defaultOptions().withMode(ExecutionMode.SAMEDIFF));
     UNetDenoiser d = new UNetDenoiser(TinyModels.unet(1), 8, 8, 4, legacy);
     d.setBaseTrainable(true); // something to differentiate without an adapter
     INDArray x = Nd4j.randn(DataType.FLOAT, 1, 3, 8, 8);

@@ -16,7 +16,7 @@ class RewardEvaluatorTest {
   @Test
   void identityDecoderScoresTheSamplesThemselves() {
     for (ExecutionMode mode : ExecutionMode.values()) {
-      try (ExecutionContext ctx = ExecutionContext.create(ExecutionOptions.defaults().withMode(mode));
+      try (ExecutionContext ctx = ExecutionContext.create(ExecutionContext.defaultOptions().withMode(mode));
           RewardEvaluator ev = new RewardEvaluator((g, images) -> images.mean(1, 2, 3), (sd, x) -> x, ctx)) {
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 4, 4);
         RewardEvaluator.Result r = ev.evaluate(x, List.of("a", "b"), true);

@@ -4,6 +4,7 @@ import org.draft4j.engine.memory.Arena;
 import org.draft4j.engine.memory.NativeAccess;
 import org.draft4j.engine.memory.NativeHeap;
 
+import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkState;
 
 import java.util.ArrayList;
@@ -20,11 +21,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * worker threads. Graphs compiled against one context run one at a time; use separate contexts for
  * concurrent independent work. {@link #close()} frees all arena memory and stops the workers.
  *
- * <p>{@link #shared()} is a process-wide context with {@link ExecutionOptions#defaults()}, used
- * where no context is given; {@link #trim()} hands its memory back between jobs.
+ * <p>{@link #shared()} is a process-wide context, made on first use with the
+ * {@link #defaultOptions()} ({@link ExecutionOptions#defaults()} unless an application set others);
+ * {@link #trim()} hands its memory back between jobs.
  */
 public final class ExecutionContext implements AutoCloseable {
   private static ExecutionContext shared;
+  private static ExecutionOptions defaultOptions = ExecutionOptions.defaults();
 
   private final ExecutionOptions options;
   private final Arena[] arenas;
@@ -81,12 +84,30 @@ public final class ExecutionContext implements AutoCloseable {
     return new ExecutionContext(options);
   }
 
-  /** The process-wide context (created on first use with {@link ExecutionOptions#defaults()}). */
+  /** The process-wide context (made on first use with the {@link #defaultOptions()}). */
   public static synchronized ExecutionContext shared() {
     if (shared == null || shared.closed) {
-      shared = new ExecutionContext(ExecutionOptions.defaults());
+      shared = new ExecutionContext(defaultOptions);
     }
     return shared;
+  }
+
+  /**
+   * The process default options: those of contexts made where an application gives none —
+   * {@link #shared()} when it is first made, and a trainer built without options.
+   */
+  public static synchronized ExecutionOptions defaultOptions() {
+    return defaultOptions;
+  }
+
+  /**
+   * Sets the process default options (an application's start-up, or a launcher from its flags).
+   * Contexts made afterwards use them; an existing {@link #shared()} context keeps its own options
+   * until it is closed.
+   */
+  public static synchronized void setDefaultOptions(ExecutionOptions options) {
+    checkArgument(options != null, "options must not be null");
+    defaultOptions = options;
   }
 
   public ExecutionOptions options() {
@@ -98,8 +119,7 @@ public final class ExecutionContext implements AutoCloseable {
    * backend; SameDiff's executor and other backends cannot run them).
    */
   public boolean fusedOps() {
-    return options.mode() == ExecutionMode.ENGINE && NativeAccess.cpu()
-        && !"false".equals(System.getProperty("draft4j.fusedOps"));
+    return options.fusedOps() && options.mode() == ExecutionMode.ENGINE && NativeAccess.cpu();
   }
 
   /** Worker count (1 = everything on the calling thread). */

@@ -2,6 +2,7 @@ package org.draft4j.engine;
 
 import org.draft4j.engine.memory.Arena;
 import org.draft4j.engine.plan.CheckpointSchedule;
+import org.draft4j.engine.plan.Diagnostics;
 import org.draft4j.engine.plan.MemoryLayout;
 import org.draft4j.engine.plan.OpNode;
 import org.draft4j.engine.plan.Plan;
@@ -21,11 +22,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Planner {
   private static final Logger LOG = LoggerFactory.getLogger(Planner.class);
-  /** {@code -Ddraft4j.rewrites=false} turns the backward-op rewrites off (for measurements and tests). */
-  private static boolean rewrites() {
-    return !"false".equals(System.getProperty("draft4j.rewrites"));
-  }
-
   private Planner() {}
 
   /** A plan and the outputs of the call that made it. */
@@ -41,7 +37,7 @@ final class Planner {
     boolean checkpointed = false;
     if (policy != Checkpointing.ALWAYS) {
       try {
-        trace = Tracer.run(spec.graph(), nodes, feeds, outs, rewrites(), options.verify(),
+        trace = Tracer.run(spec.graph(), nodes, feeds, outs, options.rewrites(), options.verify(), options.diagnostics(),
             policy == Checkpointing.AUTO ? options.activationBudgetBytes() : Long.MAX_VALUE);
       } catch (Tracer.OverBudget e) {
         LOG.debug("{}: over the activation budget ({} MB) without checkpointing; recomputing per segment", spec.label(),
@@ -51,16 +47,16 @@ final class Planner {
     if (trace == null) {
       nodes = CheckpointSchedule.apply(nodes, outs);
       checkpointed = true;
-      trace = Tracer.run(spec.graph(), nodes, feeds, outs, rewrites(), options.verify());
+      trace = Tracer.run(spec.graph(), nodes, feeds, outs, options.rewrites(), options.verify(), options.diagnostics());
     }
     Map<DataType, Long> elements = MemoryLayout.assign(trace.tensors());
     Plan plan = new Plan(trace.nodes(), trace.modes(), trace.tensors(), elements, List.copyOf(feeds.keySet()), outs,
-        spec.label() + (checkpointed ? " (checkpointed)" : ""));
+        spec.label() + (checkpointed ? " (checkpointed)" : ""), options.diagnostics());
     if (options.verify()) {
       Map<String, INDArray> again = plan.run(arena, feeds, false);
       for (String o : outs) {
         if (!Tracer.exactlyEqual(again.get(o), trace.outputs().get(o))) {
-          String where = trace.snapshots() == null ? "(run with -Ddraft4j.verifyKernels=true to find the kernel)"
+          String where = trace.snapshots() == null ? "(run with Diagnostics.verifyKernels, -Ddraft4j.verifyKernels=true in the launcher, to find the kernel)"
               : "first difference: " + plan.firstMismatch(arena, feeds, trace.snapshots());
           plan.close();
           LOG.error("plan verification failed for {}: {}", spec.label(), where);
@@ -69,7 +65,7 @@ final class Planner {
         }
       }
     }
-    if (Boolean.getBoolean("draft4j.memoryReport")) {
+    if (options.diagnostics().memoryReport()) {
       LOG.info("{}: {}", spec.label(), MemoryLayout.peakReport(trace.tensors(), trace.nodes(), 25));
     }
     if (LOG.isDebugEnabled()) {

@@ -174,7 +174,7 @@ public final class Bench implements Callable<Integer> {
         + " engine threads (default) %d, ND4J %s%n",
         cpu, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
         Runtime.getRuntime().maxMemory() >> 20, System.getenv("OMP_NUM_THREADS"),
-        org.draft4j.engine.ExecutionOptions.defaults().threads(),
+        org.draft4j.engine.ExecutionContext.defaultOptions().threads(),
         Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend", "?") + " "
             + Nd4j.getBackend().getClass().getSimpleName());
   }
@@ -312,7 +312,7 @@ public final class Bench implements Callable<Integer> {
     }
     StringBuilder sb = new StringBuilder();
     double mm = matmulGflops(1024);
-    int workers = org.draft4j.engine.ExecutionOptions.defaults().threads();
+    int workers = org.draft4j.engine.ExecutionContext.defaultOptions().threads();
     int ctxLen = model.tokenizer().maxLength();
     double flops = 2 * UNetFlops.macs(model.unet().config(), ctxLen);
     sb.append(String.format(Locale.ROOT, "### Throughput (ShapesWorld model: %,d UNet parameters, %.3f GFLOP per"

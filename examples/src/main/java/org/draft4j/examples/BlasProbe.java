@@ -42,7 +42,7 @@ final class BlasProbe {
 
   /** The bench section. */
   static String bench() throws IOException, InterruptedException {
-    int threads = org.draft4j.engine.ExecutionOptions.defaults().threads();
+    int threads = org.draft4j.engine.ExecutionContext.defaultOptions().threads();
     List<String> jvm = List.of("-Xmx4g", "-XX:+UseSerialGC",
         "-D" + org.draft4j.engine.ExecutionOptions.THREADS_PROPERTY + "=" + threads);
     StringBuilder sb = new StringBuilder("### OpenBLAS kernels under ND4J's matrix multiplies (ShapesWorld UNet, "
@@ -71,6 +71,9 @@ final class BlasProbe {
 
   /** Child: prints the measurements as one JSON line. */
   public static void main(String[] args) {
+    // a child JVM is an entry point: its engine settings come from the -Ddraft4j.* flags it was started with
+    org.draft4j.engine.ExecutionContext.setDefaultOptions(
+        org.draft4j.engine.ExecutionOptions.fromProperties(System.getProperties()));
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("matmul 1024³ GFLOP/s", Bench.matmulGflops(1024));
     TextToImageModel model = ShapesWorldModel.pretrained();

@@ -54,11 +54,13 @@ final class EngineBench {
   static String shapesWorld() {
     TextToImageModel model = ShapesWorldModel.pretrained();
     StringBuilder md = new StringBuilder();
-    ExecutionContext engine = ExecutionContext.create(ExecutionOptions.defaults().withThreads(1));
-    ExecutionContext legacy = ExecutionContext.create(ExecutionOptions.defaults().withMode(ExecutionMode.SAMEDIFF));
-    ExecutionContext engine2 = ExecutionContext.create(ExecutionOptions.defaults().withThreads(2));
+    ExecutionContext engine = ExecutionContext.create(ExecutionContext.defaultOptions().withThreads(1));
+    ExecutionContext legacy = ExecutionContext.create(ExecutionContext.defaultOptions().withMode(ExecutionMode.SAMEDIFF));
+    ExecutionContext engine2 = ExecutionContext.create(ExecutionContext.defaultOptions().withThreads(2));
+    ExecutionContext primitives = ExecutionContext.create(ExecutionContext.defaultOptions().withThreads(1)
+        .withFusedOps(false));
     try {
-      md.append(fixedCost(model, engine, legacy));
+      md.append(fixedCost(model, engine, primitives, legacy));
       md.append(speed(model, engine, legacy, false));
       md.append(speed(model, engine, legacy, true));
       md.append(threads(model, engine, engine2));
@@ -66,39 +68,26 @@ final class EngineBench {
       engine.close();
       legacy.close();
       engine2.close();
+      primitives.close();
     }
     return md.toString();
   }
 
   /**
-   * A denoiser for {@code m} at {@code size}²; with {@code lora}, a rank-4 LoRA on attention (DRaFT's
-   * setting); with {@code unfused}, the graph is built from SameDiff's primitive ops only, as for
-   * SameDiff's executor (the graph is built here, while the switch is set).
+   * A denoiser for {@code m} at {@code size}² in {@code ctx}; with {@code lora}, a rank-4 LoRA on
+   * attention (DRaFT's setting). Its graph uses fused kernels when {@code ctx.fusedOps()}.
    */
-  private static UNetDenoiser denoiser(TextToImageModel m, ExecutionContext ctx, int size, boolean lora,
-      boolean unfused) {
+  private static UNetDenoiser denoiser(TextToImageModel m, ExecutionContext ctx, int size, boolean lora) {
     UNetDenoiser d = new UNetDenoiser(m.unet(), size, size, m.tokenizer().maxLength(), ctx);
     if (lora) {
       d.attach(Lora.rank(4).create(0));
     }
-    String key = "draft4j.fusedOps";
-    String before = System.getProperty(key);
-    if (unfused) {
-      System.setProperty(key, "false");
-    }
-    try {
-      d.graph();
-    } finally {
-      if (before == null) {
-        System.clearProperty(key);
-      } else {
-        System.setProperty(key, before);
-      }
-    }
+    d.graph();
     return d;
   }
 
-  private static String fixedCost(TextToImageModel m, ExecutionContext engine, ExecutionContext legacy) {
+  private static String fixedCost(TextToImageModel m, ExecutionContext engine, ExecutionContext primitives,
+      ExecutionContext legacy) {
     StringBuilder sb = new StringBuilder("### Fixed cost per op (ShapesWorld UNet without adapters, 8×8 input,"
         + " batch 1, where arithmetic is small; median of 21 calls after 200 warm-up calls for the engine, 10 for"
         + " SameDiff)\n\n| executor | graph | forward | per SameDiff op"
@@ -106,11 +95,10 @@ final class EngineBench {
         + "|---|---|---|---|---|---|---|---|---|---|\n");
     int forwardOps = 0;
     int vjpOps = 0;
-    Object[][] rows = {{legacy, false}, {engine, true}, {engine, false}};
-    for (Object[] cfg : rows) {
-      ExecutionContext ctx = (ExecutionContext) cfg[0];
-      boolean unfused = (Boolean) cfg[1] || ctx.options().mode() != ExecutionMode.ENGINE;
-      UNetDenoiser d = denoiser(m, ctx, 8, false, unfused);
+    ExecutionContext[] rows = {legacy, primitives, engine};
+    for (ExecutionContext ctx : rows) {
+      boolean unfused = !ctx.fusedOps();
+      UNetDenoiser d = denoiser(m, ctx, 8, false);
       INDArray x = NoiseSource.batch(new long[] {1}, 0, 3, 8, 8);
       INDArray u = NoiseSource.batch(new long[] {2}, 0, 3, 8, 8);
       INDArray c = m.encode(List.of("a red circle on a blue background"));
@@ -168,8 +156,8 @@ final class EngineBench {
         + (lora ? "" : " PyTorch 1.13 (shared notes: another machine, AVX-512) | engine / PyTorch |") + "\n|---|---|---|---|---|"
         + (lora ? "" : "---|---|") + "\n");
     int size = (int) m.sampleShape()[1];
-    UNetDenoiser de = denoiser(m, engine, size, lora, false);
-    UNetDenoiser dl = denoiser(m, legacy, size, lora, true);
+    UNetDenoiser de = denoiser(m, engine, size, lora);
+    UNetDenoiser dl = denoiser(m, legacy, size, lora);
     DdimSampler ddim = Ddim.steps(25).guidance(7.5);
     int[] batches = {1, 4, 8};
     List<String> rows = new ArrayList<>();
@@ -227,7 +215,7 @@ final class EngineBench {
     double[][] r = new double[2][3];
     ExecutionContext[] ctxs = {one, two};
     for (int k = 0; k < 2; k++) {
-      UNetDenoiser d = denoiser(m, ctxs[k], size, false, false);
+      UNetDenoiser d = denoiser(m, ctxs[k], size, false);
       for (int i = 0; i < 5; i++) {
         d.predict(c.x, c.t, c.ctx);
         d.vjp(c.x, c.t, c.ctx, c.u);
@@ -306,7 +294,7 @@ final class EngineBench {
     }
     return sb.append("\nWeights are 3.44 GB. VJP = gradient with respect to the input sample (weights frozen, as"
         + " PyTorch's reference); the engine checkpoints per block when a plan without checkpointing would need"
-        + " more than the activation budget (" + ExecutionOptions.defaults().activationBudgetBytes() / (1 << 20)
+        + " more than the activation budget (" + ExecutionContext.defaultOptions().activationBudgetBytes() / (1 << 20)
         + " MiB, the default), and slices attention over queries at the 64×64 level.\n\n").toString();
   }
 
@@ -320,6 +308,9 @@ final class EngineBench {
 
   /** Child entry point: {@code <init|forward|vjp> <batch>}; prints one result line. */
   public static void main(String[] args) {
+    // a child JVM is an entry point: its engine settings come from the -Ddraft4j.* flags it was started with
+    org.draft4j.engine.ExecutionContext.setDefaultOptions(
+        org.draft4j.engine.ExecutionOptions.fromProperties(System.getProperties()));
     String kind = args[0];
     int b = Integer.parseInt(args[1]);
     UNet2DConditionConfig c = UNet2DConditionConfig.fromJson(Map.of(), "SD 1.5 defaults");

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.util.concurrent.Callable;
+import org.draft4j.engine.ExecutionContext;
 import org.draft4j.engine.ExecutionOptions;
 import org.draft4j.io.SafetensorsException;
 import org.draft4j.train.CheckpointMismatchException;
@@ -91,7 +92,7 @@ public final class Launcher {
       Cli.check(pr.commandSpec());
       Cli.check(leaf.commandSpec());
       // an inherited option may be given after the command: read it from the command's parse result
-      setThreads(leaf.matchedOptionValue("--threads", pr.matchedOptionValue("--threads", (Integer) null)));
+      configureEngine(leaf.matchedOptionValue("--threads", pr.matchedOptionValue("--threads", (Integer) null)));
       Object command = leaf.commandSpec().userObject();
       if (command instanceof Callable<?> c) {
         Object status = c.call();
@@ -115,22 +116,27 @@ public final class Launcher {
   }
 
   /**
-   * Sets the engine's worker count for this process: {@code --threads} when given, else a
-   * {@code -Ddraft4j.threads} the user set, else the machine's cores.
+   * Sets the engine's default options for this process, the one place the launcher's engine settings
+   * are read: the {@code -Ddraft4j.*} properties ({@link ExecutionOptions#fromProperties}), with the
+   * worker count from {@code --threads} when given, else a {@code -Ddraft4j.threads} the user set,
+   * else the machine's cores.
    */
-  private static void setThreads(Integer flag) {
+  private static void configureEngine(Integer flag) {
+    ExecutionOptions options = ExecutionOptions.fromProperties(System.getProperties());
     String prop = System.getProperty(ExecutionOptions.THREADS_PROPERTY);
+    int threads;
     if (flag != null) {
-      int n = flag;
-      if (prop != null && !prop.strip().equals(String.valueOf(n))) {
-        throw new IllegalArgumentException("--threads = " + n + " contradicts -D" + ExecutionOptions.THREADS_PROPERTY
-            + "=" + prop + "; give one of them");
+      threads = flag;
+      if (prop != null && !prop.strip().equals(String.valueOf(threads))) {
+        throw new IllegalArgumentException("--threads = " + threads + " contradicts -D"
+            + ExecutionOptions.THREADS_PROPERTY + "=" + prop + "; give one of them");
       }
-      System.setProperty(ExecutionOptions.THREADS_PROPERTY, String.valueOf(n));
     } else if (prop == null) {
-      System.setProperty(ExecutionOptions.THREADS_PROPERTY,
-          String.valueOf(Math.min(256, Runtime.getRuntime().availableProcessors())));
+      threads = Math.min(256, Runtime.getRuntime().availableProcessors());
+    } else {
+      threads = options.threads();
     }
+    ExecutionContext.setDefaultOptions(options.withThreads(threads));
   }
 
   private static Throwable root(Throwable e) {

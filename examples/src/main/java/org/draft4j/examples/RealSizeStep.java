@@ -390,6 +390,9 @@ final class RealSizeStep {
    * {@code step DIR OBJECTIVE REWARD STEPS SOURCE [phases]}.
    */
   public static void main(String[] args) throws IOException {
+    // a child JVM is an entry point: its engine settings come from the -Ddraft4j.* flags it was started with
+    org.draft4j.engine.ExecutionContext.setDefaultOptions(
+        org.draft4j.engine.ExecutionOptions.fromProperties(System.getProperties()));
     Map<String, Object> r = new LinkedHashMap<>();
     if (args[0].equals("prepare")) {
       long t0 = System.nanoTime();

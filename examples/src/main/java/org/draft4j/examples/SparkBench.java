@@ -39,7 +39,7 @@ final class SparkBench {
 
   static String run(int steps) throws Exception {
     StringBuilder md = new StringBuilder("### Data-parallel DRaFT-1 on Spark (ShapesWorld)\n\n");
-    String threads = System.getProperty(org.draft4j.engine.ExecutionOptions.THREADS_PROPERTY);
+    int threads = org.draft4j.engine.ExecutionContext.defaultOptions().threads();
     md.append("Driver engine threads: ").append(threads).append("; executors: 1 engine thread, OMP_NUM_THREADS=1"
         + " each. ").append(steps).append(" timed steps after one warm-up step; global batch 4 = 2 micro-batches of"
         + " 2; `local-cluster[W,1,3072]`: a standalone master and W worker JVMs, each with one executor JVM.\n\n");

@@ -36,21 +36,17 @@ class LauncherTest {
     }
     return reference;
   }
-  private String threadsBefore;
+  private org.draft4j.engine.ExecutionOptions optionsBefore;
 
   @org.junit.jupiter.api.BeforeEach
-  void saveThreads() {
-    threadsBefore = System.getProperty(org.draft4j.engine.ExecutionOptions.THREADS_PROPERTY);
+  void saveOptions() {
+    optionsBefore = org.draft4j.engine.ExecutionContext.defaultOptions();
   }
 
-  /** The launcher sets the engine's thread count for its process; give this test JVM its own back. */
+  /** The launcher sets the engine's default options for its process; give this test JVM its own back. */
   @org.junit.jupiter.api.AfterEach
-  void restoreThreads() {
-    if (threadsBefore == null) {
-      System.clearProperty(org.draft4j.engine.ExecutionOptions.THREADS_PROPERTY);
-    } else {
-      System.setProperty(org.draft4j.engine.ExecutionOptions.THREADS_PROPERTY, threadsBefore);
-    }
+  void restoreOptions() {
+    org.draft4j.engine.ExecutionContext.setDefaultOptions(optionsBefore);
   }
 
   /** Runs a command line in this JVM; returns the status and what went to the error stream. */

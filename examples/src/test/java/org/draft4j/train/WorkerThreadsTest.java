@@ -33,8 +33,8 @@ class WorkerThreadsTest {
 
   private static void sameWithTwoWorkers(Reward reward) {
     INDArray x0 = NoiseSource.batch(new long[] {1, 2, 3}, 9, 3, 32, 32).mul(0.5).add(0.5);
-    try (ExecutionContext one = ExecutionContext.create(ExecutionOptions.defaults().withThreads(1));
-        ExecutionContext two = ExecutionContext.create(ExecutionOptions.defaults().withThreads(2));
+    try (ExecutionContext one = ExecutionContext.create(ExecutionContext.defaultOptions().withThreads(1));
+        ExecutionContext two = ExecutionContext.create(ExecutionContext.defaultOptions().withThreads(2));
         RewardEvaluator a = new RewardEvaluator(reward, ImageDecoder.pixelSpace(), one);
         RewardEvaluator b = new RewardEvaluator(reward, ImageDecoder.pixelSpace(), two)) {
       RewardEvaluator.Result ra = a.evaluate(x0, PROMPTS, true);
@@ -72,7 +72,7 @@ class WorkerThreadsTest {
     try (DraftTrainer t = DraftTrainer.builder().model(TinyModels.model(1)).sampler(Ddim.steps(3).guidance(2.0))
         .reward(Rewards.compressibility()).adapter(Lora.rank(2)).objective(Objectives.draftK(2))
         .optimizer(AdamW.lr(1e-2)).prompts(PROMPTS).batch(4, 4).seed(3)
-        .execution(ExecutionOptions.defaults().withThreads(threads)).build()) {
+        .execution(ExecutionContext.defaultOptions().withThreads(threads)).build()) {
       t.fit(2);
       Map<String, INDArray> p = new java.util.LinkedHashMap<>();
       t.denoiser().trainableParameters().forEach((k, v) -> p.put(k, v.dup()));

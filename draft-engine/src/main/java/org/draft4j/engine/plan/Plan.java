@@ -19,7 +19,6 @@ import org.nd4j.linalg.factory.Nd4j;
  * copies the outputs out; nothing is allocated on the way except the returned arrays.
  */
 public final class Plan implements AutoCloseable {
-  private static final boolean TRACE_KERNELS = Boolean.getBoolean("draft4j.traceKernels");
   private final List<OpNode> nodes;
   private final List<Tracer.Mode> modes;
   private final Map<String, TensorInfo> tensors;
@@ -35,13 +34,16 @@ public final class Plan implements AutoCloseable {
   private INDArray[] outputArrays;
   private long[] kernelNanos;
   private final List<String> kernelInfo = new ArrayList<>();
-  /** With {@code -Ddraft4j.profileShapes=true}, profiles are keyed by op and input shapes. */
-  private static final boolean PROFILE_SHAPES = Boolean.getBoolean("draft4j.profileShapes");
+  /** With {@link Diagnostics#profileShapes}, profiles are keyed by op and input shapes. */
+  private final boolean traceKernels;
+  private final boolean profileShapes;
   private final List<String> shapeKeys = new ArrayList<>();
   private boolean closed;
 
   public Plan(List<OpNode> nodes, List<Tracer.Mode> modes, Map<String, TensorInfo> tensors, Map<DataType, Long> arenaElements,
-      List<String> inputs, List<String> outputs, String description) {
+      List<String> inputs, List<String> outputs, String description, Diagnostics diagnostics) {
+    this.traceKernels = diagnostics.traceKernels();
+    this.profileShapes = diagnostics.profileShapes();
     this.nodes = nodes;
     this.modes = modes;
     this.tensors = tensors;
@@ -133,14 +135,14 @@ public final class Plan implements AutoCloseable {
         out[k] = arrays.get(n.outputs().get(k));
       }
       ks.add(Kernels.bind(n.op(), in, out));
-      if (PROFILE_SHAPES) {
+      if (profileShapes) {
         StringBuilder d = new StringBuilder(ks.get(ks.size() - 1).opName());
         for (INDArray a : in) {
           d.append(' ').append(a == null ? "-" : java.util.Arrays.toString(a.shape()));
         }
         shapeKeys.add(d.toString());
       }
-      if (TRACE_KERNELS) {
+      if (traceKernels) {
         StringBuilder d = new StringBuilder(n.toString());
         for (INDArray a : in) {
           d.append("\n   in ").append(a == null ? "null" : a.shapeInfoToString().replace("\n", " ") + " off " + a.offset());
@@ -189,7 +191,7 @@ public final class Plan implements AutoCloseable {
         kernels[i].run();
         kernelNanos[i] += System.nanoTime() - t0;
       }
-    } else if (TRACE_KERNELS) {
+    } else if (traceKernels) {
       for (int i = 0; i < kernels.length; i++) {
         System.err.println(description + " kernel " + i + ": " + kernelInfo.get(i));
         System.err.flush();
@@ -279,7 +281,7 @@ public final class Plan implements AutoCloseable {
       return m;
     }
     for (int i = 0; i < kernels.length; i++) {
-      long[] v = m.computeIfAbsent(PROFILE_SHAPES ? shapeKeys.get(i) : kernels[i].opName(), k -> new long[2]);
+      long[] v = m.computeIfAbsent(profileShapes ? shapeKeys.get(i) : kernels[i].opName(), k -> new long[2]);
       v[0] += kernelNanos[i];
       v[1]++;
       kernelNanos[i] = 0;

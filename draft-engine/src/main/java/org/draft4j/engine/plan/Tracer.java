@@ -47,8 +47,9 @@ public final class Tracer {
   private final List<Mode> modes = new ArrayList<>();
   private final boolean rewrite;
   private final boolean verify;
-  /** With {@code -Ddraft4j.verifyKernels=true}: a copy of every kernel output, to find the first that replays differently. */
-  final Map<String, INDArray> snapshots = Boolean.getBoolean("draft4j.verifyKernels") ? new HashMap<>() : null;
+  /** With {@link Diagnostics#verifyKernels}: a copy of every kernel output, to find the first that replays differently. */
+  final Map<String, INDArray> snapshots;
+  private final boolean probeOverwrites;
   private long liveBytes;
   private long peakBytes;
   private long abortAbove = Long.MAX_VALUE;
@@ -63,7 +64,10 @@ public final class Tracer {
     }
   }
 
-  private Tracer(SameDiff graph, List<OpNode> nodes, Collection<String> outputs, boolean rewrite, boolean verify) {
+  private Tracer(SameDiff graph, List<OpNode> nodes, Collection<String> outputs, boolean rewrite, boolean verify,
+      Diagnostics diagnostics) {
+    this.snapshots = diagnostics.verifyKernels() ? new HashMap<>() : null;
+    this.probeOverwrites = diagnostics.probeOverwrite();
     this.graph = graph;
     this.nodes = nodes;
     this.keep = new HashSet<>(outputs);
@@ -81,8 +85,8 @@ public final class Tracer {
    * facts and the requested outputs (copies).
    */
   public static Trace run(SameDiff graph, List<OpNode> nodes, Map<String, INDArray> feeds, Collection<String> outputs,
-      boolean rewrite, boolean verify) {
-    return run(graph, nodes, feeds, outputs, rewrite, verify, Long.MAX_VALUE);
+      boolean rewrite, boolean verify, Diagnostics diagnostics) {
+    return run(graph, nodes, feeds, outputs, rewrite, verify, diagnostics, Long.MAX_VALUE);
   }
 
   /**
@@ -90,8 +94,8 @@ public final class Tracer {
    * {@code abortAbove} bytes of intermediates would be alive at once.
    */
   public static Trace run(SameDiff graph, List<OpNode> nodes, Map<String, INDArray> feeds, Collection<String> outputs,
-      boolean rewrite, boolean verify, long abortAbove) {
-    Tracer t = new Tracer(graph, nodes, outputs, rewrite, verify);
+      boolean rewrite, boolean verify, Diagnostics diagnostics, long abortAbove) {
+    Tracer t = new Tracer(graph, nodes, outputs, rewrite, verify, diagnostics);
     t.abortAbove = abortAbove;
     try {
       return t.trace(feeds, outputs);
@@ -312,7 +316,7 @@ public final class Tracer {
       for (int k = 0; k < out.length; k++) {
         out[k] = Kernels.allocate(shapes[k]);
       }
-      if (Boolean.getBoolean("draft4j.probeOverwrite") && !(op instanceof JavaOp)) {
+      if (probeOverwrites && !(op instanceof JavaOp)) {
         probeOverwrite(n, in, out);
       }
       exec(n, in, out);
