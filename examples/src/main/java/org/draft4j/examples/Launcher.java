@@ -6,6 +6,21 @@ import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.util.concurrent.Callable;
+import org.draft4j.examples.bench.BackgroundProbe;
+import org.draft4j.examples.bench.Bench;
+import org.draft4j.examples.bench.HfCrossCheckData;
+import org.draft4j.examples.cli.Bounds;
+import org.draft4j.examples.cli.Cli;
+import org.draft4j.examples.pretrain.PretrainAesthetic;
+import org.draft4j.examples.pretrain.PretrainClip;
+import org.draft4j.examples.pretrain.PretrainShapesWorld;
+import org.draft4j.examples.pretrain.PretrainUnet;
+import org.draft4j.examples.report.Results;
+import org.draft4j.examples.sample.Export;
+import org.draft4j.examples.sample.Mix;
+import org.draft4j.examples.sample.Sample;
+import org.draft4j.examples.train.Demo;
+import org.draft4j.examples.train.TrainRun;
 import org.draft4j.exec.ExecutionOptions;
 import org.draft4j.io.SafetensorsException;
 import org.draft4j.train.CheckpointMismatchException;
@@ -148,7 +163,7 @@ public final class Launcher {
         || t instanceof FileNotFoundException || t instanceof AccessDeniedException;
   }
 
-  static String message(Throwable e) {
+  public static String message(Throwable e) {
     Throwable t = root(e);
     if (t instanceof NoSuchFileException n) {
       return "no such file: " + n.getFile();
