@@ -292,20 +292,6 @@ public final class Bench implements Callable<Integer> {
 
   static final double WARM_UP_SECONDS = 10;
 
-  /** Best-of-3 GFLOP/s of an n×n×n float32 matrix product. */
-  static double matmulGflops(int n) {
-    INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
-    INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
-    a.mmul(b);
-    double best = Double.MAX_VALUE;
-    for (int i = 0; i < 3; i++) {
-      long t0 = System.nanoTime();
-      a.mmul(b);
-      best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-    }
-    return 2.0 * n * n * n / best / 1e9;
-  }
-
   static String throughput() {
     TextToImageModel model;
     try {
@@ -314,7 +300,7 @@ public final class Bench implements Callable<Integer> {
       model = ShapesWorldArchitecture.random(0);
     }
     StringBuilder sb = new StringBuilder();
-    double mm = matmulGflops(1024);
+    double mm = BlasProbe.matmulGflops(1024);
     int workers = org.draft4j.exec.ExecutionOptions.defaults().threads();
     int ctxLen = model.tokenizer().maxLength();
     double flops = 2 * UNetFlops.macs(model.unet().config(), ctxLen);

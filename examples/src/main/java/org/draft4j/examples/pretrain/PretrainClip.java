@@ -366,7 +366,7 @@ public final class PretrainClip implements Callable<Integer> {
       }
       if (s.hardNegatives()) {
         for (int j = 0; j < s.batch(); j++) {
-          scenes.add(hardNegative(s.seed(), step * s.batch() + j));
+          scenes.add(HardNegative.of(s.seed(), step * s.batch() + j));
         }
       }
       Map<String, INDArray> ph = feed(tok, scenes, s.seed(), step, s.blurMax());
@@ -404,18 +404,6 @@ public final class PretrainClip implements Callable<Integer> {
     weights.remove(SCALE);
     weights.put("logit_scale", Nd4j.scalar(scale.getFloat(0)));
     return new ClipModel(tc, vc, vc.projectionDim(), Parameters.of(weights, "trained ShapesWorld CLIP"), tok);
-  }
-
-  /**
-   * The counterfactual of scene i: kind 40%, size 30%, colour 15%, background 15% of the time (kind
-   * and size are what the world's first CLIP confused on generated images), the new value drawn too.
-   */
-  static ShapesWorld.Scene hardNegative(long seed, long i) {
-    SplittableRandom r = new SplittableRandom(NoiseSource.mix(seed, i, 9));
-    double u = r.nextDouble();
-    ShapesWorld.Attribute a = u < 0.4 ? ShapesWorld.Attribute.KIND : u < 0.7 ? ShapesWorld.Attribute.SIZE
-        : u < 0.85 ? ShapesWorld.Attribute.COLOR : ShapesWorld.Attribute.BACKGROUND;
-    return ShapesWorld.counterfactual(seed, i, a, r.nextInt(1 << 20));
   }
 
   /**

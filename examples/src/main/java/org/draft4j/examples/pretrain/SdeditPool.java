@@ -29,7 +29,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * runs the chain's remaining steps conditioned on the render's caption. The layout, and with it the
  * label, stays the render's while edges and texture become the model's own, so a CLIP trained on
  * them learns to read the attributes of generated images from reliable labels (no judge involved).
- * Scenes come in (scene, counterfactual) pairs ({@link PretrainClip#hardNegative}), images
+ * Scenes come in (scene, counterfactual) pairs ({@link HardNegative}), images
  * {@code [2N, 3, 32, 32]} in [0, 1] at rows 2i and 2i + 1.
  */
 record SdeditPool(INDArray images, List<String> captions) {
@@ -66,7 +66,7 @@ record SdeditPool(INDArray images, List<String> captions) {
     List<ShapesWorld.Scene> all = new ArrayList<>();
     for (int i = 0; i < scenes; i++) {
       all.add(ShapesWorld.scene(worldSeed, i));
-      all.add(PretrainClip.hardNegative(worldSeed, i));
+      all.add(HardNegative.of(worldSeed, i));
     }
     List<String> caps = all.stream().map(ShapesWorld.Scene::caption).toList();
     List<INDArray> out = new ArrayList<>();

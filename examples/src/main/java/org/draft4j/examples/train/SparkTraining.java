@@ -1,20 +1,15 @@
 package org.draft4j.examples.train;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.draft4j.examples.Launcher;
-import org.draft4j.models.TextToImageModel;
+import org.draft4j.examples.cli.Failures;
 import org.draft4j.spark.SparkDataParallel;
 import org.draft4j.spark.TrainerRecipe;
-import org.draft4j.train.DraftTrainer;
 
 /**
  * {@code train --spark-master URL}: a Spark context for the run and its data-parallel setting. The
- * executors' replicas are built from the run's settings as given ({@link SettingsRecipe}), so they
- * are the trainer {@code train} builds here, without its outputs.
+ * executors' replicas are built by the recipe {@code train} gives (the run's settings as given), so
+ * they are the trainer {@code train} builds here, without its outputs.
  */
 final class SparkTraining implements AutoCloseable {
   private final JavaSparkContext sc;
@@ -25,15 +20,18 @@ final class SparkTraining implements AutoCloseable {
     this.dp = dp;
   }
 
-  /** Starts the context on {@code settings.spark().master()}; bad masters are refused naming the option. */
-  static SparkTraining start(TrainSettings settings) {
+  /**
+   * Starts the context on {@code settings.spark().master()}, the executors' replicas built by {@code
+   * replicas}; bad masters are refused naming the option.
+   */
+  static SparkTraining start(TrainSettings settings, TrainerRecipe replicas) {
     JavaSparkContext sc;
     try {
       sc = new JavaSparkContext(new SparkConf().setMaster(settings.spark().master()).setAppName("draft4j train")
           .setIfMissing("spark.ui.enabled", "false"));
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("--spark-master = \"" + settings.spark().master() + "\": cannot start Spark"
-          + " there (" + Launcher.message(e) + ")", e);
+          + " there (" + Failures.message(e) + ")", e);
     }
     sc.setLogLevel("ERROR");
     try {
@@ -42,7 +40,7 @@ final class SparkTraining implements AutoCloseable {
       sc.parallelize(java.util.List.of(1), 1).count();
     } catch (RuntimeException e) {
       sc.stop();
-      String why = Launcher.message(e);
+      String why = Failures.message(e);
       why = why.contains("stopped SparkContext") ? "Spark stopped the context: the master did not answer"
           : why.split("\\. ", 2)[0];
       throw new IllegalArgumentException("--spark-master = \"" + settings.spark().master() + "\": no executor ran a"
@@ -50,7 +48,7 @@ final class SparkTraining implements AutoCloseable {
     }
     try {
       SparkDataParallel dp = SparkDataParallel.on(sc).workers(settings.spark().workers())
-          .replicas(new SettingsRecipe(Map.copyOf(settings.given()))).build();
+          .replicas(replicas).build();
       return new SparkTraining(sc, dp);
     } catch (RuntimeException e) {
       sc.stop();
@@ -66,25 +64,5 @@ final class SparkTraining implements AutoCloseable {
   public void close() {
     dp.close();
     sc.stop();
-  }
-
-  /** An executor's replica: the settings parsed again there, the model loaded there. */
-  record SettingsRecipe(Map<String, String> given) implements TrainerRecipe {
-    @Override
-    public DraftTrainer.Builder builder() {
-      TrainSettings s = TrainOptions.parse(given);
-      TextToImageModel model;
-      try {
-        model = s.model().load();
-      } catch (RuntimeException e) {
-        throw new IllegalArgumentException("--model = \"" + s.model().path() + "\": an executor cannot load it ("
-            + Launcher.message(e) + "); give a folder every executor can read", e);
-      }
-      try {
-        return TrainRun.trainerBuilder(s, model, s.reward().build(), TrainRun.trainingPrompts(s.prompts()));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
   }
 }

@@ -1,6 +1,7 @@
 package org.draft4j.examples.train;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.draft4j.examples.cli.Cli;
+import org.draft4j.examples.cli.Failures;
 import org.draft4j.examples.support.Images;
 import org.draft4j.io.Json;
 import org.draft4j.lora.LoraFormat;
@@ -19,6 +21,7 @@ import org.draft4j.optim.AdamW;
 import org.draft4j.samplers.Ddim;
 import org.draft4j.shapesworld.ShapesOracle;
 import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.spark.TrainerRecipe;
 import org.draft4j.spi.Reward;
 import org.draft4j.train.ConsoleProgress;
 import org.draft4j.train.DraftTrainer;
@@ -192,7 +195,8 @@ public final class TrainRun implements Callable<Integer> {
     if (s.checkpoints() != null) {
       b = b.checkpoints(s.checkpoints(), s.checkpointEvery());
     }
-    try (SparkTraining spark = s.spark() == null ? null : SparkTraining.start(s);
+    try (SparkTraining spark = s.spark() == null ? null
+        : SparkTraining.start(s, new SettingsRecipe(Map.copyOf(s.given())));
         JsonlMetrics jsonl = new JsonlMetrics(metrics)) {
       if (spark != null) {
         b = b.dataParallel(spark.dataParallel());
@@ -348,5 +352,25 @@ public final class TrainRun implements Callable<Integer> {
         m.oracleBefore().get("mean"), m.oracleAfter().get("mean"));
     System.out.printf(Locale.ROOT, "sample diversity (mean pairwise RMS distance per prompt) before %.4f, after %.4f%n",
         m.diversityBefore(), m.diversityAfter());
+  }
+
+  /** An executor's replica: the settings parsed again there, the model loaded there. */
+  record SettingsRecipe(Map<String, String> given) implements TrainerRecipe {
+    @Override
+    public DraftTrainer.Builder builder() {
+      TrainSettings s = TrainOptions.parse(given);
+      TextToImageModel model;
+      try {
+        model = s.model().load();
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("--model = \"" + s.model().path() + "\": an executor cannot load it ("
+            + Failures.message(e) + "); give a folder every executor can read", e);
+      }
+      try {
+        return trainerBuilder(s, model, s.reward().build(), trainingPrompts(s.prompts()));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
   }
 }

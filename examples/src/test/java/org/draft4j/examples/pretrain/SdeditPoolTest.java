@@ -30,12 +30,12 @@ class SdeditPoolTest {
     assertArrayEquals(new long[] {16, 3, ShapesWorld.SIZE, ShapesWorld.SIZE}, p.images().shape());
     for (int i = 0; i < 8; i++) {
       assertEquals(ShapesWorld.scene(11, i).caption(), p.captions().get(2 * i));
-      assertEquals(PretrainClip.hardNegative(11, i).caption(), p.captions().get(2 * i + 1));
+      assertEquals(HardNegative.of(11, i).caption(), p.captions().get(2 * i + 1));
     }
     assertTrue(p.images().minNumber().doubleValue() >= 0 && p.images().maxNumber().doubleValue() <= 1);
     // the model redrew them (not the renders) ...
     INDArray renders = ShapesWorld.images(java.util.stream.IntStream.range(0, 16).mapToObj(
-        j -> j % 2 == 0 ? ShapesWorld.scene(11, j / 2) : PretrainClip.hardNegative(11, j / 2)).toList())
+        j -> j % 2 == 0 ? ShapesWorld.scene(11, j / 2) : HardNegative.of(11, j / 2)).toList())
         .addi(1).divi(2);
     double change = Transforms.abs(p.images().sub(renders)).meanNumber().doubleValue();
     assertTrue(change > 1e-3, "mean |redrawn - render| " + change);
