@@ -48,7 +48,7 @@ class CheckpointedRewardGradientTest {
     Map<Checkpointing, RewardEvaluator.Result> results = new LinkedHashMap<>();
     Map<Checkpointing, CompiledGraph.Stats> stats = new LinkedHashMap<>();
     for (Checkpointing ck : new Checkpointing[] {Checkpointing.NEVER, Checkpointing.ALWAYS}) {
-      try (ExecutionContext ctx = ExecutionContext.create(ExecutionOptions.defaults().withCheckpointing(ck));
+      try (ExecutionContext ctx = ExecutionContext.create(ExecutionContext.defaultOptions().withCheckpointing(ck));
           RewardEvaluator ev = new RewardEvaluator(reward(which), vae.asImageDecoder(), ctx)) {
         results.put(ck, ev.evaluate(latents, prompts, true));
         stats.put(ck, ev.gradientPlanStats(latents.shape()));

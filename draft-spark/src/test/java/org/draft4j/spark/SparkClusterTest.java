@@ -1,5 +1,6 @@
 package org.draft4j.spark;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Path;
@@ -64,7 +65,7 @@ class SparkClusterTest {
    * against a 1-worker reference differed in the last bits (up to 2.3e-6 after 3 steps on CI).
    */
   private JavaSparkContext cluster(String app) {
-    int threads = org.draft4j.engine.ExecutionOptions.defaults().threads();
+    int threads = org.draft4j.engine.ExecutionContext.defaultOptions().threads();
     return new JavaSparkContext(LocalCluster.conf(dir, 2, 1024, threads).setAppName(app));
   }
 

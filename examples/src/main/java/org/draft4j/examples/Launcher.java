@@ -1,15 +1,25 @@
 package org.draft4j.examples;
 
-import java.io.FileNotFoundException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.NoSuchFileException;
 import java.util.concurrent.Callable;
 import org.draft4j.engine.ExecutionContext;
 import org.draft4j.engine.ExecutionOptions;
-import org.draft4j.io.SafetensorsException;
-import org.draft4j.train.CheckpointMismatchException;
+import org.draft4j.examples.bench.BackgroundProbe;
+import org.draft4j.examples.bench.Bench;
+import org.draft4j.examples.bench.HfCrossCheckData;
+import org.draft4j.examples.cli.Bounds;
+import org.draft4j.examples.cli.Cli;
+import org.draft4j.examples.cli.Failures;
+import org.draft4j.examples.pretrain.PretrainAesthetic;
+import org.draft4j.examples.pretrain.PretrainClip;
+import org.draft4j.examples.pretrain.PretrainShapesWorld;
+import org.draft4j.examples.pretrain.PretrainUnet;
+import org.draft4j.examples.report.Results;
+import org.draft4j.examples.sample.Export;
+import org.draft4j.examples.sample.Mix;
+import org.draft4j.examples.sample.Sample;
+import org.draft4j.examples.train.Demo;
+import org.draft4j.examples.train.TrainRun;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -101,7 +111,7 @@ public final class Launcher {
       ((Runnable) command).run();
       return 0;
     } catch (Exception | OutOfMemoryError | StackOverflowError e) {
-      return fail(e, message(e), isBadInput(e) ? BAD_INPUT : FAILED, verbose, err);
+      return fail(e, Failures.message(e), Failures.isBadInput(e) ? BAD_INPUT : FAILED, verbose, err);
     }
   }
 
@@ -137,35 +147,5 @@ public final class Launcher {
       threads = options.threads();
     }
     ExecutionContext.setDefaultOptions(options.withThreads(threads));
-  }
-
-  private static Throwable root(Throwable e) {
-    Throwable t = e;
-    while (t instanceof UncheckedIOException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
-
-  static boolean isBadInput(Throwable e) {
-    Throwable t = root(e);
-    return t instanceof IllegalArgumentException || t instanceof SafetensorsException
-        || t instanceof CheckpointMismatchException || t instanceof NoSuchFileException
-        || t instanceof FileNotFoundException || t instanceof AccessDeniedException;
-  }
-
-  static String message(Throwable e) {
-    Throwable t = root(e);
-    if (t instanceof NoSuchFileException n) {
-      return "no such file: " + n.getFile();
-    }
-    if (t instanceof AccessDeniedException a) {
-      return "permission denied: " + a.getFile();
-    }
-    if (t instanceof OutOfMemoryError) {
-      return "out of memory (" + t.getMessage() + "); try a smaller batch or a larger -Xmx";
-    }
-    String m = t.getMessage();
-    return m == null || m.isBlank() ? t.getClass().getSimpleName() : m.strip().replace("\n", " ");
   }
 }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.draft4j.examples.bench.RealSizeStep;
 import org.draft4j.io.SafetensorsFile;
 import org.draft4j.train.DraftTrainer;
 import org.junit.jupiter.api.Test;

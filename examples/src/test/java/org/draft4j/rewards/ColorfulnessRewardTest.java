@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import org.draft4j.examples.ColorfulnessReward;
+import org.draft4j.examples.custom.ColorfulnessReward;
 import org.draft4j.spi.ImageDecoder;
 import org.draft4j.spi.RewardEvaluator;
 import org.junit.jupiter.api.Test;

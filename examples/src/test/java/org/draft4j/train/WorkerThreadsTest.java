@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
-import org.draft4j.examples.ColorfulnessReward;
+import org.draft4j.examples.custom.ColorfulnessReward;
 import org.draft4j.engine.ExecutionContext;
 import org.draft4j.engine.ExecutionOptions;
 import org.draft4j.lora.Lora;
