@@ -19,6 +19,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code encoder.*}, {@code quant_conv}, {@code post_quant_conv}, {@code decoder.*}. The encoder maps
  * images in [-1, 1] to moments (mean and log-variance); the decoder maps latents to images in [-1, 1].
  * As a pipeline {@link ImageDecoder} it computes {@code clip((decode(z / scaling_factor) + 1)/2, 0, 1)}.
+ *
+ * <p>Its convenience encode/decode calls without gradient run in {@link org.draft4j.engine.ExecutionContext#shared()}, whose options an
+ * application sets once with {@code ExecutionContext.setDefaultOptions}; graphs that train or take
+ * gradients are built by callers that pass their own context.
  */
 public final class AutoencoderKL {
   public static final String WEIGHTS_FILE = "diffusion_pytorch_model.safetensors";

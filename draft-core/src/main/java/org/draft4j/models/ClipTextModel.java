@@ -20,6 +20,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code last_hidden_state [B, L, hidden]}, which Stable Diffusion uses as cross-attention context.
  * Parameters carry HF names ({@code text_model.embeddings.token_embedding.weight},
  * {@code text_model.encoder.layers.i.self_attn.q_proj}, {@code text_model.final_layer_norm}).
+ *
+ * <p>Its text-encoding graph run in {@link org.draft4j.engine.ExecutionContext#shared()}, whose options an
+ * application sets once with {@code ExecutionContext.setDefaultOptions}; graphs that train or take
+ * gradients are built by callers that pass their own context.
  */
 public final class ClipTextModel {
   /** Hugging Face's weights file name inside a model folder. */

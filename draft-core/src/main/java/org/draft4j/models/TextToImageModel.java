@@ -203,11 +203,6 @@ public final class TextToImageModel {
     return new long[] {c.inChannels(), c.sampleSize(), c.sampleSize()};
   }
 
-  /** A fresh denoiser over this model's UNet at its sample size, run in the shared execution context. */
-  public UNetDenoiser newDenoiser() {
-    return newDenoiser(org.draft4j.engine.ExecutionContext.shared());
-  }
-
   /** A fresh denoiser over this model's UNet at its sample size whose graphs run in {@code context}. */
   public UNetDenoiser newDenoiser(org.draft4j.engine.ExecutionContext context) {
     int s = unet.config().sampleSize();

@@ -58,15 +58,13 @@ public final class UNetDenoiser implements Denoiser, AutoCloseable {
       List<String> adaptedLayers, List<String> feedNames) {}
 
   /**
+   * A denoiser whose graphs run in {@code context} (an application's own, or
+   * {@link ExecutionContext#shared()} named explicitly).
+   *
    * @param height sample height (latent or pixel rows)
    * @param width sample width
    * @param contextLen text sequence length (77 for CLIP)
    */
-  public UNetDenoiser(UNet2DConditionModel unet, int height, int width, int contextLen) {
-    this(unet, height, width, contextLen, ExecutionContext.shared());
-  }
-
-  /** A denoiser whose graphs run in {@code context}. */
   public UNetDenoiser(UNet2DConditionModel unet, int height, int width, int contextLen, ExecutionContext context) {
     int f = 1 << (unet.config().levels() - 1);
     checkArgument(height > 0 && height % f == 0 && width > 0 && width % f == 0,

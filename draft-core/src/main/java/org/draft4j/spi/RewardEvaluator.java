@@ -42,11 +42,6 @@ public final class RewardEvaluator implements AutoCloseable {
     }
   }
 
-  /** An evaluator whose graphs run in the shared context. */
-  public RewardEvaluator(Reward reward, ImageDecoder decoder) {
-    this(reward, decoder, ExecutionContext.shared());
-  }
-
   /** An evaluator whose graphs run in {@code context}. */
   public RewardEvaluator(Reward reward, ImageDecoder decoder, ExecutionContext context) {
     checkArgument(reward != null, "reward must not be null");

@@ -180,7 +180,7 @@ class PlanBehaviourTest {
     SameDiff sd = Graphs.create();
     SDVariable in = sd.placeHolder("in", DataType.FLOAT, -1, 3);
     in.mul(2.0).rename("y");
-    GraphRunner r = GraphRunner.builder(sd).input("in", true).output("y").label("doubler").build();
+    GraphRunner r = GraphRunner.builder(sd).context(org.draft4j.engine.ExecutionContext.shared()).input("in", true).output("y").label("doubler").build();
     assertEquals(2.0, r.run(Map.of("in", Nd4j.ones(DataType.FLOAT, 2, 3))).outputs().get("y").getDouble(1, 2));
     IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> r.run(Map.of()));
     assertTrue(missing.getMessage().contains("\"in\""), missing.getMessage());
@@ -189,7 +189,7 @@ class PlanBehaviourTest {
         () -> r.run(Map.of("in", Nd4j.ones(DataType.FLOAT, 2, 3))));
     assertTrue(closed.getMessage().contains("doubler"), closed.getMessage());
     IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
-        () -> GraphRunner.builder(sd).input("nope", true));
+        () -> GraphRunner.builder(sd).context(org.draft4j.engine.ExecutionContext.shared()).input("nope", true));
     assertTrue(unknown.getMessage().contains("nope"), unknown.getMessage());
   }
 

@@ -61,10 +61,10 @@ class BlockGradientTest {
     Map<String, INDArray> grads;
     org.draft4j.engine.GraphRunner loss0 = null;
     if (fused) {
-      org.draft4j.engine.GraphRunner.Builder gb = org.draft4j.engine.GraphRunner.builder(sd).label("blocks");
+      org.draft4j.engine.GraphRunner.Builder gb = org.draft4j.engine.GraphRunner.builder(sd).context(org.draft4j.engine.ExecutionContext.shared()).label("blocks");
       names.forEach(gb::gradient);
       grads = gb.build().run(Map.of()).gradients();
-      loss0 = org.draft4j.engine.GraphRunner.builder(sd).output(lossName).label("blocks loss").build();
+      loss0 = org.draft4j.engine.GraphRunner.builder(sd).context(org.draft4j.engine.ExecutionContext.shared()).output(lossName).label("blocks loss").build();
     } else {
       grads = sd.calculateGradients(new HashMap<>(), names);
     }

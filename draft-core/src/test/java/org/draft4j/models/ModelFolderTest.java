@@ -1,5 +1,6 @@
 package org.draft4j.models;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -47,12 +48,12 @@ class ModelFolderTest {
     // latents decode through the VAE to 16x16 images in [0, 1]
     Nd4j.getRandom().setSeed(1);
     INDArray z = Nd4j.randn(DataType.FLOAT, 1, 4, 8, 8);
-    RewardEvaluator ev = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), back.decoder());
+    RewardEvaluator ev = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), back.decoder(), ExecutionContext.shared());
     RewardEvaluator.Result r = ev.evaluate(z, List.of("x"), true);
     assertArrayEquals(new long[] {1, 3, 16, 16}, r.images().shape());
     assertTrue(r.images().minNumber().doubleValue() >= 0 && r.images().maxNumber().doubleValue() <= 1);
     assertArrayEquals(z.shape(), r.gradient().shape());
-    RewardEvaluator ev0 = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), m.decoder());
+    RewardEvaluator ev0 = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), m.decoder(), ExecutionContext.shared());
     assertEquals(ev0.evaluate(z, List.of("x"), false).rewards(), r.rewards());
   }
 }

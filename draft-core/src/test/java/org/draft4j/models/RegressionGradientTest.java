@@ -24,7 +24,7 @@ class RegressionGradientTest {
     INDArray ctx = Nd4j.randn(DataType.FLOAT, 3, 4, 8);
     INDArray target = Nd4j.randn(DataType.FLOAT, 3, 3, 8, 8);
     INDArray w = Nd4j.createFromArray(new float[] {0.5f, 1f, 2f});
-    try (UNetDenoiser den = new UNetDenoiser(unet, 8, 8, 4)) {
+    try (UNetDenoiser den = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared())) {
       den.setBaseTrainable(true);
       UNetDenoiser.Regression r = den.regression(x, t, ctx, target, w);
       INDArray out = den.predict(x, t, ctx);
@@ -56,7 +56,7 @@ class RegressionGradientTest {
     INDArray w = Nd4j.createFromArray(new float[] {1f, 1f, 0.5f, 0.25f});
     try (org.draft4j.engine.ExecutionContext two = org.draft4j.engine.ExecutionContext.create(
             org.draft4j.engine.ExecutionContext.defaultOptions().withThreads(2));
-        UNetDenoiser a = new UNetDenoiser(unet, 8, 8, 4);
+        UNetDenoiser a = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
         UNetDenoiser b = new UNetDenoiser(unet, 8, 8, 4, two)) {
       a.setBaseTrainable(true);
       b.setBaseTrainable(true);

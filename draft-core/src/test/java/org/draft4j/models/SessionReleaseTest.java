@@ -38,7 +38,7 @@ class SessionReleaseTest {
 
   @Test
   void engineRunsWithoutSessions() {
-    UNetDenoiser d = new UNetDenoiser(TinyModels.unet(1), 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(TinyModels.unet(1), 8, 8, 4, ExecutionContext.shared());
     d.setBaseTrainable(true);
     INDArray x = Nd4j.randn(DataType.FLOAT, 1, 3, 8, 8);
     INDArray t = Nd4j.createFromArray(new float[] {10});

@@ -1,5 +1,6 @@
 package org.draft4j.models;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,7 +26,7 @@ class UNetGoldenTest {
     INDArray t = Npy.read(dir.resolve("timestep.npy"));
     INDArray ctx = Npy.read(dir.resolve("encoder_hidden_states.npy"));
     INDArray want = Npy.read(dir.resolve("output.npy"));
-    UNetDenoiser d = new UNetDenoiser(unet, 32, 32, 77);
+    UNetDenoiser d = new UNetDenoiser(unet, 32, 32, 77, ExecutionContext.shared());
     INDArray got = d.predict(sample, t, ctx);
     double maxAbs = Transforms.abs(got.sub(want)).maxNumber().doubleValue();
     double scale = Transforms.abs(want).maxNumber().doubleValue();

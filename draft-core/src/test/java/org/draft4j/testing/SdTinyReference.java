@@ -1,5 +1,6 @@
 package org.draft4j.testing;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -64,7 +65,7 @@ public final class SdTinyReference {
   /** The UNet's output on the reference inputs. */
   public INDArray unetOut(UNet2DConditionModel unet) {
     INDArray sample = get("unet_sample");
-    UNetDenoiser d = new UNetDenoiser(unet, (int) sample.size(2), (int) sample.size(3), 77);
+    UNetDenoiser d = new UNetDenoiser(unet, (int) sample.size(2), (int) sample.size(3), 77, ExecutionContext.shared());
     return d.predict(sample, get("unet_timestep"), get("unet_context"));
   }
 

@@ -1,5 +1,6 @@
 package org.draft4j.train;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,14 +37,14 @@ class ObjectivesTest {
   static UNetDenoiser den;
   static ToyAdapter lora;
   static ToySampler sampler = ToySampler.steps(3, 2.0);
-  static RewardEvaluator rewards = new RewardEvaluator(ToyRewards.contrast(), ImageDecoder.pixelSpace());
+  static RewardEvaluator rewards = new RewardEvaluator(ToyRewards.contrast(), ImageDecoder.pixelSpace(), ExecutionContext.shared());
   static List<String> prompts = List.of("a red star", "a blue square");
   static long[] seeds = {11, 12};
 
   @BeforeAll
   static void setUp() {
     model = TinyModels.model(1);
-    den = model.newDenoiser();
+    den = model.newDenoiser(ExecutionContext.shared());
     lora = new ToyAdapter();
     den.attach(lora);
     den.adaptedLayers();

@@ -25,7 +25,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * outputs (parameter gradients) summed, in shard order.
  *
  * <pre>{@code
- * CompiledGraph g = CompiledGraph.builder(sd).input("x", true).output("y", Combine.CONCAT).build();
+ * CompiledGraph g = CompiledGraph.builder(sd).context(ctx).input("x", true).output("y", Combine.CONCAT).build();
  * INDArray y = g.run(Map.of("x", x)).get("y");
  * }</pre>
  */
@@ -294,7 +294,7 @@ public final class CompiledGraph implements AutoCloseable {
       return this;
     }
 
-    /** The context to run in (default {@link ExecutionContext#shared()}). */
+    /** The context to run in (required: there is no silent default). */
     public Builder context(ExecutionContext c) {
       checkState(context == null, "context set twice");
       this.context = c;
@@ -309,9 +309,11 @@ public final class CompiledGraph implements AutoCloseable {
 
     public CompiledGraph build() {
       checkState(!outputs.isEmpty(), "%s: no outputs declared", label);
+      checkState(context != null, "%s: no execution context; give .context(ExecutionContext.create(options)) or"
+          + " .context(ExecutionContext.shared())", label);
       Map<String, Integer> fwd = forward == null ? null : Selection.opIndex(forward);
       return new CompiledGraph(new GraphSpec(graph, Map.copyOf(inputs), java.util.Collections.unmodifiableMap(
-          new LinkedHashMap<>(outputs)), fwd, segments, label), context == null ? ExecutionContext.shared() : context);
+          new LinkedHashMap<>(outputs)), fwd, segments, label), context);
     }
   }
 }

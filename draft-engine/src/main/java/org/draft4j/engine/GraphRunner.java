@@ -20,7 +20,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * through this class.
  *
  * <pre>{@code
- * GraphRunner r = GraphRunner.builder(sd).input("x", true).output("y").gradient("x").build();
+ * GraphRunner r = GraphRunner.builder(sd).context(ctx).input("x", true).output("y").gradient("x").build();
  * GraphRunner.Result res = r.run(Map.of("x", x));   // res.outputs().get("y"), res.gradients().get("x")
  * }</pre>
  */
@@ -43,7 +43,9 @@ public final class GraphRunner implements AutoCloseable {
     this.inputs = new LinkedHashMap<>(b.inputs);
     this.outputs = List.copyOf(b.outputs);
     this.wrt = List.copyOf(b.wrt);
-    this.context = b.context == null ? ExecutionContext.shared() : b.context;
+    checkState(b.context != null, "%s: no execution context; give .context(ExecutionContext.create(options)) or"
+        + " .context(ExecutionContext.shared())", b.label);
+    this.context = b.context;
     this.label = b.label;
     if (!wrt.isEmpty()) {
       gradNames = GradientFunction.names(forward, wrt);
@@ -183,8 +185,9 @@ public final class GraphRunner implements AutoCloseable {
       return this;
     }
 
-    /** The context to run in (default {@link ExecutionContext#shared()}). */
+    /** The context to run in (required: there is no silent default). */
     public Builder context(ExecutionContext c) {
+      checkState(context == null, "context set twice");
       this.context = c;
       return this;
     }

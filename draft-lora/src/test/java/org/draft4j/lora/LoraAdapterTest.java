@@ -1,5 +1,6 @@
 package org.draft4j.lora;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -36,7 +37,7 @@ class LoraAdapterTest {
   }
 
   private static INDArray base() {
-    return new UNetDenoiser(unet, 8, 8, 4).predict(x, t, ctx);
+    return new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared()).predict(x, t, ctx);
   }
 
   private static void randomizeB(LoraAdapter a, long seed) {
@@ -46,7 +47,7 @@ class LoraAdapterTest {
 
   @Test
   void zeroBLeavesOutputsUnchangedBitForBit() {
-    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
     LoraAdapter a = Lora.rank(2).alpha(4).create(1);
     d.attach(a);
     assertEquals(base(), d.predict(x, t, ctx));
@@ -54,7 +55,7 @@ class LoraAdapterTest {
 
   @Test
   void targetsAttentionProjectionsOnlyAndOnlyLoraTrains() {
-    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
     d.attach(Lora.rank(2).create(1));
     List<String> layers = d.adaptedLayers();
     // transformers: down 1 + mid 1 + up (layers_per_block + 1 = 2) = 4; × 2 attentions × 4 projections
@@ -66,7 +67,7 @@ class LoraAdapterTest {
 
   @Test
   void scaleInterpolatesTheDelta() {
-    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
     LoraAdapter a = Lora.rank(2).create(1);
     d.attach(a);
     d.adaptedLayers();
@@ -89,7 +90,7 @@ class LoraAdapterTest {
 
   @Test
   void saveLoadRoundTripsInBothLayouts() {
-    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
     LoraAdapter a = Lora.rank(2).alpha(3).create(1);
     d.attach(a);
     d.adaptedLayers();
@@ -108,7 +109,7 @@ class LoraAdapterTest {
       }
       LoraAdapter back = LoraAdapter.load(p, "loaded");
       assertEquals(3.0, back.spec().alpha());
-      UNetDenoiser d2 = new UNetDenoiser(unet, 8, 8, 4);
+      UNetDenoiser d2 = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
       d2.attach(back);
       INDArray got = d2.predict(x, t, ctx);
       double diff = Transforms.abs(got.sub(want)).maxNumber().doubleValue();
@@ -123,7 +124,7 @@ class LoraAdapterTest {
    */
   @Test
   void aDiffusersFileAppliesAtTheTrainedStrengthWithoutMetadata() {
-    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
     LoraAdapter a = Lora.rank(4).alpha(8).create(1);
     d.attach(a);
     d.adaptedLayers();
@@ -147,7 +148,7 @@ class LoraAdapterTest {
 
   @Test
   void loadingAMismatchedAdapterNamesTheKey() {
-    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
     LoraAdapter a = Lora.rank(2).create(1);
     d.attach(a);
     d.adaptedLayers();
@@ -156,7 +157,7 @@ class LoraAdapterTest {
     UNet2DConditionModel other = UNet2DConditionModel.random(new org.draft4j.models.UNet2DConditionConfig(8, 3, 3,
         new int[] {16, 16}, 1, List.of("CrossAttnDownBlock2D", "DownBlock2D"), List.of("UpBlock2D",
         "CrossAttnUpBlock2D"), new int[] {2, 2}, 8, 4, 1e-5, true, 0), 1);
-    UNetDenoiser d2 = new UNetDenoiser(other, 8, 8, 4);
+    UNetDenoiser d2 = new UNetDenoiser(other, 8, 8, 4, ExecutionContext.shared());
     d2.attach(LoraAdapter.load(p, "x"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, d2::adaptedLayers);
     assertTrue(e.getMessage().contains("down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q"), e.getMessage());
@@ -166,7 +167,7 @@ class LoraAdapterTest {
   /** Most kohya LoRAs also adapt the text encoder: strict load refuses, loadUnetPart keeps the UNet part. */
   @Test
   void textEncoderTensorsAreRefusedOrLeftOutOnRequest() {
-    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
     LoraAdapter a = Lora.rank(2).alpha(3).create(1);
     d.attach(a);
     d.adaptedLayers();
@@ -191,7 +192,7 @@ class LoraAdapterTest {
     LoraAdapter unetPart = LoraAdapter.loadUnetPart(mixed, "m");
     assertEquals(3, unetPart.skippedTextEncoderKeys().size(), unetPart.skippedTextEncoderKeys().toString());
     assertEquals(3.0, unetPart.spec().alpha());
-    UNetDenoiser d2 = new UNetDenoiser(unet, 8, 8, 4);
+    UNetDenoiser d2 = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
     d2.attach(unetPart);
     assertTrue(Transforms.abs(d2.predict(x, t, ctx).sub(want)).maxNumber().doubleValue() < 1e-6);
     // modules that disagree on alpha cannot be one adapter: refused, naming both keys
@@ -207,7 +208,7 @@ class LoraAdapterTest {
   @Test
   void anAdapterCreatedFromTheConfigAloneEqualsTheOneAGraphCreatesAndSaves() {
     LoraAdapter fromConfig = Lora.rank(2).alpha(4).create(1).initializeFor(unet.config());
-    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
     LoraAdapter built = Lora.rank(2).alpha(4).create(1);
     d.attach(built);
     d.adaptedLayers();
@@ -244,7 +245,7 @@ class LoraAdapterTest {
 
   @Test
   void matricesCanBeSetAndCopiedAndGraphsSeeThem() {
-    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
     LoraAdapter a = Lora.rank(2).alpha(4).create(1);
     d.attach(a);
     INDArray before = d.predict(x, t, ctx);
@@ -264,7 +265,7 @@ class LoraAdapterTest {
     // a copy at another alpha adds the same delta
     randomizeB(a, 11);
     INDArray expected = d.predict(x, t, ctx);
-    UNetDenoiser d2 = new UNetDenoiser(unet, 8, 8, 4);
+    UNetDenoiser d2 = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
     LoraAdapter c = Lora.rank(2).alpha(1).create(7).initializeFor(unet.config());
     c.copyFrom(a);
     d2.attach(c);

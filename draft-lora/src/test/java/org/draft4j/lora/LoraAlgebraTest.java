@@ -1,5 +1,6 @@
 package org.draft4j.lora;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -65,7 +66,7 @@ class LoraAlgebraTest {
     UNet2DConditionModel unet = TinyModels.unet(5);
     Map<String, INDArray> before = new java.util.HashMap<>();
     unet.parameters().asMap().forEach((k, v) -> before.put(k, v.dup()));
-    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
     LoraAdapter a = Lora.rank(3).alpha(6).on(LoraTargets.all()).create(2);
     d.attach(a);
     assertTrue(d.adaptedLayers().stream().anyMatch(m -> m.endsWith("proj_in")));
@@ -89,14 +90,14 @@ class LoraAlgebraTest {
 
   @Test
   void crossAttentionTargetsAdaptAttn2Only() {
-    UNetDenoiser d = new UNetDenoiser(TinyModels.unet(5), 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(TinyModels.unet(5), 8, 8, 4, ExecutionContext.shared());
     d.attach(Lora.rank(2).on(LoraTargets.crossAttention()).create(1));
     java.util.List<String> layers = List.copyOf(d.adaptedLayers());
     assertTrue(!layers.isEmpty(), "no layer adapted");
     for (String m : layers) {
       assertTrue(m.matches(".*\\.attn2\\.(to_q|to_k|to_v|to_out\\.0)"), m);
     }
-    UNetDenoiser all = new UNetDenoiser(TinyModels.unet(5), 8, 8, 4);
+    UNetDenoiser all = new UNetDenoiser(TinyModels.unet(5), 8, 8, 4, ExecutionContext.shared());
     all.attach(Lora.rank(2).onAttention().create(1));
     // every attention block's four cross-attention projections, none of its self-attention ones
     assertEquals(all.adaptedLayers().stream().filter(m -> m.contains(".attn2.")).sorted().toList(),
@@ -107,7 +108,7 @@ class LoraAlgebraTest {
   @Test
   void twoAdaptersMixAndEachScaleControlsItsOwnDelta() {
     UNet2DConditionModel unet = TinyModels.unet(6);
-    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
     LoraAdapter a = Lora.rank(2).named("style").create(1);
     LoraAdapter b = Lora.rank(2).named("content").create(2);
     d.attach(a);

@@ -1,5 +1,6 @@
 package org.draft4j.lora;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -35,9 +36,9 @@ class LoraDropoutTest {
   @Test
   void dropoutActsOnlyInsideATrainingStepAndRepeatsWithinIt() {
     INDArray[] in = inputs();
-    UNetDenoiser plain = new UNetDenoiser(UNET, 8, 8, 4);
+    UNetDenoiser plain = new UNetDenoiser(UNET, 8, 8, 4, ExecutionContext.shared());
     attached(plain, 0);
-    UNetDenoiser d = new UNetDenoiser(UNET, 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(UNET, 8, 8, 4, ExecutionContext.shared());
     LoraAdapter a = attached(d, 0.3);
     INDArray inference = d.predict(in[0], in[1], in[2]);
     assertEquals(plain.predict(in[0], in[1], in[2]), inference, "outside training dropout must be the identity");
@@ -59,7 +60,7 @@ class LoraDropoutTest {
     // with dropout on, the VJP must be the gradient of the very function predict() computed: check a
     // directional derivative of <g, f(θ)> along one LoRA B against central differences
     INDArray[] in = inputs();
-    UNetDenoiser d = new UNetDenoiser(UNET, 8, 8, 4);
+    UNetDenoiser d = new UNetDenoiser(UNET, 8, 8, 4, ExecutionContext.shared());
     LoraAdapter a = attached(d, 0.5);
     a.beginTrainingStep(7);
     INDArray g = Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8);

@@ -1,5 +1,6 @@
 package org.draft4j.lora;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -35,7 +36,7 @@ class LoraExportTest {
   static final double SCALE = 0.7;
 
   static INDArray predict(TextToImageModel m, LoraAdapter attached, INDArray x, INDArray t, INDArray c) {
-    UNetDenoiser d = new UNetDenoiser(m.unet(), 16, 16, 77);
+    UNetDenoiser d = new UNetDenoiser(m.unet(), 16, 16, 77, ExecutionContext.shared());
     if (attached != null) {
       d.attach(attached);
     }

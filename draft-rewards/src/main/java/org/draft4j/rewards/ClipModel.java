@@ -31,6 +31,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * ship): image tower, text tower, projections and {@code logit_scale}, plus the tokenizer. HPSv2
  * ships an open_clip state dict instead, read by {@link OpenClipCheckpoint}. Used by the
  * prompt-alignment and aesthetic rewards; all weights are graph constants.
+ *
+ * <p>Its feature graphs (image and text features without gradient) run in {@link org.draft4j.engine.ExecutionContext#shared()}, whose options an
+ * application sets once with {@code ExecutionContext.setDefaultOptions}; graphs that train or take
+ * gradients are built by callers that pass their own context.
  */
 public final class ClipModel {
   private final ClipTextConfig textConfig;

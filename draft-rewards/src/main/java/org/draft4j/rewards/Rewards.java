@@ -1,5 +1,6 @@
 package org.draft4j.rewards;
 
+import org.draft4j.engine.ExecutionContext;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.Collections;
@@ -107,7 +108,7 @@ public final class Rewards {
     checkArgument(prompts != null && prompts.size() == images.size(0),
         "prompts: %s for %s images; give one prompt per image",
         prompts == null ? "null" : String.valueOf(prompts.size()), String.valueOf(images.size(0)));
-    try (RewardEvaluator ev = new RewardEvaluator(reward, ImageDecoder.identity())) {
+    try (RewardEvaluator ev = new RewardEvaluator(reward, ImageDecoder.identity(), ExecutionContext.shared())) {
       return ev.evaluate(images, prompts, false).rewards();
     }
   }
@@ -119,7 +120,7 @@ public final class Rewards {
   public static INDArray score(Reward reward, INDArray images) {
     checkImages(images);
     checkArgument(reward != null, "reward must not be null");
-    try (RewardEvaluator ev = new RewardEvaluator(reward, ImageDecoder.identity())) {
+    try (RewardEvaluator ev = new RewardEvaluator(reward, ImageDecoder.identity(), ExecutionContext.shared())) {
       checkArgument(!ev.readsPrompts(images.shape()),
           "reward %s reads prompts; call Rewards.score(reward, images, prompts) with one prompt per image",
           reward.name());

@@ -1,5 +1,6 @@
 package org.draft4j.rewards;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -99,7 +100,7 @@ class ClipRewardsTest {
   }
 
   static void checkGradient(Reward r, long seed) {
-    RewardEvaluator ev = new RewardEvaluator(r, ImageDecoder.pixelSpace());
+    RewardEvaluator ev = new RewardEvaluator(r, ImageDecoder.pixelSpace(), ExecutionContext.shared());
     Nd4j.getRandom().setSeed(seed);
     INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 16, 16).subi(0.5).muli(1.2);
     int visible = org.draft4j.testing.FiniteDifferences.checkReward(ev, x, P, 1e-2, 8, 389, 0.05, 1e-4);
@@ -122,7 +123,7 @@ class ClipRewardsTest {
 
   @Test
   void promptAlignmentDependsOnThePrompt() {
-    RewardEvaluator ev = new RewardEvaluator(Rewards.pickScore(TinyClip.create(4)), ImageDecoder.pixelSpace());
+    RewardEvaluator ev = new RewardEvaluator(Rewards.pickScore(TinyClip.create(4)), ImageDecoder.pixelSpace(), ExecutionContext.shared());
     INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8);
     INDArray a = ev.evaluate(x, P, false).rewards();
     INDArray b = ev.evaluate(x, List.of(P.get(1), P.get(0)), false).rewards();
@@ -154,8 +155,8 @@ class ClipRewardsTest {
     assertEquals(6, back.projectionDim());
     assertEquals(clip.logitScale(), back.logitScale(), 1e-6);
     INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8);
-    assertEquals(new RewardEvaluator(Rewards.pickScore(clip), ImageDecoder.pixelSpace()).evaluate(x, P, false).rewards(),
-        new RewardEvaluator(Rewards.pickScore(back), ImageDecoder.pixelSpace()).evaluate(x, P, false).rewards());
+    assertEquals(new RewardEvaluator(Rewards.pickScore(clip), ImageDecoder.pixelSpace(), ExecutionContext.shared()).evaluate(x, P, false).rewards(),
+        new RewardEvaluator(Rewards.pickScore(back), ImageDecoder.pixelSpace(), ExecutionContext.shared()).evaluate(x, P, false).rewards());
   }
 
   @Test

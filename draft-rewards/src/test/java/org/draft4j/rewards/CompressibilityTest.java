@@ -1,5 +1,6 @@
 package org.draft4j.rewards;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,7 +18,7 @@ class CompressibilityTest {
 
   @Test
   void flatImagesCompressBetterThanNoise() {
-    RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(), ImageDecoder.pixelSpace());
+    RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(), ImageDecoder.pixelSpace(), ExecutionContext.shared());
     Nd4j.getRandom().setSeed(2);
     INDArray flat = Nd4j.zeros(DataType.FLOAT, 2, 3, 16, 16);
     INDArray noisy = Nd4j.randn(DataType.FLOAT, 2, 3, 16, 16).muli(0.5);
@@ -32,7 +33,7 @@ class CompressibilityTest {
 
   @Test
   void gradientMatchesFiniteDifferences() {
-    RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(), ImageDecoder.pixelSpace());
+    RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(), ImageDecoder.pixelSpace(), ExecutionContext.shared());
     Nd4j.getRandom().setSeed(5);
     INDArray x = Nd4j.randn(DataType.FLOAT, 2, 3, 8, 8).muli(0.3);
     assertTrue(org.draft4j.testing.FiniteDifferences.checkReward(ev, x, P, 1e-2, 6, 131, 0.03, 2e-5) >= 3);
@@ -43,11 +44,11 @@ class CompressibilityTest {
     Nd4j.getRandom().setSeed(6);
     INDArray x = Nd4j.randn(DataType.FLOAT, 2, 3, 8, 8).muli(0.3);
     Reward c = Rewards.compressibility();
-    double a = new RewardEvaluator(c, ImageDecoder.pixelSpace()).evaluate(x, P, false).mean();
-    double sum = new RewardEvaluator(c.times(2).plus(0.5, Rewards.incompressibility()), ImageDecoder.pixelSpace())
+    double a = new RewardEvaluator(c, ImageDecoder.pixelSpace(), ExecutionContext.shared()).evaluate(x, P, false).mean();
+    double sum = new RewardEvaluator(c.times(2).plus(0.5, Rewards.incompressibility()), ImageDecoder.pixelSpace(), ExecutionContext.shared())
         .evaluate(x, P, false).mean();
     assertEquals(1.5 * a, sum, 1e-4 * Math.abs(a));
-    RewardEvaluator.Result r = new RewardEvaluator(c.plus(0.1, c.negate()), ImageDecoder.pixelSpace())
+    RewardEvaluator.Result r = new RewardEvaluator(c.plus(0.1, c.negate()), ImageDecoder.pixelSpace(), ExecutionContext.shared())
         .evaluate(x, P, false);
     assertEquals(2, r.terms().size(), r.terms().keySet().toString());
   }
@@ -56,7 +57,7 @@ class CompressibilityTest {
   void fixedImagesAreScoredDirectly() {
     Nd4j.getRandom().setSeed(9);
     INDArray img = Nd4j.rand(DataType.FLOAT, 2, 3, 16, 16);
-    INDArray viaEvaluator = new RewardEvaluator(Rewards.compressibility(), ImageDecoder.pixelSpace())
+    INDArray viaEvaluator = new RewardEvaluator(Rewards.compressibility(), ImageDecoder.pixelSpace(), ExecutionContext.shared())
         .evaluate(img.mul(2).subi(1), P, false).rewards();
     assertTrue(viaEvaluator.equalsWithEps(Rewards.score(Rewards.compressibility(), img), 1e-5));
     assertTrue(viaEvaluator.equalsWithEps(Rewards.score(Rewards.compressibility(), img, P), 1e-5));

@@ -1,5 +1,6 @@
 package org.draft4j.rewards;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -90,7 +91,7 @@ class ContrastiveAlignmentTest {
   void evaluatorReusesItsGraphAcrossPrompts() {
     ClipModel clip = TinyClip.create(4);
     RewardEvaluator ev = new RewardEvaluator(Rewards.contrastiveAlignment(clip, ALTERNATIVES::get, 3),
-        ImageDecoder.identity());
+        ImageDecoder.identity(), ExecutionContext.shared());
     INDArray x = images(3);
     INDArray a = ev.evaluate(x, P, false).rewards();
     INDArray b = ev.evaluate(x, List.of(P.get(1), P.get(0)), false).rewards();

@@ -1,5 +1,6 @@
 package org.draft4j.rewards;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,7 +59,7 @@ class HpsRewardTest {
 
   @Test
   void hpsGradientThroughPaddingMatchesFiniteDifferences() {
-    RewardEvaluator ev = new RewardEvaluator(Rewards.hpsV2(TinyClip.create(9)).times(100), ImageDecoder.pixelSpace());
+    RewardEvaluator ev = new RewardEvaluator(Rewards.hpsV2(TinyClip.create(9)).times(100), ImageDecoder.pixelSpace(), ExecutionContext.shared());
     Nd4j.getRandom().setSeed(10);
     INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 12, 10).subi(0.5).muli(1.2);
     int visible = org.draft4j.testing.FiniteDifferences.checkReward(ev, x, P, 1e-2, 8, 97, 0.05, 1e-4);

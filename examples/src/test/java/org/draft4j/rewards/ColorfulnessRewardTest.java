@@ -1,5 +1,6 @@
 package org.draft4j.rewards;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,7 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
 class ColorfulnessRewardTest {
   @Test
   void grayIsZeroAndValueMatchesTheFormula() {
-    RewardEvaluator ev = new RewardEvaluator(new ColorfulnessReward(), ImageDecoder.pixelSpace());
+    RewardEvaluator ev = new RewardEvaluator(new ColorfulnessReward(), ImageDecoder.pixelSpace(), ExecutionContext.shared());
     INDArray gray = Nd4j.zeros(DataType.FLOAT, 1, 3, 4, 4); // x = 0 decodes to 0.5 gray
     assertEquals(0.0, ev.evaluate(gray, List.of("x"), false).rewards().getDouble(0), 2e-3);
     // a uniform pure red image (R=1, G=B=0): rg = 1, yb = 0.5, σ = 0, μ = √1.25 → M = 0.3·√1.25
@@ -27,7 +28,7 @@ class ColorfulnessRewardTest {
 
   @Test
   void gradientMatchesFiniteDifferences() {
-    RewardEvaluator ev = new RewardEvaluator(new ColorfulnessReward(), ImageDecoder.pixelSpace());
+    RewardEvaluator ev = new RewardEvaluator(new ColorfulnessReward(), ImageDecoder.pixelSpace(), ExecutionContext.shared());
     Nd4j.getRandom().setSeed(3);
     INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 4, 4).subi(0.5);
     List<String> p = List.of("a", "b");

@@ -1,5 +1,6 @@
 package org.draft4j.rewards;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -117,7 +118,7 @@ class JpegSizeRankTest {
     INDArray img = org.nd4j.linalg.ops.transforms.Transforms.round(
         org.nd4j.linalg.ops.transforms.Transforms.min(
             org.nd4j.linalg.ops.transforms.Transforms.max(x.add(1).muli(0.5), 0.0), 1.0).muli(255)).divi(255);
-    RewardEvaluator ev = new RewardEvaluator(Rewards.incompressibility(), ImageDecoder.pixelSpace());
+    RewardEvaluator ev = new RewardEvaluator(Rewards.incompressibility(), ImageDecoder.pixelSpace(), ExecutionContext.shared());
     INDArray est = ev.evaluate(img.mul(2).subi(1), Collections.nCopies(n, ""), false).rewards();
     double[] e = new double[n];
     double[] a = new double[n];
@@ -142,7 +143,7 @@ class JpegSizeRankTest {
     List<VariedImages.Image> set = VariedImages.generate(2, 8, 64);
     INDArray img = VariedImages.array(set);
     int n = set.size();
-    RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(quality), ImageDecoder.pixelSpace());
+    RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(quality), ImageDecoder.pixelSpace(), ExecutionContext.shared());
     INDArray est = ev.evaluate(img.mul(2).subi(1), Collections.nCopies(n, ""), false).rewards().neg();
     double[] e = new double[n];
     double[] a = new double[n];
@@ -181,7 +182,7 @@ class JpegSizeRankTest {
   @Test
   void graphEqualsThePlainJavaModel() {
     List<VariedImages.Image> set = VariedImages.generate(5, 2, 32);
-    INDArray est = new RewardEvaluator(Rewards.compressibility(75), ImageDecoder.pixelSpace())
+    INDArray est = new RewardEvaluator(Rewards.compressibility(75), ImageDecoder.pixelSpace(), ExecutionContext.shared())
         .evaluate(VariedImages.array(set).mul(2).subi(1), Collections.nCopies(set.size(), ""), false).rewards().neg();
     JpegSizeEstimate.RateModel r = JpegSizeEstimate.RateModel.IMAGEIO_FIT;
     double[] w = {r.headerBytes() * 8, r.lumaMagnitude(), r.lumaNonzero(), r.lumaRun(), r.lumaDc(),

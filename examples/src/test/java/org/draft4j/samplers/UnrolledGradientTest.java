@@ -1,5 +1,6 @@
 package org.draft4j.samplers;
 
+import org.draft4j.engine.ExecutionContext;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,7 +41,7 @@ class UnrolledGradientTest {
   void chainEqualsUnrolledGraph(int n, int k, double guidance) {
     UNet2DConditionModel unet = TinyModels.unet(2);
     LoraAdapter lora = Lora.rank(2).create(4);
-    UNetDenoiser den = new UNetDenoiser(unet, 8, 8, 4);
+    UNetDenoiser den = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
     den.attach(lora);
     den.adaptedLayers();
     Nd4j.getRandom().setSeed(9);

@@ -36,7 +36,7 @@ class FusedOpsTest {
     sd.setLossVariables(y.mul(sd.constant(u)).sum().rename("loss"));
     Map<String, INDArray> m = new LinkedHashMap<>();
     if (fused) {
-      GraphRunner.Result r = GraphRunner.builder(sd).output("y").output("loss").gradient("x").gradient("g").gradient("b")
+      GraphRunner.Result r = GraphRunner.builder(sd).context(org.draft4j.engine.ExecutionContext.shared()).output("y").output("loss").gradient("x").gradient("g").gradient("b")
           .build().run(Map.of());
       m.putAll(r.outputs());
       r.gradients().forEach((k, v) -> m.put("d" + k, v));
@@ -177,10 +177,10 @@ class FusedOpsTest {
     SDVariable loss = out.mul(sd.constant(probe)).sum().rename("loss");
     sd.setLossVariables(loss);
     List<String> names = new ArrayList<>(List.of("x", "g", "b", "g2", "b2"));
-    GraphRunner.Builder gb = GraphRunner.builder(sd).label("fused chain");
+    GraphRunner.Builder gb = GraphRunner.builder(sd).context(org.draft4j.engine.ExecutionContext.shared()).label("fused chain");
     names.forEach(gb::gradient);
     Map<String, INDArray> grads = gb.build().run(Map.of()).gradients();
-    GraphRunner lossRunner = GraphRunner.builder(sd).output("loss").label("fused chain loss").build();
+    GraphRunner lossRunner = GraphRunner.builder(sd).context(org.draft4j.engine.ExecutionContext.shared()).output("loss").label("fused chain loss").build();
     for (String n : names) {
       INDArray arr = sd.getVariable(n).getArr();
       for (int i = 0; i < 5; i++) {

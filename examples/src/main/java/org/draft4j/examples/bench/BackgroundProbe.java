@@ -1,5 +1,6 @@
 package org.draft4j.examples.bench;
 
+import org.draft4j.engine.ExecutionContext;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -81,7 +82,7 @@ public final class BackgroundProbe implements Callable<Integer> {
       case "zero-snr" -> Ddim.steps(25, DdimSchedulerConfig.zeroTerminalSnr()).guidance(7.5);
       default -> throw new IllegalArgumentException("--scheduler = \"" + schedule + "\"; allowed: model, sd15, zero-snr");
     };
-    UNetDenoiser den = model.newDenoiser();
+    UNetDenoiser den = model.newDenoiser(ExecutionContext.shared());
     int n = CAPTIONS * SEEDS;
     List<String> prompts = new ArrayList<>();
     long[] seeds = new long[n];

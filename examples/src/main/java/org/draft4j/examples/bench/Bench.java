@@ -1,5 +1,6 @@
 package org.draft4j.examples.bench;
 
+import org.draft4j.engine.ExecutionContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -207,7 +208,7 @@ public final class Bench implements Callable<Integer> {
     t0 = System.nanoTime();
     UNet2DConditionModel loaded = UNet2DConditionModel.load(dir);
     double load = (System.nanoTime() - t0) / 1e9;
-    UNetDenoiser d = new UNetDenoiser(loaded, 64, 64, 77);
+    UNetDenoiser d = new UNetDenoiser(loaded, 64, 64, 77, ExecutionContext.shared());
     Nd4j.getRandom().setSeed(0);
     INDArray x = Nd4j.randn(DataType.FLOAT, 1, 4, 64, 64);
     INDArray ctx = Nd4j.randn(DataType.FLOAT, 1, 77, 768);
@@ -310,7 +311,7 @@ public final class Bench implements Callable<Integer> {
         + " forward's share is of %d × that rate. Each time below is the median of 5 calls (forward, VJP) or 3 (sampling, training steps)"
         + " after one warm-up call of the same shape.%n%n", model.unet().parameterCount(), flops / 1e9, mm,
         System.getenv("OMP_NUM_THREADS"), workers, workers));
-    UNetDenoiser den = model.newDenoiser();
+    UNetDenoiser den = model.newDenoiser(ExecutionContext.shared());
     den.attach(Lora.rank(4).create(0));
     den.adaptedLayers();
     long[] sh = model.sampleShape();
@@ -345,7 +346,7 @@ public final class Bench implements Callable<Integer> {
     sb.append("\nVJP FLOPs are counted as 2 × forward (the recomputed forward plus the input-gradient pass; base"
         + " weights are constants, so no weight gradients are formed except the LoRA's).\n\n");
     sb.append("| objective (K = 1 where it applies) | batch | step time | images/s | peak RSS |\n|---|---|---|---|---|\n");
-    RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(), model.decoder());
+    RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(), model.decoder(), ExecutionContext.shared());
     Map<String, org.draft4j.objectives.Objective> objectives = new LinkedHashMap<>();
     objectives.put("draftK(1)", Objectives.draftK(1));
     objectives.put("draft() (all 10 steps)", Objectives.draft());
@@ -394,11 +395,11 @@ public final class Bench implements Callable<Integer> {
     sb.append("### DRaFT-K training step vs K (").append(which).append(", 50 DDIM steps, guidance 7.5, batch ")
         .append(batch).append(", LoRA rank 4 on attention, compressibility reward; step time: median of 3 after a warm-up step)\n\n");
     sb.append("| K | step time | images/s | peak RSS (heap + native) | peak / peak at K=1 |\n|---|---|---|---|---|\n");
-    UNetDenoiser den = model.newDenoiser();
+    UNetDenoiser den = model.newDenoiser(ExecutionContext.shared());
     den.attach(Lora.rank(4).create(0));
     den.adaptedLayers();
     DdimSampler sampler = Ddim.steps(50).guidance(7.5);
-    RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(), model.decoder());
+    RewardEvaluator ev = new RewardEvaluator(Rewards.compressibility(), model.decoder(), ExecutionContext.shared());
     List<String> prompts = Collections.nCopies(batch, "a small red star on a blue background");
     Conditioning cond = new Conditioning(model.encode(prompts), model.encode(Collections.nCopies(batch, "")));
     long[] sh = model.sampleShape();

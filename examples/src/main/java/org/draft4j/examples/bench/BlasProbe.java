@@ -1,5 +1,6 @@
 package org.draft4j.examples.bench;
 
+import org.draft4j.engine.ExecutionContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,7 +93,7 @@ final class BlasProbe {
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("matmul 1024³ GFLOP/s", matmulGflops(1024));
     TextToImageModel model = ShapesWorldModel.pretrained();
-    UNetDenoiser den = model.newDenoiser();
+    UNetDenoiser den = model.newDenoiser(ExecutionContext.shared());
     den.attach(Lora.rank(4).create(0));
     den.adaptedLayers();
     long[] sh = model.sampleShape();

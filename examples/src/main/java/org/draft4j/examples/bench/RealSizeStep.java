@@ -228,11 +228,11 @@ public final class RealSizeStep {
       INDArray x0 = Nd4j.randn(DataType.FLOAT, 1, latent[0], latent[1], latent[2]);
       Reward mean = Reward.named("mean", (g, im) -> im.mean(1, 2, 3));
       INDArray images;
-      try (RewardEvaluator dec = new RewardEvaluator(mean, model.decoder())) {
+      try (RewardEvaluator dec = new RewardEvaluator(mean, model.decoder(), ExecutionContext.shared())) {
         r.putAll(timed("decode", dec, x0, List.of(PROMPT)));
         images = dec.evaluate(x0, List.of(PROMPT), false).images();
       }
-      try (RewardEvaluator rw = new RewardEvaluator(reward, ImageDecoder.identity())) {
+      try (RewardEvaluator rw = new RewardEvaluator(reward, ImageDecoder.identity(), ExecutionContext.shared())) {
         r.putAll(timed("reward", rw, images, List.of(PROMPT)));
       }
       r.put("peak_rss_all", Memory.peakResidentBytes());

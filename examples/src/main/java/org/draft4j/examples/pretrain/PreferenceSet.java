@@ -1,5 +1,6 @@
 package org.draft4j.examples.pretrain;
 
+import org.draft4j.engine.ExecutionContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -126,7 +127,7 @@ record PreferenceSet(INDArray images, List<String> captions, int[] captionOf, bo
         caps.add(c);
       }
     }
-    List<INDArray> rows = PromptGrid.generate(model, model.newDenoiser(), caps, seedsPerCaption, FIRST_SEED, sampler);
+    List<INDArray> rows = PromptGrid.generate(model, model.newDenoiser(ExecutionContext.shared()), caps, seedsPerCaption, FIRST_SEED, sampler);
     INDArray images = Nd4j.concat(0, rows.toArray(new INDArray[0]));
     int n = (int) images.size(0);
     int[] c = new int[n];

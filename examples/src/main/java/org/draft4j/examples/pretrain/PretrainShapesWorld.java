@@ -1,5 +1,6 @@
 package org.draft4j.examples.pretrain;
 
+import org.draft4j.engine.ExecutionContext;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -148,7 +149,7 @@ public final class PretrainShapesWorld implements Callable<Integer> {
     TextToImageModel model = ShapesWorldModel.load(modelDir);
     List<String> prompts = ShapesWorld.captions(7, evalPrompts);
     DdimSampler sampler = Ddim.steps(25, model).guidance(7.5);
-    List<INDArray> rows = PromptGrid.generate(model, model.newDenoiser(), prompts, 2, sampler);
+    List<INDArray> rows = PromptGrid.generate(model, model.newDenoiser(ExecutionContext.shared()), prompts, 2, sampler);
     Report rep = new Report(command, seedValue,
         new Stages(seconds(warmLog), seconds(clipLog), seconds(epsLog), seconds(zeroSnrLog), seconds(kindLog)),
         new Stages(last(warmLog, "ema_loss"), last(clipLog, "ema_loss"), last(epsLog, "ema_loss"),

@@ -1,5 +1,6 @@
 package org.draft4j.examples.pretrain;
 
+import org.draft4j.engine.ExecutionContext;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
@@ -182,7 +183,7 @@ public final class PretrainUnet implements Callable<Integer> {
         model.unet().parameters().asMap().forEach((k, a) -> a.assign(cf.get(checkpoint ? "unet/" + k : k)));
       }
     }
-    UNetDenoiser den = model.newDenoiser();
+    UNetDenoiser den = model.newDenoiser(ExecutionContext.shared());
     den.setBaseTrainable(true);
     Map<String, INDArray> params = den.trainableParameters();
     AdamW opt = AdamW.lr(lr).clipNorm(1.0).schedule(lrs);

@@ -1,5 +1,6 @@
 package org.draft4j.examples.pretrain;
 
+import org.draft4j.engine.ExecutionContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,8 +73,8 @@ record SdeditPool(INDArray images, List<String> captions) {
     List<INDArray> out = new ArrayList<>();
     var bar = ConsoleProgress.bar(System.err, "sdedit", all.size(), 0);
     // the evaluator only decodes; its arrays are the caller's, its compiled graphs are freed here
-    try (UNetDenoiser den = model.newDenoiser();
-        RewardEvaluator decode = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), model.decoder())) {
+    try (UNetDenoiser den = model.newDenoiser(ExecutionContext.shared());
+        RewardEvaluator decode = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), model.decoder(), ExecutionContext.shared())) {
       for (int from = 0; from < all.size(); from += BATCH) {
         int to = Math.min(all.size(), from + BATCH);
         List<String> c = caps.subList(from, to);

@@ -1,5 +1,6 @@
 package org.draft4j.examples.sample;
 
+import org.draft4j.engine.ExecutionContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,7 +75,7 @@ public final class Mix implements Callable<Integer> {
     TextToImageModel model = this.model.source().load();
     List<String> prompts = ShapesWorld.captions(2, this.prompts);
     DdimSampler sampler = Ddim.steps(steps, model).guidance(guidance);
-    UNetDenoiser den = model.newDenoiser();
+    UNetDenoiser den = model.newDenoiser(ExecutionContext.shared());
     LoraAdapter a = LoraAdapter.load(this.a, "a");
     den.attach(a);
     LoraAdapter b = null;

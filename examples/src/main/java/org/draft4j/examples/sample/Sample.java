@@ -1,5 +1,6 @@
 package org.draft4j.examples.sample;
 
+import org.draft4j.engine.ExecutionContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -102,7 +103,7 @@ public final class Sample implements Callable<Integer> {
       throw new IllegalArgumentException("--prompts \"" + this.prompts + "\": the file has no prompts");
     }
     DdimSampler sampler = Ddim.steps(steps, model).guidance(guidance);
-    UNetDenoiser den = model.newDenoiser();
+    UNetDenoiser den = model.newDenoiser(ExecutionContext.shared());
     for (int i = 0; i < lora.size(); i++) {
       LoraAdapter a = LoraAdapter.load(lora.get(i), "lora" + i);
       a.setScale(scales == null ? 1 : scales[i]);

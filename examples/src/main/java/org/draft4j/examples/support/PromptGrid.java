@@ -1,5 +1,6 @@
 package org.draft4j.examples.support;
 
+import org.draft4j.engine.ExecutionContext;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -52,7 +53,7 @@ public final class PromptGrid {
       seeds[s] = firstSeed + s;
     }
     // the evaluator only decodes; its arrays are the caller's, its compiled graphs are freed here
-    try (RewardEvaluator images = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), model.decoder())) {
+    try (RewardEvaluator images = new RewardEvaluator((g, img) -> img.mean(1, 2, 3), model.decoder(), ExecutionContext.shared())) {
       for (int p = 0; p < prompts.size(); p++) {
         List<String> batch = Collections.nCopies(nSeeds, prompts.get(p));
         Conditioning c = new Conditioning(model.encode(batch), model.encode(Collections.nCopies(nSeeds, "")));
