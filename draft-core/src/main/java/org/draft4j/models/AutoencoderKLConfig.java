@@ -46,7 +46,7 @@ public record AutoencoderKLConfig(@JsonProperty("in_channels") int inChannels,
   }
 
   public static AutoencoderKLConfig fromJson(Map<String, Object> m, String source) {
-    ConfigReader r = new ConfigReader(m, source);
+    DiffusersConfigs r = DiffusersConfigs.of(m, source);
     int[] boc = r.intList("block_out_channels", new int[] {64}, 0);
     List<String> down = r.stringList("down_block_types", java.util.Collections.nCopies(boc.length,
         "DownEncoderBlock2D"));

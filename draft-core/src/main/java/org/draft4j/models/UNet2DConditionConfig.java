@@ -111,7 +111,7 @@ public record UNet2DConditionConfig(
 
   /** Parses diffusers' config.json content; {@code source} names it in errors. */
   public static UNet2DConditionConfig fromJson(Map<String, Object> m, String source) {
-    ConfigReader r = new ConfigReader(m, source);
+    DiffusersConfigs r = DiffusersConfigs.of(m, source);
     int[] boc = r.intList("block_out_channels", new int[] {320, 640, 1280, 1280}, 0);
     int n = boc.length;
     int[] heads;
@@ -158,13 +158,12 @@ public record UNet2DConditionConfig(
     try {
       return create(r, boc, heads, down, up);
     } catch (IllegalArgumentException e) {
-      String msg = e.getMessage();
-      // ConfigReader's errors already name the file; the record's own checks do not
-      throw new IllegalArgumentException(msg != null && msg.startsWith(source + ": ") ? msg : source + ": " + msg, e);
+      // the field readers' errors already name the file; the record's own checks do not
+      throw new IllegalArgumentException(DiffusersConfigs.namingFile(e.getMessage(), source), e);
     }
   }
 
-  private static UNet2DConditionConfig create(ConfigReader r, int[] boc, int[] heads, List<String> down,
+  private static UNet2DConditionConfig create(DiffusersConfigs r, int[] boc, int[] heads, List<String> down,
       List<String> up) {
     return new UNet2DConditionConfig(
         r.integer("sample_size", 64),

@@ -1,5 +1,6 @@
 package org.draft4j.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import org.draft4j.io.Json;
 
@@ -35,11 +36,13 @@ public final class CheckpointMismatchException extends IllegalStateException {
    * @throws CheckpointMismatchException when they differ; also when {@code saved} is absent
    */
   public static void requireSameConfiguration(Path file, String saved, Object now) {
-    String nowJson = Json.write(now);
+    JsonNode nowTree = Json.mapper().valueToTree(now);
     if (saved == null) {
-      throw new CheckpointMismatchException(file, "config", "(none)", nowJson);
+      throw new CheckpointMismatchException(file, "config", "(none)", Json.write(nowTree));
     }
-    Checkpoints.Difference d = Checkpoints.firstDifference("", Json.parse(saved), Json.parse(nowJson));
+    // the saved side is text from the file, parsed strictly; this side is the value itself
+    JsonNode savedTree = Json.mapper().valueToTree(Json.parse(saved));
+    ConfigDifference d = ConfigDifference.first("", savedTree, nowTree);
     if (d != null) {
       throw new CheckpointMismatchException(file, d.field(), Json.write(d.saved()), Json.write(d.now()));
     }

@@ -57,29 +57,6 @@ final class Checkpoints {
     }
   }
 
-  /** Where two configurations first differ: the field's dotted path and its two values. */
-  record Difference(String field, Object saved, Object now) {}
-
-  /**
-   * The first field where two parsed JSON values differ ({@code adapter.rank}, under {@code path};
-   * "" for the root), or null when they are equal. Objects compare by the union of their keys, not
-   * by key order (a field only one side has differs); arrays and scalars by value.
-   */
-  static Difference firstDifference(String path, Object saved, Object now) {
-    if (saved instanceof Map<?, ?> ms && now instanceof Map<?, ?> mn) {
-      java.util.Set<Object> keys = new java.util.LinkedHashSet<>(mn.keySet());
-      keys.addAll(ms.keySet());
-      for (Object k : keys) {
-        Difference d = firstDifference(path.isEmpty() ? k.toString() : path + "." + k, ms.get(k), mn.get(k));
-        if (d != null) {
-          return d;
-        }
-      }
-      return null;
-    }
-    return java.util.Objects.equals(saved, now) ? null : new Difference(path, saved, now);
-  }
-
   /** The step of the checkpoint in {@code dir} (its checksum verified), 0 when there is none. */
   static long step(Path dir) {
     if (!exists(dir)) {

@@ -12,6 +12,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * on a replica of the same trainer (same model, sampler, reward, objective, prompts, seed and
  * batch: the samples, seeds and noise a single process would use). The trainer then folds them in
  * micro-batch order, as it does locally, so the update is the single-process one bit for bit.
+ * Parameters and results are arrays on this interface; an implementation that computes in other
+ * processes carries them in its own wire format and converts at its edge.
  *
  * <p>Implementations: {@code org.draft4j.spark.SparkDataParallel} (module draft-spark).
  */
@@ -34,7 +36,9 @@ public interface DataParallel extends AutoCloseable {
 
   /**
    * The results of micro-batches {@code 0 .. count−1} of step {@code step} (0-based) with these
-   * parameter values, in any order (the trainer sorts them by index).
+   * parameter values, in any order (the trainer sorts them by index). The trainer owns the returned
+   * arrays (it frees the gradients once added); {@code params} are the trainer's live parameters,
+   * to be read during the call only.
    */
   List<MicroBatchResult> compute(long step, int count, Map<String, INDArray> params);
 

@@ -17,17 +17,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * reward to the log. Configure with {@link DraftTrainer.Builder#evaluation}.
  */
 public final class EvaluationGrids implements TrainingListener {
-  private final DraftTrainer trainer;
+  private final Sampling sampling;
   private final List<String> prompts;
   private final long[] seeds;
   private final int every;
   private final Path dir;
 
-  EvaluationGrids(DraftTrainer trainer, List<String> prompts, long[] seeds, int every, Path dir) {
+  EvaluationGrids(Sampling sampling, List<String> prompts, long[] seeds, int every, Path dir) {
     checkArgument(!prompts.isEmpty() && prompts.size() == seeds.length, "need as many seeds (%s) as prompts (%s)",
         seeds.length, prompts.size());
     checkArgument(every >= 1, "evaluation interval %s must be >= 1", every);
-    this.trainer = trainer;
+    this.sampling = sampling;
     this.prompts = List.copyOf(prompts);
     this.seeds = seeds.clone();
     this.every = every;
@@ -49,7 +49,7 @@ public final class EvaluationGrids implements TrainingListener {
   }
 
   private void write(long step) {
-    DraftTrainer.Evaluation e = trainer.evaluate(prompts, seeds);
+    DraftTrainer.Evaluation e = sampling.evaluate(prompts, seeds);
     try {
       Files.createDirectories(dir);
       ImageIO.write(row(e.images(), 2), "png", dir.resolve(String.format("eval_step_%06d.png", step)).toFile());

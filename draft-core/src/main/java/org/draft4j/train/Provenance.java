@@ -22,7 +22,7 @@ import org.draft4j.io.Json;
 public record Provenance(
     String version,
     @JsonProperty("base_model") String baseModel,
-    @JsonProperty("training_config") Map<String, Object> trainingConfig,
+    @JsonProperty("training_config") TrainingConfig trainingConfig,
     long steps,
     long seed,
     @JsonProperty("nd4j_backend") String nd4jBackend) {
@@ -46,8 +46,9 @@ public record Provenance(
       checkArgument(metadata.containsKey(PREFIX + k), "metadata has no %s%s (keys: %s)", PREFIX, k, metadata.keySet());
     }
     return new Provenance(metadata.get(PREFIX + "version"), metadata.get(PREFIX + "base_model"),
-        Json.parseObject(metadata.get(PREFIX + "training_config")), Long.parseLong(metadata.get(PREFIX + "steps")),
-        Long.parseLong(metadata.get(PREFIX + "seed")), metadata.get(PREFIX + "nd4j_backend"));
+        TrainingConfig.fromJson(metadata.get(PREFIX + "training_config")),
+        Long.parseLong(metadata.get(PREFIX + "steps")), Long.parseLong(metadata.get(PREFIX + "seed")),
+        metadata.get(PREFIX + "nd4j_backend"));
   }
 
   /** Pretty JSON, for {@code provenance.json}. */

@@ -13,7 +13,6 @@ import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.draft4j.io.Json;
 import org.draft4j.train.DataParallel;
 import org.draft4j.train.DraftTrainer;
 import org.draft4j.train.MicroBatchResult;
@@ -47,7 +46,7 @@ public final class SparkDataParallel implements DataParallel {
   private final int workers;
   private final TrainerRecipe recipe;
   private final String id = UUID.randomUUID().toString();
-  private String driverConfig;
+  private TrainingConfig driverConfig;
 
   private SparkDataParallel(Builder b) {
     this.sc = b.sc;
@@ -74,7 +73,7 @@ public final class SparkDataParallel implements DataParallel {
   public void validate(TrainingConfig config, int microBatches) {
     DataParallel.super.validate(config, microBatches);
     checkState(!sc.sc().isStopped(), "dataParallel: the Spark context is stopped");
-    driverConfig = Json.write(config);
+    driverConfig = config;
   }
 
   @Override
@@ -85,11 +84,14 @@ public final class SparkDataParallel implements DataParallel {
     for (int i = 0; i < count; i++) {
       indices.add(i);
     }
-    Broadcast<Map<String, MicroBatchResult.Tensor>> b = sc.broadcast(MicroBatchResult.tensors(params));
+    // the wire format exists here only: parameters out as float arrays, results back as float arrays
+    Broadcast<Map<String, WireTensor>> b = sc.broadcast(WireTensor.of(params));
     try {
       sc.setJobDescription("draft4j step " + (step + 1));
       // contiguous slices: worker w computes micro-batches [w·count/workers, (w+1)·count/workers)
-      return sc.parallelize(indices, workers).mapPartitions(new Task(id, recipe, driverConfig, b, step)).collect();
+      List<WireMicroBatch> wire = sc.parallelize(indices, workers)
+          .mapPartitions(new Task(id, recipe, driverConfig, b, step)).collect();
+      return wire.stream().map(WireMicroBatch::toResult).toList();
     } finally {
       b.destroy();
     }
@@ -102,15 +104,15 @@ public final class SparkDataParallel implements DataParallel {
   }
 
   /** One worker's share of a step, run on an executor. */
-  private static final class Task implements FlatMapFunction<Iterator<Integer>, MicroBatchResult> {
+  private static final class Task implements FlatMapFunction<Iterator<Integer>, WireMicroBatch> {
     private static final long serialVersionUID = 1L;
     private final String id;
     private final TrainerRecipe recipe;
-    private final String driverConfig;
-    private final Broadcast<Map<String, MicroBatchResult.Tensor>> params;
+    private final TrainingConfig driverConfig;
+    private final Broadcast<Map<String, WireTensor>> params;
     private final long step;
 
-    Task(String id, TrainerRecipe recipe, String driverConfig, Broadcast<Map<String, MicroBatchResult.Tensor>> params,
+    Task(String id, TrainerRecipe recipe, TrainingConfig driverConfig, Broadcast<Map<String, WireTensor>> params,
         long step) {
       this.id = id;
       this.recipe = recipe;
@@ -120,17 +122,17 @@ public final class SparkDataParallel implements DataParallel {
     }
 
     @Override
-    public Iterator<MicroBatchResult> call(Iterator<Integer> indices) {
+    public Iterator<WireMicroBatch> call(Iterator<Integer> indices) {
       // one task at a time per JVM: two graphs executing at once in one JVM do not give reproducible bits
       // (measured: local[2] with concurrent replicas differed from the single process); an executor with
       // one core per task, as on a cluster, runs one anyway
       synchronized (Replicas.class) {
         DraftTrainer replica = Replicas.borrow(id, this::replica);
-        List<MicroBatchResult> out = new ArrayList<>();
+        List<WireMicroBatch> out = new ArrayList<>();
         try {
-          replica.setParameters(params.value());
+          replica.setParameters(WireTensor.arrays(params.value()));
           while (indices.hasNext()) {
-            out.add(replica.microBatch(step, indices.next()));
+            out.add(WireMicroBatch.of(replica.microBatch(step, indices.next())));
           }
         } finally {
           Replicas.giveBack(id, replica);

@@ -7,9 +7,9 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.draft4j.testing.ToyRewards;
-import org.draft4j.train.MicroBatchResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The same training on a real multi-process Spark: a standalone master and two worker JVMs, each
@@ -38,7 +38,7 @@ class SparkClusterTest {
 
   @Test
   void anExecutorThatDiesMidStepIsReplacedAndGivesTheSameAdapter() throws Exception {
-    Map<String, MicroBatchResult.Tensor> want = SparkDataParallelTest.train(
+    Map<String, INDArray> want = SparkDataParallelTest.train(
         SparkDataParallelTest.builder(ToyRewards.contrast()), 3);
     String marker = dir.resolve("halted").toString();
     JavaSparkContext sc = cluster("draft4j-executor-loss-test");
@@ -71,7 +71,7 @@ class SparkClusterTest {
 
   @Test
   void twoExecutorJvmsGiveTheSingleProcessAdapter() throws Exception {
-    Map<String, MicroBatchResult.Tensor> want = SparkDataParallelTest.train(
+    Map<String, INDArray> want = SparkDataParallelTest.train(
         SparkDataParallelTest.builder(ToyRewards.contrast()), 3);
     JavaSparkContext sc = cluster("draft4j-cluster-test");
     try {

@@ -16,7 +16,7 @@ import org.draft4j.spark.LocalCluster;
 import org.draft4j.spark.SparkDataParallel;
 import org.draft4j.spark.TrainerRecipe;
 import org.draft4j.train.DraftTrainer;
-import org.draft4j.train.MicroBatchResult;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * {@code bench --only spark}: DRaFT-1 steps on the ShapesWorld model (rank-4 LoRA, DDIM 10 steps,
@@ -45,7 +45,7 @@ final class SparkBench {
         + " 2; `local-cluster[W,1,3072]`: a standalone master and W worker JVMs, each with one executor JVM.\n\n");
     md.append("| where | s/step | steps/s | max abs. adapter difference from this process |\n|---|---|---|---|\n");
     double[] single = new double[1];
-    Map<String, MicroBatchResult.Tensor> want = time(builder(), steps, single);
+    Map<String, INDArray> want = time(builder(), steps, single);
     md.append(String.format(Locale.ROOT, "| this process | %.2f | %.3f | 0 |%n", single[0], 1 / single[0]));
     double oneWorker = Double.NaN;
     TrainerRecipe recipe = SparkBench::builder;
@@ -55,7 +55,7 @@ final class SparkBench {
       JavaSparkContext sc = new JavaSparkContext(LocalCluster.conf(dir, workers, 3072, 1)
           .setAppName("draft4j bench"));
       double[] t = new double[1];
-      Map<String, MicroBatchResult.Tensor> got;
+      Map<String, INDArray> got;
       Map<String, Integer> tasksPerExecutor = new java.util.concurrent.ConcurrentSkipListMap<>();
       java.util.concurrent.atomic.AtomicLong taskMillis = new java.util.concurrent.atomic.AtomicLong();
       sc.sc().addSparkListener(new org.apache.spark.scheduler.SparkListener() {
@@ -75,9 +75,9 @@ final class SparkBench {
         LocalCluster.clearProperties();
       }
       double max = 0;
-      for (Map.Entry<String, MicroBatchResult.Tensor> e : want.entrySet()) {
-        float[] a = e.getValue().values();
-        float[] b = got.get(e.getKey()).values();
+      for (Map.Entry<String, INDArray> e : want.entrySet()) {
+        float[] a = e.getValue().dup('c').data().asFloat();
+        float[] b = got.get(e.getKey()).dup('c').data().asFloat();
         for (int i = 0; i < a.length; i++) {
           max = Math.max(max, Math.abs(a[i] - b[i]));
         }
@@ -97,7 +97,7 @@ final class SparkBench {
   }
 
   /** Trains 1 + steps steps; {@code seconds[0]} = mean seconds of the last {@code steps}; returns the adapter. */
-  private static Map<String, MicroBatchResult.Tensor> time(DraftTrainer.Builder b, int steps, double[] seconds) {
+  private static Map<String, INDArray> time(DraftTrainer.Builder b, int steps, double[] seconds) {
     try (DraftTrainer t = b.build()) {
       t.fitTo(1);
       long t0 = System.nanoTime();
