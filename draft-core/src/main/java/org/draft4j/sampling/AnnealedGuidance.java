@@ -43,7 +43,7 @@ public final class AnnealedGuidance implements Denoiser {
 
       @Override
       public String toString() {
-        return "blended(" + schedule + ")";
+        return "blended(BlendSchedule)"; // a schedule is a lambda: its toString is not stable across runs
       }
     };
   }

@@ -21,7 +21,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A sampling chain written once over a {@link StepRule}, as an immutable value:
- * {@code Chain.of(rule).guidance(7.5)}. Step i evaluates the decorated model
+ * {@code Chain.of(rule).guided(7.5)}. Step i evaluates the decorated model
  * {@code out_i = f̃(x_i, t_i, c)} (the caller's model through each {@link DenoiserDecorator},
  * first added innermost, at the schedule's time {@code t_i}) and takes the rule's step
  * {@code x_{i+1} = a_i·x_i + b_i·out_i + c_i·z_i}, {@code z_i} standard-normal noise drawn per
@@ -52,7 +52,7 @@ public final class Chain implements Sampler {
     return new Chain(rule, List.of());
   }
 
-  /** This chain with {@code decorator} around its current model (outermost). */
+  /** This chain with {@code decorator} added around its current model (outermost; each call adds one). */
   public Chain decorated(DenoiserDecorator decorator) {
     checkArgument(decorator != null, "decorator must not be null");
     List<DenoiserDecorator> d = new ArrayList<>(decorators);
@@ -60,14 +60,14 @@ public final class Chain implements Sampler {
     return new Chain(rule, d);
   }
 
-  /** This chain with classifier-free guidance at {@code scale} (1: conditional only). */
-  public Chain guidance(double scale) {
+  /** This chain with classifier-free guidance at {@code scale} added (1: conditional only). */
+  public Chain guided(double scale) {
     return decorated(ClassifierFreeGuidance.decorator(scale));
   }
 
   /**
-   * This chain blending base and adapted model by {@code schedule} (annealed importance guidance),
-   * outside the decorators so far: {@code (1 − w_i)·out_base + w_i·out_adapted}.
+   * This chain with annealed importance guidance added outside the decorators so far, blending base
+   * and adapted model by {@code schedule}: {@code (1 − w_i)·out_base + w_i·out_adapted}.
    */
   public Chain blended(BlendSchedule schedule) {
     return decorated(AnnealedGuidance.decorator(schedule));

@@ -50,7 +50,7 @@ public final class ClassifierFreeGuidance implements Denoiser {
 
       @Override
       public String toString() {
-        return "guidance(" + scale + ")";
+        return "guided(" + scale + ")";
       }
     };
   }

@@ -84,8 +84,8 @@ class ChainTest {
     Chain c = Chain.of(new Affine(n));
     return switch (decoration) {
       case "none" -> c;
-      case "cfg" -> c.guidance(3.0);
-      case "cfg+blend" -> c.guidance(2.0).blended(BlendSchedule.linear());
+      case "cfg" -> c.guided(3.0);
+      case "cfg+blend" -> c.guided(2.0).blended(BlendSchedule.linear());
       default -> throw new IllegalArgumentException(decoration);
     };
   }
@@ -216,7 +216,7 @@ class ChainTest {
     INDArray y1 = s.rollout(m, c1, x.get(NDArrayIndex.interval(1, 2)).dup(), new long[] {8}, Span.of(1, 2)).output();
     assertEquals(0.0, y1.sub(y.get(NDArrayIndex.interval(1, 2))).norm2Number().doubleValue(), 1e-12);
     assertEquals(1 - 1.5 / 2, s.schedule().time(1), "real-valued time");
-    assertEquals("Affine(2).guidance(3.0)", chain(2, "cfg").toString());
+    assertEquals("Affine(2).guided(3.0)", chain(2, "cfg").toString());
   }
 
   @Test
@@ -229,7 +229,7 @@ class ChainTest {
     IllegalArgumentException b = assertThrows(IllegalArgumentException.class,
         () -> s.rollout(toy(), cond(), x, new long[] {1}, Span.of(0, 3)));
     assertTrue(b.getMessage().contains("need one seed per sample (2), got 1"), b.getMessage());
-    IllegalArgumentException g = assertThrows(IllegalArgumentException.class, () -> s.guidance(-1));
+    IllegalArgumentException g = assertThrows(IllegalArgumentException.class, () -> s.guided(-1));
     assertTrue(g.getMessage().contains("guidance = -1.0"), g.getMessage());
   }
 }

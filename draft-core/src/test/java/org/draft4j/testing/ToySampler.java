@@ -26,7 +26,7 @@ public final class ToySampler implements StepRule {
 
   /** The chain of n steps with guidance scale g (1: conditional only). */
   public static Chain steps(int n, double guidance) {
-    return Chain.of(new ToySampler(n)).guidance(guidance);
+    return Chain.of(new ToySampler(n)).guided(guidance);
   }
 
   @Override

@@ -27,7 +27,7 @@ public final class DdimSampler implements Sampler {
   DdimSampler(DdimScheduler scheduler, int numSteps, double eta, double guidance) {
     this.rule = new DdimRule(scheduler, numSteps, eta);
     this.guidance = guidance;
-    this.chain = Chain.of(rule).guidance(guidance);
+    this.chain = Chain.of(rule).guided(guidance);
   }
 
   /** The same sampler with another eta (0 = deterministic DDIM, 1 = DDPM-like). */
