@@ -2,7 +2,6 @@ package org.draft4j.sampling;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import java.util.Map;
 import org.draft4j.spi.Denoiser;
 import org.draft4j.spi.Gradients;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,15 +17,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code dL/dθ = J_θᵀ(w·u)} (θ does not enter the base branch). Put it outside
  * {@link ClassifierFreeGuidance} to blend the guided outputs.
  */
-public final class AnnealedGuidance implements Denoiser {
-  private final Denoiser model;
+public final class AnnealedGuidance extends ForwardingDenoiser {
   private final double weight;
 
   /** Blends {@code model} with its adapters off at weight {@code weight} of the adapted model. */
   public AnnealedGuidance(Denoiser model, double weight) {
-    checkArgument(model != null, "annealed guidance needs a model");
+    super(model);
     checkArgument(Double.isFinite(weight), "blend weight %s must be finite", weight);
-    this.model = model;
     this.weight = weight;
   }
 
@@ -56,15 +53,7 @@ public final class AnnealedGuidance implements Denoiser {
   @Override
   public INDArray predict(INDArray sample, INDArray timesteps, INDArray context) {
     INDArray adapted = weight != 0 ? model.predict(sample, timesteps, context) : null;
-    INDArray base = null;
-    if (weight != 1) {
-      boolean was = model.setAdaptersEnabled(false);
-      try {
-        base = model.predict(sample, timesteps, context);
-      } finally {
-        model.setAdaptersEnabled(was);
-      }
-    }
+    INDArray base = weight != 1 ? withAdaptersOff(() -> model.predict(sample, timesteps, context)) : null;
     if (base == null || adapted == null) {
       return base == null ? adapted : base;
     }
@@ -84,27 +73,21 @@ public final class AnnealedGuidance implements Denoiser {
     }
     if (weight != 1) {
       INDArray u = cotangent.mul(1 - weight);
-      boolean was = model.setAdaptersEnabled(false);
-      try {
-        Vjp v = model.vjp(sample, timesteps, context, u);
-        sum = sum.accumulate(new Gradients(v.sampleGrad(), java.util.Map.of())); // θ does not enter the base
-        v.paramGrads().values().forEach(Release::of);
-      } finally {
-        model.setAdaptersEnabled(was);
-      }
+      Vjp v = withAdaptersOff(() -> model.vjp(sample, timesteps, context, u));
+      sum = sum.accumulate(new Gradients(v.sampleGrad(), java.util.Map.of())); // θ does not enter the base
+      v.paramGrads().values().forEach(Release::of);
       Release.of(u);
     }
     return new Vjp(sum.input(), sum.params());
   }
 
-  @Override
-  public Map<String, INDArray> trainableParameters() {
-    return model.trainableParameters();
-  }
-
-  @Override
-  public boolean setAdaptersEnabled(boolean enabled) {
-    return model.setAdaptersEnabled(enabled);
+  private <T> T withAdaptersOff(java.util.function.Supplier<T> f) {
+    boolean was = model.setAdaptersEnabled(false);
+    try {
+      return f.get();
+    } finally {
+      model.setAdaptersEnabled(was);
+    }
   }
 
   @Override

@@ -3,7 +3,6 @@ package org.draft4j.sampling;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.Arrays;
-import java.util.Map;
 import org.draft4j.spi.Denoiser;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -19,8 +18,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * the inner model's on {@code [(1−s)·u; s·u]}, the two halves of {@code dL/dx} summed and
  * {@code dL/dθ} as the batched call returns it. Adapters switch on the inner model.
  */
-public final class ClassifierFreeGuidance implements Denoiser {
-  private final Denoiser model;
+public final class ClassifierFreeGuidance extends ForwardingDenoiser {
   private final double scale;
   private final INDArray uncond;
 
@@ -29,9 +27,9 @@ public final class ClassifierFreeGuidance implements Denoiser {
    * shape of the contexts it will be called with).
    */
   public ClassifierFreeGuidance(Denoiser model, double scale, INDArray uncond) {
+    super(model);
     checkArgument(scale >= 0 && Double.isFinite(scale), "guidance = %s must be finite and >= 0", scale);
-    checkArgument(model != null && uncond != null, "guidance needs a model and unconditional embeddings");
-    this.model = model;
+    checkArgument(uncond != null, "guidance needs unconditional embeddings");
     this.scale = scale;
     this.uncond = uncond;
   }
@@ -89,16 +87,6 @@ public final class ClassifierFreeGuidance implements Denoiser {
     INDArray dx = v.sampleGrad().get(NDArrayIndex.interval(0, b)).add(v.sampleGrad().get(NDArrayIndex.interval(b, 2 * b)));
     Release.of(x2, ctx2, uu, uc, u2, ts, v.sampleGrad());
     return new Vjp(dx, v.paramGrads());
-  }
-
-  @Override
-  public Map<String, INDArray> trainableParameters() {
-    return model.trainableParameters();
-  }
-
-  @Override
-  public boolean setAdaptersEnabled(boolean enabled) {
-    return model.setAdaptersEnabled(enabled);
   }
 
   @Override
