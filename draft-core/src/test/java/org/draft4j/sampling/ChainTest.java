@@ -31,33 +31,29 @@ class ChainTest {
   private static final long[] SEEDS = {7, 8};
   private static final double H = 1e-6;
 
-  /** Every coefficient differs by step and none is trivial; time is σ = 1 − (i + ½)/n. */
-  static final class Affine implements StepRule {
-    final int n;
-
-    Affine(int n) {
-      this.n = n;
+  /**
+   * Every coefficient differs by step and none is trivial; time is σ = 1 − (i + ½)/n, re-noising
+   * the flow's {@code σ·ε + (1 − σ)·x₀}. The rule is its own schedule.
+   */
+  record Affine(int n) implements StepRule, SamplingSchedule {
+    @Override
+    public SamplingSchedule schedule() {
+      return this;
     }
 
     @Override
-    public SamplingSchedule schedule() {
-      return new SamplingSchedule() {
-        @Override
-        public int numSteps() {
-          return n;
-        }
+    public int numSteps() {
+      return n;
+    }
 
-        @Override
-        public double time(int step) {
-          return 1 - (step + 0.5) / n;
-        }
+    @Override
+    public double time(int step) {
+      return 1 - (step + 0.5) / n;
+    }
 
-        @Override
-        public INDArray noiseTo(INDArray x0, int step, INDArray noise) {
-          double s = time(step);
-          return noise.mul(s).addi(x0.mul(1 - s));
-        }
-      };
+    @Override
+    public INDArray noiseTo(INDArray x0, int step, INDArray noise) {
+      return noise.mul(time(step)).addi(x0.mul(1 - time(step)));
     }
 
     @Override
