@@ -14,6 +14,7 @@ import org.draft4j.objectives.Objective;
 import org.draft4j.objectives.ObjectiveContext;
 import org.draft4j.objectives.ObjectiveResult;
 import org.draft4j.objectives.Objectives;
+import org.draft4j.sampling.Chain;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.ImageDecoder;
 import org.draft4j.spi.NoiseSource;
@@ -36,7 +37,7 @@ class ObjectivesTest {
   static TextToImageModel model;
   static UNetDenoiser den;
   static ToyAdapter lora;
-  static ToySampler sampler = ToySampler.steps(3, 2.0);
+  static Chain sampler = ToySampler.steps(3, 2.0);
   static RewardEvaluator rewards = new RewardEvaluator(ToyRewards.contrast(), ImageDecoder.pixelSpace(), ExecutionContext.shared());
   static List<String> prompts = List.of("a red star", "a blue square");
   static long[] seeds = {11, 12};

@@ -173,7 +173,7 @@ class DdimGoldenTest {
   @Test
   void samplerGivesOneTimestepPerStep() {
     Sampler s = Ddim.steps(50);
-    assertEquals(981, s.schedule().timestep(0));
-    assertEquals(1, s.schedule().timestep(49));
+    assertEquals(981.0, s.schedule().time(0));
+    assertEquals(1.0, s.schedule().time(49));
   }
 }

@@ -8,6 +8,7 @@ import org.draft4j.lora.Lora;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.objectives.Objectives;
 import org.draft4j.optim.AdamW;
+import org.draft4j.sampling.BlendSchedule;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.testing.TinyModels;

@@ -17,8 +17,8 @@ import org.draft4j.lora.LoraAdapter;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNetDenoiser;
 import org.draft4j.samplers.Ddim;
-import org.draft4j.samplers.DdimSampler;
 import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.spi.Sampler;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -74,7 +74,7 @@ public final class Mix implements Callable<Integer> {
     }
     TextToImageModel model = this.model.source().load();
     List<String> prompts = ShapesWorld.captions(2, this.prompts);
-    DdimSampler sampler = Ddim.steps(steps, model).guidance(guidance);
+    Sampler sampler = Ddim.steps(steps, model).guidance(guidance);
     UNetDenoiser den = model.newDenoiser(ExecutionContext.shared());
     LoraAdapter a = LoraAdapter.load(this.a, "a");
     den.attach(a);

@@ -16,6 +16,7 @@ import org.draft4j.models.UNetDenoiser;
 import org.draft4j.samplers.Ddim;
 import org.draft4j.samplers.DdimSampler;
 import org.draft4j.shapesworld.ShapesWorld;
+import org.draft4j.spi.Sampler;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -83,14 +84,14 @@ public final class Sample implements Callable<Integer> {
         throw new IllegalArgumentException("--lora \"" + file + "\": no such file");
       }
     }
-    org.draft4j.samplers.BlendSchedule schedule = null;
+    org.draft4j.sampling.BlendSchedule schedule = null;
     if (blend != null) {
       if (lora.isEmpty()) {
         throw new IllegalArgumentException("--blend \"" + blend + "\" needs --lora: it blends the base model with"
             + " the LoRAs");
       }
       try {
-        schedule = org.draft4j.samplers.BlendSchedule.parse(blend);
+        schedule = org.draft4j.sampling.BlendSchedule.parse(blend);
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("--blend: " + e.getMessage(), e);
       }
@@ -102,7 +103,8 @@ public final class Sample implements Callable<Integer> {
     if (prompts.isEmpty()) {
       throw new IllegalArgumentException("--prompts \"" + this.prompts + "\": the file has no prompts");
     }
-    DdimSampler sampler = Ddim.steps(steps, model).guidance(guidance);
+    DdimSampler ddim = Ddim.steps(steps, model).guidance(guidance);
+    Sampler sampler = schedule == null ? ddim : ddim.blended(schedule);
     UNetDenoiser den = model.newDenoiser(ExecutionContext.shared());
     for (int i = 0; i < lora.size(); i++) {
       LoraAdapter a = LoraAdapter.load(lora.get(i), "lora" + i);
@@ -110,7 +112,7 @@ public final class Sample implements Callable<Integer> {
       den.attach(a);
     }
     int nSeeds = seeds;
-    List<INDArray> rows = PromptGrid.generate(model, den, prompts, nSeeds, PromptGrid.FIRST_SEED, sampler, schedule);
+    List<INDArray> rows = PromptGrid.generate(model, den, prompts, nSeeds, PromptGrid.FIRST_SEED, sampler);
     if (out.toAbsolutePath().getParent() != null) {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }
@@ -120,7 +122,7 @@ public final class Sample implements Callable<Integer> {
           + PromptGrid.fidelity(rows, prompts, nSeeds));
     }
     System.out.println("wrote " + out.toAbsolutePath() + " (" + prompts.size() + " prompts × " + nSeeds + " seeds, "
-        + sampler + (blend == null ? "" : ", blend " + blend.strip()) + ")");
+        + ddim + (blend == null ? "" : ", blend " + blend.strip()) + ")");
     return 0;
   }
 }

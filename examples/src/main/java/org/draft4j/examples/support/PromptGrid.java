@@ -8,11 +8,11 @@ import java.util.Map;
 import me.tongfei.progressbar.ProgressBar;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNetDenoiser;
-import org.draft4j.samplers.DdimSampler;
 import org.draft4j.shapesworld.ShapesOracle;
 import org.draft4j.spi.Conditioning;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.spi.RewardEvaluator;
+import org.draft4j.spi.Sampler;
 import org.draft4j.train.ConsoleProgress;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -28,23 +28,16 @@ public final class PromptGrid {
    * same seeds for every prompt, so rows are comparable), with a progress bar.
    */
   public static List<INDArray> generate(TextToImageModel model, UNetDenoiser den, List<String> prompts, int nSeeds,
-      DdimSampler sampler) {
+      Sampler sampler) {
     return generate(model, den, prompts, nSeeds, FIRST_SEED, sampler);
   }
 
-  /** As {@link #generate(TextToImageModel, UNetDenoiser, List, int, DdimSampler)}, seeds from {@code firstSeed}. */
-  public static List<INDArray> generate(TextToImageModel model, UNetDenoiser den, List<String> prompts, int nSeeds,
-      long firstSeed, DdimSampler sampler) {
-    return generate(model, den, prompts, nSeeds, firstSeed, sampler, null);
-  }
-
   /**
-   * As {@link #generate(TextToImageModel, UNetDenoiser, List, int, long, DdimSampler)}, with annealed
-   * importance guidance between the base model and the attached adapters when {@code blend} is not
-   * null ({@link DdimSampler#sampleBlended}).
+   * As {@link #generate(TextToImageModel, UNetDenoiser, List, int, Sampler)}, seeds from
+   * {@code firstSeed} (a blended chain, {@code DdimSampler.blended}, gives annealed importance guidance).
    */
   public static List<INDArray> generate(TextToImageModel model, UNetDenoiser den, List<String> prompts, int nSeeds,
-      long firstSeed, DdimSampler sampler, org.draft4j.samplers.BlendSchedule blend) {
+      long firstSeed, Sampler sampler) {
     List<INDArray> rows = new ArrayList<>();
     ProgressBar bar = ConsoleProgress.bar(System.err, "sample", prompts.size(), 0);
     long[] sh = model.sampleShape();
@@ -58,8 +51,7 @@ public final class PromptGrid {
         List<String> batch = Collections.nCopies(nSeeds, prompts.get(p));
         Conditioning c = new Conditioning(model.encode(batch), model.encode(Collections.nCopies(nSeeds, "")));
         INDArray xT = NoiseSource.batch(seeds, 0x78540000L, sh[0], sh[1], sh[2]);
-        INDArray x0 = blend == null ? sampler.sample(den, c, xT, seeds, null)
-            : sampler.sampleBlended(den, c, xT, seeds, blend, null);
+        INDArray x0 = sampler.sample(den, c, xT, seeds);
         rows.add(images.evaluate(x0, batch, false).images());
         bar.step();
       }

@@ -23,6 +23,7 @@ import org.draft4j.shapesworld.ShapesOracle;
 import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.spark.TrainerRecipe;
 import org.draft4j.spi.Reward;
+import org.draft4j.spi.Sampler;
 import org.draft4j.train.ConsoleProgress;
 import org.draft4j.train.DraftTrainer;
 import org.draft4j.train.JsonlMetrics;
@@ -93,7 +94,7 @@ public final class TrainRun implements Callable<Integer> {
       List<String> training) {
     return DraftTrainer.builder()
         .model(model)
-        .sampler(Ddim.steps(s.samplerSteps(), model).eta(s.eta()).guidance(s.guidance()))
+        .sampler(sampler(s, model))
         .reward(reward)
         .adapter(s.adapter())
         .objective(s.objective())
@@ -101,6 +102,11 @@ public final class TrainRun implements Callable<Integer> {
         .prompts(training)
         .batch(s.micro(), s.global())
         .seed(s.seed());
+  }
+
+  /** The sampler the settings describe: DDIM under the model's own schedule, with their eta and guidance. */
+  static Sampler sampler(TrainSettings s, TextToImageModel model) {
+    return Ddim.steps(s.samplerSteps(), model).eta(s.eta()).guidance(s.guidance());
   }
 
   /** The training prompts: the lines of {@code prompts} (blank lines skipped), or ShapesWorld captions. */

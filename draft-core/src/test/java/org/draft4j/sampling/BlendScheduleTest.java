@@ -1,4 +1,4 @@
-package org.draft4j.samplers;
+package org.draft4j.sampling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package org.draft4j.samplers;
+package org.draft4j.sampling;
 
 import java.util.List;
 import org.draft4j.spi.Conditioning;
@@ -10,21 +10,20 @@ import org.draft4j.spi.Trajectory;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A DDIM rollout: the inputs of its differentiated steps and its output. {@link #backward} walks
- * the differentiated steps last to first, {@code g ← dL/dx_i} by {@link DdimSampler#backwardStep},
- * and sums the steps' parameter gradients.
+ * A rollout of a {@link Chain}: the inputs of its differentiated steps and its output.
+ * {@link #backward} walks the differentiated steps last to first, {@code g ← dL/dx_i} by the
+ * chain's step backward, and sums the steps' parameter gradients.
  */
-final class DdimTrajectory implements Trajectory {
-  private final DdimSampler sampler;
+final class ChainTrajectory implements Trajectory {
+  private final Chain chain;
   private final Denoiser model;
   private final Conditioning cond;
   private final Span span;
   private final List<INDArray> inputs;
   private final INDArray output;
 
-  DdimTrajectory(DdimSampler sampler, Denoiser model, Conditioning cond, Span span, List<INDArray> inputs,
-      INDArray output) {
-    this.sampler = sampler;
+  ChainTrajectory(Chain chain, Denoiser model, Conditioning cond, Span span, List<INDArray> inputs, INDArray output) {
+    this.chain = chain;
     this.model = model;
     this.cond = cond;
     this.span = span;
@@ -49,9 +48,9 @@ final class DdimTrajectory implements Trajectory {
     for (int k = inputs.size() - 1; k >= 0; k--) {
       int step = span.differentiateFrom() + k;
       boolean readOut = span.predictX0() && step == span.to() - 1;
-      Gradients s = sampler.backwardStep(model, cond, inputs.get(k), step, g, readOut, penalty);
+      Gradients s = chain.backwardStep(model, cond, inputs.get(k), step, g, readOut, penalty);
       if (g != gradOutput) {
-        DdimSampler.release(g);
+        Release.of(g);
       }
       g = s.input();
       params = params.accumulate(new Gradients(null, s.params()));

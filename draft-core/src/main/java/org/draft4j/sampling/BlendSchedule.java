@@ -1,4 +1,4 @@
-package org.draft4j.samplers;
+package org.draft4j.sampling;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
