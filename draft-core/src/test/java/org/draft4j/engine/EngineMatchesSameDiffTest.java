@@ -89,26 +89,41 @@ class EngineMatchesSameDiffTest {
         ExecutionContext engine = ExecutionContext.create(ExecutionContext.defaultOptions());
         UNetDenoiser dl = new UNetDenoiser(unet, 8, 8, 4, legacy);
         UNetDenoiser de = new UNetDenoiser(unet, 8, 8, 4, engine)) {
-      dl.setBaseTrainable(true);
-      de.setBaseTrainable(true);
-      assertClose(dl.predict(X, T, C), de.predict(X, T, C), "predict");
-      Denoiser.Vjp vl = dl.vjp(X, T, C, X);
-      Denoiser.Vjp ve = de.vjp(X, T, C, X);
-      assertClose(vl.sampleGrad(), ve.sampleGrad(), "dx");
-      assertEquals(vl.paramGrads().keySet(), ve.paramGrads().keySet());
-      for (String k : vl.paramGrads().keySet()) {
-        assertClose(vl.paramGrads().get(k), ve.paramGrads().get(k), k);
-      }
+      Denoiser.Vjp ve = assertDenoisersAgree(dl, de, X, T, C, 1e-4);
       // replaying the plan gives the same bits as the call that made it
       Denoiser.Vjp again = de.vjp(X, T, C, X);
       assertTrue(Tracer.exactlyEqual(ve.sampleGrad(), again.sampleGrad()));
     }
   }
 
+  /**
+   * Two denoisers over the same UNet (base weights trainable) agree in forward, input gradient and
+   * every parameter gradient within {@code tol·max(1, max|a|)}; returns {@code b}'s VJP.
+   */
+  static Denoiser.Vjp assertDenoisersAgree(UNetDenoiser a, UNetDenoiser b, INDArray x, INDArray t, INDArray c,
+      double tol) {
+    a.setBaseTrainable(true);
+    b.setBaseTrainable(true);
+    assertClose(a.predict(x, t, c), b.predict(x, t, c), "predict", tol);
+    Denoiser.Vjp va = a.vjp(x, t, c, x);
+    Denoiser.Vjp vb = b.vjp(x, t, c, x);
+    assertClose(va.sampleGrad(), vb.sampleGrad(), "dx", tol);
+    assertEquals(va.paramGrads().keySet(), vb.paramGrads().keySet());
+    for (String k : va.paramGrads().keySet()) {
+      assertClose(va.paramGrads().get(k), vb.paramGrads().get(k), k, tol);
+    }
+    return vb;
+  }
+
   /** Float agreement: max |a − b| ≤ 1e-4·max(1, max |a|). */
   static void assertClose(INDArray a, INDArray b, String what) {
+    assertClose(a, b, what, 1e-4);
+  }
+
+  /** max |a − b| ≤ tol·max(1, max |a|). */
+  static void assertClose(INDArray a, INDArray b, String what, double tol) {
     double scale = Math.max(1, a.amaxNumber().doubleValue());
     double d = a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
-    assertTrue(d <= 1e-4 * scale, what + ": max difference " + d + " at scale " + scale);
+    assertTrue(d <= tol * scale, what + ": max difference " + d + " at scale " + scale + " (tolerance " + tol + ")");
   }
 }

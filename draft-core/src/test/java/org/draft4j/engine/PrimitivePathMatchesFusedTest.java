@@ -1,16 +1,13 @@
 package org.draft4j.engine;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.draft4j.models.UNet2DConditionModel;
 import org.draft4j.models.UNetDenoiser;
-import org.draft4j.spi.Denoiser;
 import org.draft4j.spi.NoiseSource;
 import org.draft4j.testing.TinyModels;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -35,27 +32,11 @@ class PrimitivePathMatchesFusedTest {
         UNetDenoiser dp = new UNetDenoiser(unet, 8, 8, 4, primitive)) {
       assertTrue(fused.fusedOps());
       assertFalse(primitive.fusedOps());
-      df.setBaseTrainable(true);
-      dp.setBaseTrainable(true);
-      assertClose(df.predict(X, T, C), dp.predict(X, T, C), "predict");
-      Denoiser.Vjp vf = df.vjp(X, T, C, X);
-      Denoiser.Vjp vp = dp.vjp(X, T, C, X);
-      assertClose(vf.sampleGrad(), vp.sampleGrad(), "dx");
-      assertEquals(vf.paramGrads().keySet(), vp.paramGrads().keySet());
-      for (String k : vf.paramGrads().keySet()) {
-        assertClose(vf.paramGrads().get(k), vp.paramGrads().get(k), k);
-      }
+      EngineMatchesSameDiffTest.assertDenoisersAgree(df, dp, X, T, C, 1e-5);
       assertTrue(df.graph().getOps().values().stream().anyMatch(o -> o.getOp() instanceof org.draft4j.engine.ops.FusedOp),
           "the fused graph has fused ops");
       assertTrue(dp.graph().getOps().values().stream().noneMatch(o -> o.getOp() instanceof org.draft4j.engine.ops.FusedOp),
           "the primitive graph has no fused op");
     }
-  }
-
-  /** max |a − b| ≤ 1e-5·max(1, max |a|). */
-  private static void assertClose(INDArray a, INDArray b, String what) {
-    double scale = Math.max(1, a.amaxNumber().doubleValue());
-    double d = a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
-    assertTrue(d <= 1e-5 * scale, what + ": max difference " + d + " at scale " + scale);
   }
 }

@@ -65,8 +65,7 @@ class SparkClusterTest {
    * against a 1-worker reference differed in the last bits (up to 2.3e-6 after 3 steps on CI).
    */
   private JavaSparkContext cluster(String app) {
-    int threads = org.draft4j.engine.ExecutionContext.defaultOptions().threads();
-    return new JavaSparkContext(LocalCluster.conf(dir, 2, 1024, threads).setAppName(app));
+    return new JavaSparkContext(LocalCluster.conf(dir, 2, 1024).setAppName(app));
   }
 
   @Test

@@ -52,7 +52,7 @@ final class SparkBench {
     StringBuilder taskNotes = new StringBuilder();
     for (int workers : new int[] {1, 2}) {
       Path dir = Files.createTempDirectory("draft4j-spark-bench");
-      JavaSparkContext sc = new JavaSparkContext(LocalCluster.conf(dir, workers, 3072, 1)
+      JavaSparkContext sc = new JavaSparkContext(LocalCluster.conf(dir, workers, 3072)
           .setAppName("draft4j bench"));
       double[] t = new double[1];
       Map<String, INDArray> got;
