@@ -52,48 +52,62 @@ abstract class TrainerSettings {
     checkState(current == null, "%s is already set; each builder field may be set once", field);
   }
 
+  /**
+   * The model to fine-tune (required): its UNet gets the adapter, its text encoder conditions, its
+   * VAE decodes for the reward.
+   */
   public DraftTrainer.Builder model(TextToImageModel m) {
     once(model, "model");
     model = m;
     return self();
   }
 
+  /** The sampling chain rolled out and differentiated (required), e.g. {@code Ddim.steps(50, model).guidance(7.5)}. */
   public DraftTrainer.Builder sampler(Sampler s) {
     once(sampler, "sampler");
     sampler = s;
     return self();
   }
 
+  /** The differentiable reward to maximise (required); combine several with {@code Reward.plus}. */
   public DraftTrainer.Builder reward(Reward r) {
     once(reward, "reward");
     reward = r;
     return self();
   }
 
+  /** The trainable adapter put on the model (required), e.g. {@code Lora.rank(4).onAttention()}. */
   public DraftTrainer.Builder adapter(AdapterSpec a) {
     once(adapterSpec, "adapter");
     adapterSpec = a;
     return self();
   }
 
+  /**
+   * Which steps the gradient flows through (required): DRaFT, DRaFT-K, DRaFT-LV, DRaFT+, ReFL,
+   * AlignProp ({@code Objectives}).
+   */
   public DraftTrainer.Builder objective(Objective o) {
     once(objective, "objective");
     objective = o;
     return self();
   }
 
+  /** The optimizer of the adapter parameters (required), e.g. {@code AdamW.lr(1e-4)}. */
   public DraftTrainer.Builder optimizer(Optimizer o) {
     once(optimizer, "optimizer");
     optimizer = o;
     return self();
   }
 
+  /** Where training prompts come from (required). */
   public DraftTrainer.Builder prompts(PromptSource p) {
     once(prompts, "prompts");
     prompts = p;
     return self();
   }
 
+  /** Training prompts as a fixed list ({@link PromptSource#of}). */
   public DraftTrainer.Builder prompts(List<String> p) {
     return prompts(PromptSource.of(p));
   }
@@ -106,6 +120,7 @@ abstract class TrainerSettings {
     return self();
   }
 
+  /** The seed of prompts, initial noise, the objective's randomness and the adapter's initialisation (default 0). */
   public DraftTrainer.Builder seed(long s) {
     once(seed, "seed");
     seed = s;
