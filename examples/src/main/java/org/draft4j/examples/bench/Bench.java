@@ -59,16 +59,17 @@ import picocli.CommandLine.Option;
  * target/sd15-step-models, about 10 GB); {@code --steps N} steps per DRaFT-1 / DRaFT-LV case (default 2);
  * with {@code --sources} it runs the DRaFT-1 PickScore case once per form the model is loaded from. {@code sd15-load} (not
  * part of "all"): the SD 1.5-size model loaded from each of {@code --sources} (F32 folder, fp16-variant
- * folder, single-file LDM safetensors, {@code .ckpt}): load time and resident memory.
+ * folder, single-file LDM safetensors, {@code .ckpt}): load time and resident memory. {@code threads} (not part of
+ * "all"): the ShapesWorld UNet with 1 and 2 engine workers at batch 1 and 8, the table {@code engine} ends with.
  *
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
     description = "Benchmarks, appended to docs/benchmarks.md with the machine and the command.")
 public final class Bench implements Callable<Integer> {
   @Option(names = "--only", description = "all (sd15-unet, chain, throughput, engine, sd15) | sd15-unet | chain |"
-      + " throughput | engine | sd15 | sd15-step | sd15-load | blas | soak | spark (default: ${DEFAULT-VALUE})")
-  @Choices({"all", "sd15-unet", "chain", "throughput", "engine", "sd15", "sd15-step", "sd15-load", "blas", "soak",
-      "spark"})
+      + " throughput | engine | threads | sd15 | sd15-step | sd15-load | blas | soak | spark (default: ${DEFAULT-VALUE})")
+  @Choices({"all", "sd15-unet", "chain", "throughput", "engine", "threads", "sd15", "sd15-step", "sd15-load", "blas",
+      "soak", "spark"})
   String only = "all";
 
   @Option(names = "--sources", split = ",", description = "sd15-load and sd15-step: the forms the SD 1.5-size model"
@@ -134,6 +135,9 @@ public final class Bench implements Callable<Integer> {
     }
     if (only.equals("all") || only.equals("engine")) {
       md.append(EngineBench.shapesWorld());
+    }
+    if (only.equals("threads")) {
+      md.append(EngineBench.threadsOnly());
     }
     if (only.equals("all") || only.equals("sd15")) {
       md.append(EngineBench.sd15());

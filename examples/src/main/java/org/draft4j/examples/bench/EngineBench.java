@@ -207,33 +207,45 @@ final class EngineBench {
 
   private static String threads(TextToImageModel m, ExecutionContext one, ExecutionContext two) {
     StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "### Engine with 1 and 2 worker threads"
-        + " (ShapesWorld UNet without adapters, batch 8, OMP_NUM_THREADS=%s; the batch is split into one shard per worker, median ms)%n%n"
+        + " (ShapesWorld UNet without adapters, OMP_NUM_THREADS=%s; batch 8 is split into one shard per worker, a"
+        + " batch of 1 runs on the calling thread with the workers' count of native threads; median ms)%n%n"
         + "| case | 1 thread | 2 threads | speed-up |%n|---|---|---|---|%n", System.getenv("OMP_NUM_THREADS")));
     int size = (int) m.sampleShape()[1];
     DdimSampler ddim = Ddim.steps(25).guidance(7.5);
-    Case c = new Case(m, 8);
-    double[][] r = new double[2][3];
     ExecutionContext[] ctxs = {one, two};
-    for (int k = 0; k < 2; k++) {
-      UNetDenoiser d = denoiser(m, ctxs[k], size, false);
-      for (int i = 0; i < 5; i++) {
-        d.predict(c.x, c.t, c.ctx);
-        d.vjp(c.x, c.t, c.ctx, c.u);
+    for (int batch : new int[] {1, 8}) {
+      Case c = new Case(m, batch);
+      double[][] r = new double[2][3];
+      for (int k = 0; k < 2; k++) {
+        UNetDenoiser d = denoiser(m, ctxs[k], size, false);
+        for (int i = 0; i < 5; i++) {
+          d.predict(c.x, c.t, c.ctx);
+          d.vjp(c.x, c.t, c.ctx, c.u);
+        }
+        r[k][0] = median(() -> d.predict(c.x, c.t, c.ctx), 9);
+        r[k][1] = median(() -> d.vjp(c.x, c.t, c.ctx, c.u), 9);
+        ddim.sample(d, c.cond, c.x, c.seeds, null);
+        r[k][2] = median(() -> ddim.sample(d, c.cond, c.x, c.seeds, null), 3);
+        d.close();
       }
-      r[k][0] = median(() -> d.predict(c.x, c.t, c.ctx), 9);
-      r[k][1] = median(() -> d.vjp(c.x, c.t, c.ctx, c.u), 9);
-      ddim.sample(d, c.cond, c.x, c.seeds, null);
-      r[k][2] = median(() -> ddim.sample(d, c.cond, c.x, c.seeds, null), 3);
-      d.close();
-    }
-    String[] names = {"forward", "VJP", "DDIM 25 steps + CFG 7.5"};
-    for (int i = 0; i < 3; i++) {
-      String row = String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.2f× |%n", names[i], r[0][i], r[1][i],
-          r[0][i] / r[1][i]);
-      System.err.print(row);
-      sb.append(row);
+      String[] names = {"forward", "VJP", "DDIM 25 steps + CFG 7.5"};
+      for (int i = 0; i < 3; i++) {
+        String row = String.format(Locale.ROOT, "| %s, batch %d | %.1f | %.1f | %.2f× |%n", names[i], batch, r[0][i],
+            r[1][i], r[0][i] / r[1][i]);
+        System.err.print(row);
+        sb.append(row);
+      }
     }
     return sb.append('\n').toString();
+  }
+
+  /** The 1-versus-2-worker table alone ({@code bench --only threads}). */
+  static String threadsOnly() {
+    TextToImageModel model = ShapesWorldModel.pretrained();
+    try (ExecutionContext one = ExecutionContext.create(ExecutionContext.defaultOptions().withThreads(1));
+        ExecutionContext two = ExecutionContext.create(ExecutionContext.defaultOptions().withThreads(2))) {
+      return threads(model, one, two);
+    }
   }
 
   /** Inputs of one batch size. */
