@@ -21,6 +21,8 @@ import struct
 
 import torch
 
+from clip_vocab import byte_vocab
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "fixtures", "clip-bin")
 
@@ -29,26 +31,6 @@ TEXT = dict(hidden_size=8, intermediate_size=16, num_hidden_layers=1, num_attent
 VISION = dict(hidden_size=8, intermediate_size=16, num_hidden_layers=2, num_attention_heads=2, image_size=8,
               patch_size=4, hidden_act="quick_gelu", layer_norm_eps=1e-5)
 PROJ = 6
-
-
-def bytes_to_unicode():
-    """As OpenAI CLIP's simple_tokenizer.bytes_to_unicode."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(2 ** 8):
-        if b not in bs:
-            bs.append(b)
-            cs.append(2 ** 8 + n)
-            n += 1
-    return [chr(c) for c in cs]
-
-
-def vocab():
-    """Byte-level vocabulary without merges: the 256 byte symbols, the same with </w>, then the specials."""
-    v = bytes_to_unicode()
-    v = v + [s + "</w>" for s in v] + ["<|startoftext|>", "<|endoftext|>"]
-    return collections.OrderedDict((s, i) for i, s in enumerate(v))
 
 
 def state_dict(vocab_size, gen):
@@ -136,7 +118,7 @@ def folder(name, voc):
 
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
-    voc = vocab()
+    voc = byte_vocab()
     sd = state_dict(len(voc), torch.Generator().manual_seed(2024))
     torch.save(sd, os.path.join(folder("bin", voc), "pytorch_model.bin"))
     sharded = folder("bin-sharded", voc)

@@ -34,6 +34,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from clip_vocab import byte_vocab
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIX = os.path.join(HERE, "fixtures")
 SOURCES = os.environ.get("D4J_SOURCES", os.path.expanduser("~/d4j-fixture-sources"))  # the README's $S
@@ -171,32 +173,11 @@ def redraw(module, gen, emb_std=None):
 N_MERGES = 486  # 256 bytes + 256 bytes</w> + 486 merges + 2 specials = 1000 tokens
 
 
-def bytes_to_unicode():
-    """As OpenAI CLIP's simple_tokenizer.bytes_to_unicode."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(2 ** 8):
-        if b not in bs:
-            bs.append(b)
-            cs.append(2 ** 8 + n)
-            n += 1
-    return dict(zip(bs, [chr(c) for c in cs]))
-
-
 def tiny_bpe():
     """(header line, merges) from the first N_MERGES merges of OpenAI's bpe_simple_vocab_16e6.txt.gz."""
     src = os.path.join(ENV["hpsv2"], "hpsv2", "src", "open_clip", "bpe_simple_vocab_16e6.txt.gz")
     lines = gzip.open(src).read().decode("utf-8").split("\n")
     return lines[0], lines[1:1 + N_MERGES]
-
-
-def tiny_vocab(merges, specials=("<|startoftext|>", "<|endoftext|>")):
-    vocab = list(bytes_to_unicode().values())
-    vocab = vocab + [v + "</w>" for v in vocab]
-    vocab += ["".join(m.split()) for m in merges]
-    vocab += list(specials)
-    return collections.OrderedDict((v, i) for i, v in enumerate(vocab))
 
 
 def write_tiny_bpe_gz(path):
@@ -335,7 +316,7 @@ def save_text_encoder(model, folder, dtype=torch.float32, variant=None, fmt="saf
 def write_tokenizer(folder):
     os.makedirs(folder, exist_ok=True)
     header, merges = tiny_bpe()
-    vocab = tiny_vocab(merges)
+    vocab = byte_vocab(merges)
     assert len(vocab) == 1000
     with open(os.path.join(folder, "vocab.json"), "w", encoding="utf-8") as f:  # CLIPTokenizer.save_vocabulary
         f.write(json.dumps(vocab, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

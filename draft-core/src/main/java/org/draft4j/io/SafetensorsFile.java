@@ -7,7 +7,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -262,17 +261,8 @@ public final class SafetensorsFile implements TensorStore {
   }
 
   private static SafetensorsFile open(Path path, boolean requireChecksum) {
-    FileChannel ch = null;
-    try {
-      ch = FileChannel.open(path, StandardOpenOption.READ);
-      return new SafetensorsFile(path.toString(), ch, null, ch.size(), requireChecksum);
-    } catch (IOException e) {
-      closeQuietly(ch);
-      throw new SafetensorsException(path + ": cannot open (" + e + ")", e);
-    } catch (RuntimeException e) {
-      closeQuietly(ch);
-      throw e;
-    }
+    return ReadChannels.open(path, ch -> new SafetensorsFile(path.toString(), ch, null, ch.size(), requireChecksum),
+        e -> new SafetensorsException(path + ": cannot open (" + e + ")", e));
   }
 
   /** Reads and validates a file held in memory (for example a classpath resource). */
@@ -283,16 +273,6 @@ public final class SafetensorsFile implements TensorStore {
   /** Reads a whole stream, then validates it as {@link #fromBytes}. */
   public static SafetensorsFile fromStream(InputStream in, String source) throws IOException {
     return fromBytes(in.readAllBytes(), source);
-  }
-
-  private static void closeQuietly(FileChannel ch) {
-    if (ch != null) {
-      try {
-        ch.close();
-      } catch (IOException ignored) {
-        // nothing to do
-      }
-    }
   }
 
   /** Where this file came from (path or resource name), as used in error messages. */
@@ -371,6 +351,6 @@ public final class SafetensorsFile implements TensorStore {
 
   @Override
   public void close() {
-    closeQuietly(channel);
+    ReadChannels.closeQuietly(channel);
   }
 }

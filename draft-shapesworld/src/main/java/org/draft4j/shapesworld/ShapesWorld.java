@@ -133,28 +133,28 @@ public final class ShapesWorld {
             Math.min(hi, Math.max(lo, s.cy()))));
       }
       case COLOR -> {
-        List<Integer> allowed = new ArrayList<>();
-        for (int c = 0; c < COLORS.length; c++) {
-          int cc = c;
-          if (c != bg && shapes.stream().noneMatch(x -> x.color() == cc)) {
-            allowed.add(c);
-          }
-        }
+        List<Integer> allowed = unusedColors(bg, shapes);
         shapes.set(k, new Shape(s.kind(), allowed.get(pick % allowed.size()), s.size(), s.cx(), s.cy()));
       }
       case BACKGROUND -> {
-        List<Integer> allowed = new ArrayList<>();
-        for (int c = 0; c < COLORS.length; c++) {
-          int cc = c;
-          if (c != bg && shapes.stream().noneMatch(x -> x.color() == cc)) {
-            allowed.add(c);
-          }
-        }
+        List<Integer> allowed = unusedColors(bg, shapes);
         return allowed.get(pick % allowed.size());
       }
       default -> throw new AssertionError(changed);
     }
     return bg;
+  }
+
+  /** The colors neither the background nor any shape has, ascending: what a color change may pick. */
+  private static List<Integer> unusedColors(int bg, List<Shape> shapes) {
+    List<Integer> allowed = new ArrayList<>();
+    for (int c = 0; c < COLORS.length; c++) {
+      int cc = c;
+      if (c != bg && shapes.stream().noneMatch(x -> x.color() == cc)) {
+        allowed.add(c);
+      }
+    }
+    return allowed;
   }
 
   private static String phrase(Shape s, SplittableRandom r, boolean withSize) {

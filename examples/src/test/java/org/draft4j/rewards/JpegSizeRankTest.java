@@ -14,6 +14,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.draft4j.examples.support.Correlation;
 import org.draft4j.shapesworld.ShapesWorld;
 import org.draft4j.spi.ImageDecoder;
 import org.draft4j.spi.RewardEvaluator;
@@ -60,46 +61,6 @@ class JpegSizeRankTest {
     return out.size();
   }
 
-  static double[] ranks(double[] v) {
-    Integer[] idx = new Integer[v.length];
-    for (int i = 0; i < v.length; i++) {
-      idx[i] = i;
-    }
-    java.util.Arrays.sort(idx, (a, b) -> Double.compare(v[a], v[b]));
-    double[] r = new double[v.length];
-    for (int i = 0; i < v.length; ) {
-      int j = i;
-      while (j + 1 < v.length && v[idx[j + 1]] == v[idx[i]]) {
-        j++;
-      }
-      for (int k = i; k <= j; k++) {
-        r[idx[k]] = (i + j) / 2.0;
-      }
-      i = j + 1;
-    }
-    return r;
-  }
-
-  static double spearman(double[] a, double[] b) {
-    double[] ra = ranks(a);
-    double[] rb = ranks(b);
-    double ma = 0;
-    double mb = 0;
-    for (int i = 0; i < a.length; i++) {
-      ma += ra[i] / a.length;
-      mb += rb[i] / a.length;
-    }
-    double num = 0;
-    double da = 0;
-    double db = 0;
-    for (int i = 0; i < a.length; i++) {
-      num += (ra[i] - ma) * (rb[i] - mb);
-      da += (ra[i] - ma) * (ra[i] - ma);
-      db += (rb[i] - mb) * (rb[i] - mb);
-    }
-    return num / Math.sqrt(da * db);
-  }
-
   @Test
   void estimateRanksLibjpegSizes() throws Exception {
     int n = 64;
@@ -126,7 +87,7 @@ class JpegSizeRankTest {
       e[i] = est.getDouble(i);
       a[i] = jpegBytes(img, i);
     }
-    double rho = spearman(e, a);
+    double rho = Correlation.spearman(e, a);
     System.out.printf("Spearman(estimate, libjpeg q75 bytes) over %d images = %.4f%n", n, rho);
     assertTrue(rho >= 0.9, "Spearman " + rho);
   }
@@ -156,7 +117,7 @@ class JpegSizeRankTest {
       c[1] = Math.max(c[1], Math.abs(e[i] - a[i]) / a[i]);
       c[2]++;
     }
-    double rho = spearman(e, a);
+    double rho = Correlation.spearman(e, a);
     StringBuilder sb = new StringBuilder();
     err.forEach((k, v) -> sb.append(String.format("%n  %-16s mean %+5.1f%%  worst %4.1f%%", k, 100 * v[0] / v[2], 100 * v[1])));
     System.out.printf("Spearman(estimate, ImageIO q%d bytes) over %d varied images = %.4f; relative error by kind:%s%n",

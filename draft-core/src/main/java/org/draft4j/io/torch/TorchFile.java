@@ -9,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import java.util.zip.CRC32;
+import org.draft4j.io.ReadChannels;
 import org.draft4j.io.SafetensorsDType;
 import org.draft4j.io.TensorDecoding;
 import org.draft4j.io.TensorStore;
@@ -101,17 +101,8 @@ public final class TorchFile implements TensorStore {
 
   /** Opens and validates a {@code torch.save} file of either format; the file stays open until {@link #close()}. */
   public static TorchFile open(Path path) {
-    FileChannel ch = null;
-    try {
-      ch = FileChannel.open(path, StandardOpenOption.READ);
-      return new TorchFile(path.toString(), ch);
-    } catch (IOException e) {
-      closeQuietly(ch);
-      throw new TorchFormatException(path + ": cannot read (" + e + ")", e);
-    } catch (RuntimeException e) {
-      closeQuietly(ch);
-      throw e;
-    }
+    return ReadChannels.open(path, ch -> new TorchFile(path.toString(), ch),
+        e -> new TorchFormatException(path + ": cannot read (" + e + ")", e));
   }
 
   // ---- zip format ----
@@ -571,17 +562,7 @@ public final class TorchFile implements TensorStore {
 
   @Override
   public void close() {
-    closeQuietly(channel);
-  }
-
-  private static void closeQuietly(FileChannel ch) {
-    if (ch != null) {
-      try {
-        ch.close();
-      } catch (IOException ignored) {
-        // nothing to release
-      }
-    }
+    ReadChannels.closeQuietly(channel);
   }
 
   @Override

@@ -6,6 +6,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** An elementwise {@link Activation} {@code y = f(x)} as one op (exact GELU is one pass, not five). */
+@FusedOp.Signature(name = ActivationOp.NAME, outputs = 1)
 public final class ActivationOp extends FusedOp {
   public static final String NAME = "draft4j_activation";
 
@@ -23,29 +24,9 @@ public final class ActivationOp extends FusedOp {
   }
 
   @Override
-  public String opName() {
-    return NAME;
-  }
-
-  @Override
-  public int getNumOutputs() {
-    return 1;
-  }
-
-  @Override
-  public long[][] outputShapes(INDArray[] in) {
-    return new long[][] {in[0].shape()};
-  }
-
-  @Override
   public Runnable bind(INDArray[] in, INDArray[] out) {
-    Inputs ins = new Inputs(NAME, in);
-    requireContiguous(NAME, out[0]);
     Activation act = Activation.values()[intArg(0)];
-    return () -> {
-      ins.refresh();
-      GatedKernel.activation(ins.arrays[0], out[0], act);
-    };
+    return bindKernel(in, out, (a, o) -> GatedKernel.activation(a[0], o[0], act));
   }
 
   @Override

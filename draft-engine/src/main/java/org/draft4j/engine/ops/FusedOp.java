@@ -2,6 +2,10 @@ package org.draft4j.engine.ops;
 
 import org.draft4j.engine.memory.RawMemory;
 
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,12 +23,35 @@ import org.nd4j.linalg.api.ops.DynamicCustomOp;
  * ({@link JavaOp}). Each op registers itself with SameDiff's op-name table, so the gradient
  * function's copy of a graph can recreate it. They run on draft4j's engine only.
  *
- * <p>Inputs that are not contiguous (a permuted view) are copied to a contiguous scratch array
- * before the kernel runs.
+ * <p>Each op declares its graph name and output count with {@link Signature}. Inputs that are not
+ * contiguous (a permuted view) are copied to a contiguous scratch array before the kernel runs.
  */
 public abstract class FusedOp extends DynamicCustomOp implements JavaOp {
+  /** Declared before the registration below, which constructs every op. */
+  private static final ClassValue<Signature> SIGNATURES = new ClassValue<>() {
+    @Override
+    protected Signature computeValue(Class<?> type) {
+      Signature s = type.getAnnotation(Signature.class);
+      if (s == null) {
+        throw new IllegalStateException(type.getName() + " has no @FusedOp.Signature");
+      }
+      return s;
+    }
+  };
+
   static {
     FusedOps.registerAll();
+  }
+
+  /** A fused op's SameDiff op name and number of outputs. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.TYPE)
+  @interface Signature {
+    /** The op name SameDiff records in graphs and looks up when it copies one. */
+    String name();
+
+    /** How many outputs the op has. */
+    int outputs();
   }
 
   /** For SameDiff's reflective copies; arguments are added afterwards. */
@@ -42,11 +69,30 @@ public abstract class FusedOp extends DynamicCustomOp implements JavaOp {
     }
   }
 
+  /** The {@link Signature}'s name. */
   @Override
-  public abstract String opName();
+  public final String opName() {
+    return SIGNATURES.get(getClass()).name();
+  }
 
+  /** The {@link Signature}'s output count. */
   @Override
-  public abstract int getNumOutputs();
+  public final int getNumOutputs() {
+    return SIGNATURES.get(getClass()).outputs();
+  }
+
+  /**
+   * By default output i has the shape of input i: the rule of an elementwise op and of a
+   * vector-Jacobian product (each gradient is shaped like what it differentiates).
+   */
+  @Override
+  public long[][] outputShapes(INDArray[] in) {
+    long[][] shapes = new long[getNumOutputs()][];
+    for (int i = 0; i < shapes.length; i++) {
+      shapes[i] = in[i].shape();
+    }
+    return shapes;
+  }
 
   /** Not a native op. */
   @Override
@@ -116,6 +162,32 @@ public abstract class FusedOp extends DynamicCustomOp implements JavaOp {
         }
       }
     }
+  }
+
+  /** A Java kernel over contiguous c-order inputs and outputs. */
+  @FunctionalInterface
+  interface Kernel {
+    void run(INDArray[] in, INDArray[] out);
+  }
+
+  /**
+   * Binds {@code kernel} to this op's arrays: refuses an output that is not contiguous, and copies
+   * each input that is not to scratch before every run.
+   */
+  Runnable bindKernel(INDArray[] in, INDArray[] out, Kernel kernel) {
+    Inputs ins = new Inputs(opName(), in);
+    for (INDArray o : out) {
+      requireContiguous(opName(), o);
+    }
+    return () -> {
+      ins.refresh();
+      kernel.run(ins.arrays, out);
+    };
+  }
+
+  /** What a backward op's {@code doDiff} throws: {@code of} names the function (e.g. "group norm"). */
+  static UnsupportedOperationException noSecondDerivative(String of) {
+    return new UnsupportedOperationException("second derivatives of " + of + " are not supported");
   }
 
   /** Refuses an output the kernel cannot write in place. */

@@ -6,6 +6,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** The vector-Jacobian product of {@link GatedOp}: inputs {@code p, dy}, output {@code dp}. */
+@FusedOp.Signature(name = GatedBackwardOp.NAME, outputs = 1)
 public final class GatedBackwardOp extends FusedOp {
   public static final String NAME = "draft4j_gated_bp";
 
@@ -18,34 +19,14 @@ public final class GatedBackwardOp extends FusedOp {
   }
 
   @Override
-  public String opName() {
-    return NAME;
-  }
-
-  @Override
-  public int getNumOutputs() {
-    return 1;
-  }
-
-  @Override
-  public long[][] outputShapes(INDArray[] in) {
-    return new long[][] {in[0].shape()};
-  }
-
-  @Override
   public Runnable bind(INDArray[] in, INDArray[] out) {
-    Inputs ins = new Inputs(NAME, in);
-    requireContiguous(NAME, out[0]);
     int f = intArg(0);
     Activation act = Activation.values()[intArg(1)];
-    return () -> {
-      ins.refresh();
-      GatedKernel.gatedBackward(ins.arrays[0], ins.arrays[1], out[0], f, act);
-    };
+    return bindKernel(in, out, (a, o) -> GatedKernel.gatedBackward(a[0], a[1], o[0], f, act));
   }
 
   @Override
   public List<SDVariable> doDiff(List<SDVariable> grads) {
-    throw new UnsupportedOperationException("second derivatives of the gated unit are not supported");
+    throw noSecondDerivative("the gated unit");
   }
 }

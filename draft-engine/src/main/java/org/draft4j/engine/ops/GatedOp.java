@@ -10,6 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * dimension (diffusers' GEGLU with f = exact GELU), as one op. Input {@code p [..., 2F]}, output
  * {@code y [..., F]}.
  */
+@FusedOp.Signature(name = GatedOp.NAME, outputs = 1)
 public final class GatedOp extends FusedOp {
   public static final String NAME = "draft4j_gated";
 
@@ -27,16 +28,6 @@ public final class GatedOp extends FusedOp {
   }
 
   @Override
-  public String opName() {
-    return NAME;
-  }
-
-  @Override
-  public int getNumOutputs() {
-    return 1;
-  }
-
-  @Override
   public long[][] outputShapes(INDArray[] in) {
     GatedKernel.rows(in[0], intArg(0));
     long[] s = in[0].shape().clone();
@@ -46,14 +37,9 @@ public final class GatedOp extends FusedOp {
 
   @Override
   public Runnable bind(INDArray[] in, INDArray[] out) {
-    Inputs ins = new Inputs(NAME, in);
-    requireContiguous(NAME, out[0]);
     int f = intArg(0);
     Activation act = Activation.values()[intArg(1)];
-    return () -> {
-      ins.refresh();
-      GatedKernel.gated(ins.arrays[0], out[0], f, act);
-    };
+    return bindKernel(in, out, (a, o) -> GatedKernel.gated(a[0], o[0], f, act));
   }
 
   @Override

@@ -59,6 +59,7 @@ final class GroupNormKernel {
     float[] buf = Scratch.floats(0, CHUNK);
     float[] mu = new float[g.batch() * g.groups()];
     float[] rs = new float[mu.length];
+    double[] sums = new double[2];
     int cpg = g.perGroup();
     int s = g.spatial();
     long n = (long) cpg * s;
@@ -70,25 +71,9 @@ final class GroupNormKernel {
         for (long off = 0; off < n; off += CHUNK) {
           int len = (int) Math.min(CHUNK, n - off);
           xa.get(base + off, buf, 0, len);
-          float s0 = 0;
-          float s1 = 0;
-          float q0 = 0;
-          float q1 = 0;
-          int i = 0;
-          for (; i + 1 < len; i += 2) {
-            float a0 = buf[i];
-            float a1 = buf[i + 1];
-            s0 += a0;
-            s1 += a1;
-            q0 += a0 * a0;
-            q1 += a1 * a1;
-          }
-          if (i < len) {
-            s0 += buf[i];
-            q0 += buf[i] * buf[i];
-          }
-          sum += (double) s0 + s1;
-          sq += (double) q0 + q1;
+          Accumulators.sumAndSquares(buf, len, sums);
+          sum += sums[0];
+          sq += sums[1];
         }
         double m = sum / n;
         double var = Math.max(0, sq / n - m * m);
@@ -198,16 +183,8 @@ final class GroupNormKernel {
         }
       }
     }
-    store(dgamma, dgam);
-    store(dbeta, dbet);
-  }
-
-  private static void store(INDArray target, double[] v) {
-    float[] f = new float[v.length];
-    for (int i = 0; i < v.length; i++) {
-      f[i] = (float) v[i];
-    }
-    RawMemory.block(target).put(0, f, 0, f.length);
+    Accumulators.storeAsFloats(dgamma, dgam);
+    Accumulators.storeAsFloats(dbeta, dbet);
   }
 
   private static void forwardDouble(INDArray x, INDArray gamma, INDArray beta, INDArray y, INDArray mean, INDArray rstd,

@@ -12,6 +12,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Inputs {@code x [B, C, ...], γ [C], β [C]}; outputs {@code y} (x's shape), {@code μ [B, G]},
  * {@code r [B, G]}.
  */
+@FusedOp.Signature(name = GroupNormOp.NAME, outputs = 3)
 public final class GroupNormOp extends FusedOp {
   public static final String NAME = "draft4j_group_norm";
 
@@ -28,16 +29,6 @@ public final class GroupNormOp extends FusedOp {
   public static SDVariable apply(SameDiff sd, SDVariable x, SDVariable gamma, SDVariable beta, int groups, double eps,
       Activation act) {
     return new GroupNormOp(sd, x, gamma, beta, groups, eps, act).outputVariables()[0];
-  }
-
-  @Override
-  public String opName() {
-    return NAME;
-  }
-
-  @Override
-  public int getNumOutputs() {
-    return 3;
   }
 
   int groups() {
@@ -61,17 +52,10 @@ public final class GroupNormOp extends FusedOp {
 
   @Override
   public Runnable bind(INDArray[] in, INDArray[] out) {
-    Inputs ins = new Inputs(NAME, in);
-    for (INDArray o : out) {
-      requireContiguous(NAME, o);
-    }
     GroupNormKernel.Geometry g = GroupNormKernel.Geometry.of(in[0], groups());
     double eps = eps();
     Activation act = activation();
-    return () -> {
-      ins.refresh();
-      GroupNormKernel.forward(ins.arrays[0], ins.arrays[1], ins.arrays[2], out[0], out[1], out[2], g, eps, act);
-    };
+    return bindKernel(in, out, (a, o) -> GroupNormKernel.forward(a[0], a[1], a[2], o[0], o[1], o[2], g, eps, act));
   }
 
   @Override

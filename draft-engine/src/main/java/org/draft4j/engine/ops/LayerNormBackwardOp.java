@@ -9,6 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The vector-Jacobian product of {@link LayerNormOp}: inputs {@code x, γ, β, μ, r, dy}, outputs
  * {@code dx, dγ, dβ} ({@link LayerNormKernel} gives the math).
  */
+@FusedOp.Signature(name = LayerNormBackwardOp.NAME, outputs = 3)
 public final class LayerNormBackwardOp extends FusedOp {
   public static final String NAME = "draft4j_layer_norm_bp";
 
@@ -22,36 +23,13 @@ public final class LayerNormBackwardOp extends FusedOp {
   }
 
   @Override
-  public String opName() {
-    return NAME;
-  }
-
-  @Override
-  public int getNumOutputs() {
-    return 3;
-  }
-
-  @Override
-  public long[][] outputShapes(INDArray[] in) {
-    return new long[][] {in[0].shape(), in[1].shape(), in[2].shape()};
-  }
-
-  @Override
   public Runnable bind(INDArray[] in, INDArray[] out) {
-    Inputs ins = new Inputs(NAME, in);
-    for (INDArray o : out) {
-      requireContiguous(NAME, o);
-    }
     int c = intArg(0);
-    return () -> {
-      ins.refresh();
-      INDArray[] a = ins.arrays;
-      LayerNormKernel.backward(a[0], a[1], a[3], a[4], a[5], out[0], out[1], out[2], c);
-    };
+    return bindKernel(in, out, (a, o) -> LayerNormKernel.backward(a[0], a[1], a[3], a[4], a[5], o[0], o[1], o[2], c));
   }
 
   @Override
   public List<SDVariable> doDiff(List<SDVariable> grads) {
-    throw new UnsupportedOperationException("second derivatives of layer norm are not supported");
+    throw noSecondDerivative("layer norm");
   }
 }

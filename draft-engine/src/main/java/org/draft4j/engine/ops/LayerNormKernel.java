@@ -49,30 +49,15 @@ final class LayerNormKernel {
     int per = Math.max(1, BLOCK / c);
     float[] buf = Scratch.floats(0, per * c);
     float[] row = Scratch.floats(1, c);
+    double[] sums = new double[2];
     for (int r0 = 0; r0 < rows; r0 += per) {
       int nr = Math.min(per, rows - r0);
       xa.get((long) r0 * c, buf, 0, nr * c);
       for (int k = 0; k < nr; k++) {
         System.arraycopy(buf, k * c, row, 0, c);
-        float s0 = 0;
-        float s1 = 0;
-        float q0 = 0;
-        float q1 = 0;
-        int i = 0;
-        for (; i + 1 < c; i += 2) {
-          float a0 = row[i];
-          float a1 = row[i + 1];
-          s0 += a0;
-          s1 += a1;
-          q0 += a0 * a0;
-          q1 += a1 * a1;
-        }
-        if (i < c) {
-          s0 += row[i];
-          q0 += row[i] * row[i];
-        }
-        double m = ((double) s0 + s1) / c;
-        double var = Math.max(0, ((double) q0 + q1) / c - m * m);
+        Accumulators.sumAndSquares(row, c, sums);
+        double m = sums[0] / c;
+        double var = Math.max(0, sums[1] / c - m * m);
         float mf = (float) m;
         float rf = (float) (1 / Math.sqrt(var + eps));
         mu[r0 + k] = mf;
@@ -155,15 +140,8 @@ final class LayerNormKernel {
       }
       oa.put((long) r0 * c, xb, 0, nr * c);
     }
-    float[] f = new float[c];
-    for (int j = 0; j < c; j++) {
-      f[j] = (float) dgam[j];
-    }
-    RawMemory.block(dgamma).put(0, f, 0, c);
-    for (int j = 0; j < c; j++) {
-      f[j] = (float) dbet[j];
-    }
-    RawMemory.block(dbeta).put(0, f, 0, c);
+    Accumulators.storeAsFloats(dgamma, dgam);
+    Accumulators.storeAsFloats(dbeta, dbet);
   }
 
   private static void forwardDouble(INDArray x, INDArray gamma, INDArray beta, INDArray y, INDArray mean,

@@ -11,6 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the math). Inputs {@code x [..., C], γ [C], β [C]}; outputs {@code y}, the row means and inverse
  * standard deviations (for the backward pass).
  */
+@FusedOp.Signature(name = LayerNormOp.NAME, outputs = 3)
 public final class LayerNormOp extends FusedOp {
   public static final String NAME = "draft4j_layer_norm";
 
@@ -29,16 +30,6 @@ public final class LayerNormOp extends FusedOp {
   }
 
   @Override
-  public String opName() {
-    return NAME;
-  }
-
-  @Override
-  public int getNumOutputs() {
-    return 3;
-  }
-
-  @Override
   public long[][] outputShapes(INDArray[] in) {
     int rows = LayerNormKernel.rows(in[0], intArg(0));
     return new long[][] {in[0].shape(), {rows}, {rows}};
@@ -46,16 +37,9 @@ public final class LayerNormOp extends FusedOp {
 
   @Override
   public Runnable bind(INDArray[] in, INDArray[] out) {
-    Inputs ins = new Inputs(NAME, in);
-    for (INDArray o : out) {
-      requireContiguous(NAME, o);
-    }
     int c = intArg(0);
     double eps = doubleArg(0);
-    return () -> {
-      ins.refresh();
-      LayerNormKernel.forward(ins.arrays[0], ins.arrays[1], ins.arrays[2], out[0], out[1], out[2], c, eps);
-    };
+    return bindKernel(in, out, (a, o) -> LayerNormKernel.forward(a[0], a[1], a[2], o[0], o[1], o[2], c, eps));
   }
 
   @Override

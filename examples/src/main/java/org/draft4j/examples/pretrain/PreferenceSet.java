@@ -2,7 +2,6 @@ package org.draft4j.examples.pretrain;
 
 import org.draft4j.engine.ExecutionContext;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import org.draft4j.examples.support.PromptGrid;
 import org.draft4j.io.Json;
-import org.draft4j.io.Safetensors;
 import org.draft4j.io.SafetensorsFile;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.samplers.DdimSampler;
@@ -101,13 +99,9 @@ record PreferenceSet(INDArray images, List<String> captions, int[] captionOf, bo
   static PreferenceSet loadOrMake(Path file, TextToImageModel model, DdimSampler sampler, long worldSeed, int count,
       int seedsPerCaption) throws IOException {
     String settings = Json.write(new Settings(worldSeed, count, seedsPerCaption, sampler.toString(), model.id()));
-    if (Files.exists(file)) {
-      try (SafetensorsFile f = SafetensorsFile.openVerified(file)) {
-        if (!settings.equals(f.metadata().get("settings"))) {
-          throw new IllegalArgumentException(file + " holds a preference set of other settings ("
-              + f.metadata().get("settings") + ", now " + settings + "); delete it or give another --out");
-        }
-        List<String> caps = List.of(Json.mapper().readValue(f.metadata().get("captions"), String[].class));
+    try (SafetensorsFile f = CachedSet.openIfMade(file, settings, "a preference set")) {
+      if (f != null) {
+        List<String> caps = CachedSet.captions(f);
         INDArray ci = f.get("caption_of");
         INDArray ok = f.get("right");
         int n = (int) ci.length();
@@ -145,8 +139,7 @@ record PreferenceSet(INDArray images, List<String> captions, int[] captionOf, bo
     t.put("images", images);
     t.put("caption_of", Nd4j.createFromArray(cf));
     t.put("right", Nd4j.createFromArray(rf));
-    Files.createDirectories(file.toAbsolutePath().getParent());
-    Safetensors.write(file, t, Map.of("settings", settings, "captions", Json.write(caps)));
+    CachedSet.write(file, t, settings, caps);
     return new PreferenceSet(images, caps, c, r);
   }
 }

@@ -14,6 +14,7 @@ import java.util.SplittableRandom;
 import me.tongfei.progressbar.ProgressBar;
 import org.draft4j.examples.cli.Bounds;
 import org.draft4j.examples.cli.Cli;
+import org.draft4j.examples.support.Correlation;
 import org.draft4j.io.Json;
 import org.draft4j.io.Safetensors;
 import org.draft4j.nn.GraphBuilder;
@@ -148,7 +149,7 @@ public final class PretrainAesthetic implements Callable<Integer> {
     predict.close();
     double rmse = Math.sqrt(pe.sub(yEval).mul(pe.sub(yEval)).meanNumber().doubleValue());
     AestheticHead trained = new AestheticHead(Parameters.of(w, "trained ShapesWorld aesthetic head"), d);
-    return new Result(trained, pearson(pe.toDoubleVector(), yEval.toDoubleVector()), rmse, n);
+    return new Result(trained, Correlation.pearson(pe.toDoubleVector(), yEval.toDoubleVector()), rmse, n);
   }
 
   /** CLIP image features of renders of scenes [0, n) of a seed, with the training pixel noise. */
@@ -178,24 +179,5 @@ public final class PretrainAesthetic implements Callable<Integer> {
       v[i] = (float) ShapesAppeal.score(ShapesWorld.scene(seed, i));
     }
     return Nd4j.createFromArray(v);
-  }
-
-  /** Pearson correlation. */
-  static double pearson(double[] a, double[] b) {
-    double ma = 0;
-    double mb = 0;
-    for (int i = 0; i < a.length; i++) {
-      ma += a[i] / a.length;
-      mb += b[i] / b.length;
-    }
-    double sab = 0;
-    double saa = 0;
-    double sbb = 0;
-    for (int i = 0; i < a.length; i++) {
-      sab += (a[i] - ma) * (b[i] - mb);
-      saa += (a[i] - ma) * (a[i] - ma);
-      sbb += (b[i] - mb) * (b[i] - mb);
-    }
-    return sab / Math.sqrt(saa * sbb);
   }
 }

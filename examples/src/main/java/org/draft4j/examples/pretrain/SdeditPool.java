@@ -2,7 +2,6 @@ package org.draft4j.examples.pretrain;
 
 import org.draft4j.engine.ExecutionContext;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -10,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.draft4j.io.Json;
-import org.draft4j.io.Safetensors;
 import org.draft4j.io.SafetensorsFile;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNetDenoiser;
@@ -54,14 +52,9 @@ record SdeditPool(INDArray images, List<String> captions) {
           + "] of the sampler's " + sampler.numSteps() + " steps");
     }
     String settings = Json.write(new Settings(worldSeed, scenes, start, sampler.toString(), model.id()));
-    if (Files.exists(file)) {
-      try (SafetensorsFile f = SafetensorsFile.openVerified(file)) {
-        if (!settings.equals(f.metadata().get("settings"))) {
-          throw new IllegalArgumentException(file + " holds an SDEdit pool of other settings ("
-              + f.metadata().get("settings") + ", now " + settings + "); delete it or give another --out");
-        }
-        return new SdeditPool(f.get("images"),
-            List.of(Json.mapper().readValue(f.metadata().get("captions"), String[].class)));
+    try (SafetensorsFile f = CachedSet.openIfMade(file, settings, "an SDEdit pool")) {
+      if (f != null) {
+        return new SdeditPool(f.get("images"), CachedSet.captions(f));
       }
     }
     List<ShapesWorld.Scene> all = new ArrayList<>();
@@ -95,8 +88,7 @@ record SdeditPool(INDArray images, List<String> captions) {
     INDArray images = Nd4j.concat(0, out.toArray(new INDArray[0]));
     Map<String, INDArray> t = new LinkedHashMap<>();
     t.put("images", images);
-    Files.createDirectories(file.toAbsolutePath().getParent());
-    Safetensors.write(file, t, Map.of("settings", settings, "captions", Json.write(caps)));
+    CachedSet.write(file, t, settings, caps);
     return new SdeditPool(images, caps);
   }
 
