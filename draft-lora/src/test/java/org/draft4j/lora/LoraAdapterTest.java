@@ -40,6 +40,15 @@ class LoraAdapterTest {
     return new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared()).predict(x, t, ctx);
   }
 
+  /** {@code spec}'s LoRA (seed 1) attached to {@code d}, its B matrices randomized with {@code seed}. */
+  private static LoraAdapter attachRandomized(UNetDenoiser d, Lora spec, int seed) {
+    LoraAdapter a = spec.create(1);
+    d.attach(a);
+    d.adaptedLayers();
+    randomizeB(a, seed);
+    return a;
+  }
+
   private static void randomizeB(LoraAdapter a, long seed) {
     Nd4j.getRandom().setSeed(seed);
     a.upMatrices().values().forEach(b -> b.assign(Nd4j.randn(DataType.FLOAT, b.shape()).muli(0.3)));
@@ -68,10 +77,7 @@ class LoraAdapterTest {
   @Test
   void scaleInterpolatesTheDelta() {
     UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
-    LoraAdapter a = Lora.rank(2).create(1);
-    d.attach(a);
-    d.adaptedLayers();
-    randomizeB(a, 9);
+    LoraAdapter a = attachRandomized(d, Lora.rank(2), 9);
     INDArray b0 = base();
     INDArray delta = d.predict(x, t, ctx).sub(b0);
     assertTrue(delta.norm2Number().doubleValue() > 1e-3, "delta too small to test");
@@ -91,10 +97,7 @@ class LoraAdapterTest {
   @Test
   void saveLoadRoundTripsInBothLayouts() {
     UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
-    LoraAdapter a = Lora.rank(2).alpha(3).create(1);
-    d.attach(a);
-    d.adaptedLayers();
-    randomizeB(a, 4);
+    LoraAdapter a = attachRandomized(d, Lora.rank(2).alpha(3), 4);
     INDArray want = d.predict(x, t, ctx);
     for (LoraFormat f : LoraFormat.values()) {
       Path p = dir.resolve(f + ".safetensors");
@@ -125,10 +128,7 @@ class LoraAdapterTest {
   @Test
   void aDiffusersFileAppliesAtTheTrainedStrengthWithoutMetadata() {
     UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
-    LoraAdapter a = Lora.rank(4).alpha(8).create(1);
-    d.attach(a);
-    d.adaptedLayers();
-    randomizeB(a, 5);
+    LoraAdapter a = attachRandomized(d, Lora.rank(4).alpha(8), 5);
     Path p = dir.resolve("folded.safetensors");
     a.save(p, LoraFormat.DIFFUSERS, null);
     String q = "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q";
@@ -168,10 +168,7 @@ class LoraAdapterTest {
   @Test
   void textEncoderTensorsAreRefusedOrLeftOutOnRequest() {
     UNetDenoiser d = new UNetDenoiser(unet, 8, 8, 4, ExecutionContext.shared());
-    LoraAdapter a = Lora.rank(2).alpha(3).create(1);
-    d.attach(a);
-    d.adaptedLayers();
-    randomizeB(a, 5);
+    LoraAdapter a = attachRandomized(d, Lora.rank(2).alpha(3), 5);
     INDArray want = d.predict(x, t, ctx);
     Path p = dir.resolve("kohya.safetensors");
     a.save(p, LoraFormat.KOHYA, null);
