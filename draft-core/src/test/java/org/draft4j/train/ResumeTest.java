@@ -101,13 +101,18 @@ class ResumeTest {
     assertEquals("brightness", Reward.named("brightness", brightness()).name());
   }
 
-  @Test
-  void aCheckpointWithARenamedChecksumKeyIsRefusedNamingTheFile() throws Exception {
-    Path ck = dir.resolve("renamed");
+  /** Trains one step with checkpoints in {@code ck}; returns the checkpoint file. */
+  private Path checkpointAfterOneStep(Path ck) throws Exception {
     try (DraftTrainer t = trainer(ck)) {
       t.fit(1);
     }
-    Path f = ck.resolve("checkpoint.safetensors");
+    return ck.resolve("checkpoint.safetensors");
+  }
+
+  @Test
+  void aCheckpointWithARenamedChecksumKeyIsRefusedNamingTheFile() throws Exception {
+    Path ck = dir.resolve("renamed");
+    Path f = checkpointAfterOneStep(ck);
     String s = new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1);
     Files.write(f, s.replace("draft4j.data_sha256", "draft4j.data_shaXXX")
         .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
@@ -156,10 +161,7 @@ class ResumeTest {
   @Test
   void corruptedOrPartialCheckpointsAreRefusedClearly() throws Exception {
     Path ck = dir.resolve("c");
-    try (DraftTrainer t = trainer(ck)) {
-      t.fit(1);
-    }
-    Path f = ck.resolve("checkpoint.safetensors");
+    Path f = checkpointAfterOneStep(ck);
     byte[] b = Files.readAllBytes(f);
     byte[] flipped = b.clone();
     flipped[b.length - 5] ^= 0x40;
