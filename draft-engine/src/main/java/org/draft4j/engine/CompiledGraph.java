@@ -1,6 +1,7 @@
 package org.draft4j.engine;
 
 import org.draft4j.engine.memory.Arena;
+import org.draft4j.engine.memory.NativeAccess;
 import org.draft4j.engine.plan.Plan;
 
 import static com.google.common.base.Preconditions.checkArgument;
@@ -38,15 +39,39 @@ public final class CompiledGraph implements AutoCloseable {
     SUM
   }
 
+  /**
+   * Weight bytes from which a graph's batch-1 calls give all workers' threads to native ops: below
+   * it (the ShapesWorld models: 7 MB) thread hand-offs cost more than they save; above it (SD-size
+   * UNet, VAE, CLIP towers: 0.3–4 GB) convolutions and GEMMs are large enough to split.
+   */
+  static final long INTRA_OP_MIN_WEIGHT_BYTES = 64L << 20;
+
   private final GraphSpec spec;
   private final ExecutionContext context;
-  private final Map<String, Plan> plans = new HashMap<>();
+  private final boolean intraOp;
+  private final Map<String, Plan> plans = new java.util.concurrent.ConcurrentHashMap<>();
+  /** The first plan made for each input-shape key: other workers' plans are its siblings. */
+  private final Map<String, Plan> plansByShape = new java.util.concurrent.ConcurrentHashMap<>();
   private boolean profile;
   private boolean closed;
 
   private CompiledGraph(GraphSpec spec, ExecutionContext context) {
     this.spec = spec;
     this.context = context;
+    this.intraOp = context.threads() > 1 && weightBytes(spec.graph()) >= INTRA_OP_MIN_WEIGHT_BYTES;
+  }
+
+  /** Bytes of the graph's variables and constants (its weights). */
+  private static long weightBytes(SameDiff g) {
+    long b = 0;
+    for (org.nd4j.autodiff.samediff.SDVariable v : g.variables()) {
+      if (v.getVariableType() == org.nd4j.autodiff.samediff.VariableType.VARIABLE
+          || v.getVariableType() == org.nd4j.autodiff.samediff.VariableType.CONSTANT) {
+        INDArray a = v.getArr();
+        b += a == null ? 0 : a.length() * a.dataType().width();
+      }
+    }
+    return b;
   }
 
   public static Builder builder(SameDiff graph) {
@@ -81,12 +106,12 @@ public final class CompiledGraph implements AutoCloseable {
       long batch = batchOf(feeds);
       int shards = (int) Math.min(context.threads(), Math.max(1, batch));
       if (shards <= 1) {
-        return runShard(0, feeds);
+        return intraOp ? runWithNativeThreads(feeds) : runShard(0, feeds);
       }
       List<Map<String, INDArray>> parts = split(feeds, batch, shards);
       @SuppressWarnings("unchecked")
       Map<String, INDArray>[] results = new Map[shards];
-      // compile missing plans first, one at a time (tracing is not concurrent)
+      // make missing plans first, one at a time (tracing, and binding a sibling to an arena, are not concurrent)
       List<Runnable> tasks = new ArrayList<>();
       for (int s = 0; s < shards; s++) {
         final int shard = s;
@@ -108,26 +133,57 @@ public final class CompiledGraph implements AutoCloseable {
     List<Runnable> ordered = new ArrayList<>();
     for (int s = 0; s < results.length; s++) {
       final int shard = s;
-      ordered.add(results[shard] != null && !plans.containsKey(key(shard, parts.get(shard))) ? () -> { }
-          : results[shard] != null ? () -> { } : () -> results[shard] = runShard(shard, parts.get(shard)));
+      ordered.add(results[shard] != null ? () -> { } : () -> results[shard] = runShard(shard, parts.get(shard)));
     }
     context.parallel(ordered);
+  }
+
+  /**
+   * A call that cannot be split over workers (batch 1) of a graph with at least
+   * {@link #INTRA_OP_MIN_WEIGHT_BYTES} of weights runs on the calling thread with all of the
+   * context's threads given to native ops (oneDNN convolutions, OpenMP-parallel GEMMs and loops),
+   * planning included, then back to what the thread had. Bits depend on that count, so they are
+   * reproducible for a fixed number of workers, as sharded calls are.
+   */
+  private Map<String, INDArray> runWithNativeThreads(Map<String, INDArray> feeds) {
+    int before = NativeAccess.nativeThreads();
+    NativeAccess.setNativeThreads(context.threads());
+    try {
+      return runShard(0, feeds);
+    } finally {
+      NativeAccess.setNativeThreads(before);
+    }
+  }
+
+  /** Whether some worker has a plan for these input shapes (another worker then needs no tracing). */
+  private boolean planned(Map<String, INDArray> feeds) {
+    return plansByShape.containsKey(shapeKey(feeds));
   }
 
   private Map<String, INDArray> runShard(int worker, Map<String, INDArray> feeds) {
     String k = key(worker, feeds);
     Plan p = plans.get(k);
     Arena arena = context.arena(worker);
+    if (p == null && planned(feeds)) {
+      // a worker's first call with shapes another worker has planned: a sibling plan, no tracing
+      p = plansByShape.get(shapeKey(feeds)).sibling();
+      plans.put(k, p);
+    }
     if (p == null) {
       Planner.Compiled c = Planner.compile(spec, feeds, context.options(), arena);
       plans.put(k, c.plan());
+      plansByShape.put(shapeKey(feeds), c.plan());
       return c.outputs();
     }
     return p.run(arena, feeds, profile);
   }
 
   private static String key(int worker, Map<String, INDArray> feeds) {
-    StringBuilder sb = new StringBuilder().append(worker);
+    return worker + shapeKey(feeds);
+  }
+
+  private static String shapeKey(Map<String, INDArray> feeds) {
+    StringBuilder sb = new StringBuilder();
     feeds.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> sb.append('|').append(e.getKey())
         .append(e.getValue().dataType()).append(Arrays.toString(e.getValue().shape())));
     return sb.toString();
@@ -218,6 +274,11 @@ public final class CompiledGraph implements AutoCloseable {
    * one its schedule's ops, the kernels a run executes, its arena bytes and whether it checkpoints.
    */
   public record Stats(int plans, int ops, int kernels, long arenaBytes, boolean checkpointed) {}
+
+  /** Plans made by tracing the graph: one per input-shape key, however many workers run it. */
+  public int tracedPlans() {
+    return plansByShape.size();
+  }
 
   /** Facts about the plans compiled so far (largest plan's counts). */
   public Stats stats() {

@@ -61,6 +61,20 @@ public final class NativeAccess {
     return (LongPointer) a.shapeInfoDataBuffer().addressPointer();
   }
 
+  /**
+   * The OpenMP thread count of native ops called from this thread (oneDNN convolutions and matrix
+   * multiplies, OpenMP-parallel libnd4j loops). An OpenMP setting of the calling thread only:
+   * other threads keep theirs.
+   */
+  public static int nativeThreads() {
+    return OPS.ompGetMaxThreads();
+  }
+
+  /** Sets {@link #nativeThreads()} for the calling thread. */
+  public static void setNativeThreads(int n) {
+    OPS.setOmpNumThreads(n);
+  }
+
   /** Throws if the last native call failed. */
   static void check(String what) {
     if (OPS.lastErrorCode() != 0) {

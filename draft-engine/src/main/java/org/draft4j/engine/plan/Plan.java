@@ -37,11 +37,22 @@ public final class Plan implements AutoCloseable {
   /** With {@link Diagnostics#profileShapes}, profiles are keyed by op and input shapes. */
   private final boolean traceKernels;
   private final boolean profileShapes;
+  private final Diagnostics diagnostics;
+  /** Whether {@link #close} frees the static tensors (the traced plan does; its siblings share them). */
+  private final boolean ownsStatics;
   private final List<String> shapeKeys = new ArrayList<>();
   private boolean closed;
 
   public Plan(List<OpNode> nodes, List<Tracer.Mode> modes, Map<String, TensorInfo> tensors, Map<DataType, Long> arenaElements,
       List<String> inputs, List<String> outputs, String description, Diagnostics diagnostics) {
+    this(nodes, modes, tensors, arenaElements, inputs, outputs, description, diagnostics, true);
+  }
+
+  private Plan(List<OpNode> nodes, List<Tracer.Mode> modes, Map<String, TensorInfo> tensors,
+      Map<DataType, Long> arenaElements, List<String> inputs, List<String> outputs, String description,
+      Diagnostics diagnostics, boolean ownsStatics) {
+    this.ownsStatics = ownsStatics;
+    this.diagnostics = diagnostics;
     this.traceKernels = diagnostics.traceKernels();
     this.profileShapes = diagnostics.profileShapes();
     this.nodes = nodes;
@@ -51,6 +62,16 @@ public final class Plan implements AutoCloseable {
     this.inputs = List.copyOf(inputs);
     this.outputs = List.copyOf(outputs);
     this.description = description;
+  }
+
+  /**
+   * The same plan for another worker: schedule, tensor facts and arena layout are shared (they
+   * depend only on the graph and the input shapes), arrays and kernels are bound anew to the
+   * arena it runs on. Costs no tracing. The static tensors stay owned by this plan: close the
+   * siblings no later than it.
+   */
+  public Plan sibling() {
+    return new Plan(nodes, modes, tensors, arenaElements, inputs, outputs, description, diagnostics, false);
   }
 
   /** Kernels a run executes (views and static ops excluded). */
@@ -301,7 +322,7 @@ public final class Plan implements AutoCloseable {
       }
     }
     owned.clear();
-    for (TensorInfo t : tensors.values()) {
+    for (TensorInfo t : ownsStatics ? tensors.values() : List.<TensorInfo>of()) {
       if (t.kind == TensorInfo.Kind.STATIC && t.value != null && t.value.closeable()) {
         t.value.close();
       }

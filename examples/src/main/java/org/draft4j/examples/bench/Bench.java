@@ -60,16 +60,17 @@ import picocli.CommandLine.Option;
  * with {@code --sources} it runs the DRaFT-1 PickScore case once per form the model is loaded from. {@code sd15-load} (not
  * part of "all"): the SD 1.5-size model loaded from each of {@code --sources} (F32 folder, fp16-variant
  * folder, single-file LDM safetensors, {@code .ckpt}): load time and resident memory. {@code threads} (not part of
- * "all"): the ShapesWorld UNet with 1 and 2 engine workers at batch 1 and 8, the table {@code engine} ends with.
+ * "all"): the ShapesWorld UNet with 1 and 2 engine workers at batch 1 and 8, the table {@code engine} ends with;
+ * {@code sd15-threads} (not part of "all"): the SD 1.5 UNet at batch 1 with 1 and 2 workers.
  *
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
     description = "Benchmarks, appended to docs/benchmarks.md with the machine and the command.")
 public final class Bench implements Callable<Integer> {
   @Option(names = "--only", description = "all (sd15-unet, chain, throughput, engine, sd15) | sd15-unet | chain |"
-      + " throughput | engine | threads | sd15 | sd15-step | sd15-load | blas | soak | spark (default: ${DEFAULT-VALUE})")
-  @Choices({"all", "sd15-unet", "chain", "throughput", "engine", "threads", "sd15", "sd15-step", "sd15-load", "blas",
-      "soak", "spark"})
+      + " throughput | engine | threads | sd15 | sd15-threads | sd15-step | sd15-load | blas | soak | spark (default: ${DEFAULT-VALUE})")
+  @Choices({"all", "sd15-unet", "chain", "throughput", "engine", "threads", "sd15", "sd15-threads", "sd15-step",
+      "sd15-load", "blas", "soak", "spark"})
   String only = "all";
 
   @Option(names = "--sources", split = ",", description = "sd15-load and sd15-step: the forms the SD 1.5-size model"
@@ -138,6 +139,9 @@ public final class Bench implements Callable<Integer> {
     }
     if (only.equals("threads")) {
       md.append(EngineBench.threadsOnly());
+    }
+    if (only.equals("sd15-threads")) {
+      md.append(EngineBench.sd15Threads());
     }
     if (only.equals("all") || only.equals("sd15")) {
       md.append(EngineBench.sd15());

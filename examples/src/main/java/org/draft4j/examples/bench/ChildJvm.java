@@ -1,5 +1,8 @@
 package org.draft4j.examples.bench;
 
+import org.draft4j.engine.ExecutionContext;
+import org.draft4j.engine.ExecutionOptions;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -32,6 +35,10 @@ final class ChildJvm {
       String resultPrefix) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // the child's engine workers are this process's, unless the caller gives its own
+    if (jvmFlags.stream().noneMatch(a -> a.startsWith("-D" + ExecutionOptions.THREADS_PROPERTY + "="))) {
+      cmd.add("-D" + ExecutionOptions.THREADS_PROPERTY + "=" + ExecutionContext.defaultOptions().threads());
+    }
     cmd.addAll(jvmFlags);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));

@@ -310,6 +310,29 @@ final class EngineBench {
         + " MiB, the default), and slices attention over queries at the 64×64 level.\n\n").toString();
   }
 
+  /**
+   * The SD 1.5 UNet at batch 1 (64×64 latents) with 1 and 2 engine workers: a batch of one cannot be
+   * sharded, so the second worker helps only through native threads inside each op (see
+   * {@code CompiledGraph}: batch-1 calls of graphs with ≥ 64 MiB of weights).
+   */
+  static String sd15Threads() throws IOException, InterruptedException {
+    StringBuilder sb = new StringBuilder("### SD 1.5 UNet at batch 1 with 1 and 2 engine workers (diffusers default"
+        + " config, random weights, 64×64 latents, 77 context tokens; one fresh JVM per cell, second call)\n\n"
+        + "| case | 1 worker | 2 workers | speed-up |\n|---|---|---|---|\n");
+    for (String kind : new String[] {"forward", "vjp"}) {
+      double[] s = new double[2];
+      for (int n = 1; n <= 2; n++) {
+        Map<String, Object> r = ChildJvm.run(EngineBench.class, List.of("-Xmx8g", "-Ddraft4j.threads=" + n),
+            List.of(kind, "1"), RESULT);
+        s[n - 1] = num(r, "second_s");
+      }
+      String row = String.format(Locale.ROOT, "| %s | %.2f s | %.2f s | %.2f× |%n", kind, s[0], s[1], s[0] / s[1]);
+      System.err.print(row);
+      sb.append(row);
+    }
+    return sb.append('\n').toString();
+  }
+
   private static double num(Map<String, Object> r, String k) {
     return ((Number) r.get(k)).doubleValue();
   }
