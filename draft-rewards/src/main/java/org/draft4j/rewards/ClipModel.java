@@ -219,7 +219,7 @@ public final class ClipModel {
 
   /**
    * L2-normalized image features {@code [B, P]} of images {@code [B,3,H,W]} in [0,1] (no gradient),
-   * preprocessed with bicubic resizing as the rewards do.
+   * preprocessed as {@link Rewards#pickScore(ClipModel)} does ({@link ClipPreprocess#huggingFace}).
    */
   public synchronized INDArray imageFeatures(INDArray images) {
     checkArgument(images.rank() == 4 && images.size(1) == 3, "images must be [B,3,H,W], got %s",
@@ -229,8 +229,7 @@ public final class ClipModel {
       ExecutionContext ctx = ExecutionContext.shared();
       SameDiff g = Graphs.create();
       SDVariable x = g.placeHolder("images", DataType.FLOAT, -1, 3, images.size(2), images.size(3));
-      SDVariable px = new ClipPreprocess(visionConfig.imageSize(), ClipPreprocess.Interpolation.BICUBIC)
-          .apply(g, x, images.size(2), images.size(3));
+      SDVariable px = ClipPreprocess.huggingFace(visionConfig.imageSize()).apply(g, x, images.size(2), images.size(3));
       normalize(new ClipVisionModel(visionConfig, params).imageEmbeds(
           new GraphBuilder(g, params, List.of(), false, ctx.fusedOps()), px)).rename("features");
       return GraphRunner.builder(g).context(ctx).label("clip image features").input("images", true)

@@ -25,25 +25,43 @@ public final class Rewards {
   }
 
   /**
-   * PickScore-style prompt alignment {@code exp(logit_scale)·cos(image, prompt)} with a CLIP model
-   * (bicubic resize to the tower's resolution, centre crop, CLIP normalization).
+   * PickScore-style prompt alignment {@code exp(logit_scale)·cos(image, prompt)} with a CLIP model,
+   * preprocessed as PickScore's processor ({@code CLIPImageProcessor}) does:
+   * {@link ClipPreprocess#huggingFace} at the tower's resolution (PIL's antialiased bicubic on the
+   * shortest edge, centre crop, CLIP normalization).
    */
   public static Reward pickScore(ClipModel clip) {
-    return new PickScore(clip, new ClipPreprocess(clip.visionConfig().imageSize(),
-        ClipPreprocess.Interpolation.BICUBIC), "pickscore", true);
+    checkArgument(clip != null, "clip must not be null");
+    return pickScore(clip, ClipPreprocess.huggingFace(clip.visionConfig().imageSize()));
+  }
+
+  /**
+   * {@link #pickScore(ClipModel)} with another preprocessing, e.g. the non-antialiased
+   * {@code new ClipPreprocess(size, ClipPreprocess.Interpolation.BICUBIC)} that was the default before.
+   */
+  public static Reward pickScore(ClipModel clip, ClipPreprocess preprocess) {
+    checkPreprocess(clip, preprocess);
+    return new PickScore(clip, preprocess, "pickscore", true);
   }
 
   /**
    * Prompt alignment against alternatives ({@link ContrastiveAlignment}): the CLIP's
    * log-probability of each image's prompt among the prompt and {@code alternatives.apply(prompt)}
    * (1 to {@code maxAlternatives} captions, none equal to the prompt), with PickScore's
-   * preprocessing.
+   * preprocessing ({@link ClipPreprocess#huggingFace}).
    */
   public static Reward contrastiveAlignment(ClipModel clip, java.util.function.Function<String, List<String>> alternatives,
       int maxAlternatives) {
     checkArgument(clip != null, "clip must not be null");
-    return new ContrastiveAlignment(clip, new ClipPreprocess(clip.visionConfig().imageSize(),
-        ClipPreprocess.Interpolation.BICUBIC), alternatives, maxAlternatives);
+    return contrastiveAlignment(clip, alternatives, maxAlternatives,
+        ClipPreprocess.huggingFace(clip.visionConfig().imageSize()));
+  }
+
+  /** {@link #contrastiveAlignment(ClipModel, java.util.function.Function, int)} with another preprocessing. */
+  public static Reward contrastiveAlignment(ClipModel clip, java.util.function.Function<String, List<String>> alternatives,
+      int maxAlternatives, ClipPreprocess preprocess) {
+    checkPreprocess(clip, preprocess);
+    return new ContrastiveAlignment(clip, preprocess, alternatives, maxAlternatives);
   }
 
   /**
@@ -57,13 +75,22 @@ public final class Rewards {
   /**
    * HPSv2 / HPSv2.1 as HPSv2's own {@code hpsv2/img_score.py} scores: {@code cos(f_img(image), f_txt(prompt))},
    * the diagonal of {@code image_features @ text_features.T} of the normalized features, with no
-   * logit scale (in [−1, 1]). Preprocessing as img_score.py's eval transform ({@code ResizeMaxSize}):
-   * bicubic resize of the longer side to the tower's size, zero padding to a square, OpenAI mean/std
-   * ({@link ClipPreprocess.Fit#PAD}), without antialiasing as torchvision before 0.17 resizes tensors.
+   * logit scale (in [−1, 1]). Preprocessing as img_score.py's eval transform ({@code ToTensor}, then
+   * {@code ResizeMaxSize} on the tensor) under torchvision ≥ 0.17 ({@link ClipPreprocess#hpsV2}):
+   * antialiased bicubic resize of the longer side to the tower's size, zero padding to a square,
+   * OpenAI mean/std. (HPSv2 pins no torchvision; before 0.17 tensors were resized without antialias,
+   * which {@link #hpsV2(ClipModel, ClipPreprocess)} with {@code new ClipPreprocess(size,
+   * ClipPreprocess.Interpolation.BICUBIC, ClipPreprocess.Fit.PAD)} reproduces.)
    */
   public static Reward hpsV2(ClipModel clip) {
-    return new PickScore(clip, new ClipPreprocess(clip.visionConfig().imageSize(),
-        ClipPreprocess.Interpolation.BICUBIC, ClipPreprocess.Fit.PAD), "hpsv2", false);
+    checkArgument(clip != null, "clip must not be null");
+    return hpsV2(clip, ClipPreprocess.hpsV2(clip.visionConfig().imageSize()));
+  }
+
+  /** {@link #hpsV2(ClipModel)} with another preprocessing. */
+  public static Reward hpsV2(ClipModel clip, ClipPreprocess preprocess) {
+    checkPreprocess(clip, preprocess);
+    return new PickScore(clip, preprocess, "hpsv2", false);
   }
 
   /**
@@ -78,13 +105,21 @@ public final class Rewards {
   /**
    * LAION's improved aesthetic predictor: {@code head(f_img(image) / ‖f_img(image)‖)} with an
    * OpenAI CLIP ViT-L/14 ({@link ClipModel#load(java.nio.file.Path)} of its Hugging Face folder) and
-   * {@code sac+logos+ava1-l14-linearMSE.pth} ({@link AestheticHead#load(java.nio.file.Path)}); CLIP's
-   * preprocessing ({@link ClipPreprocess.Fit#CROP}, bicubic without PIL's antialiasing). The head's
+   * {@code sac+logos+ava1-l14-linearMSE.pth} ({@link AestheticHead#load(java.nio.file.Path)}); the
+   * predictor's {@code simple_inference.py} preprocesses with OpenAI CLIP's {@code clip.load} transform
+   * ({@link ClipPreprocess#openAi}: PIL's antialiased bicubic, torchvision's centre crop). The head's
    * input size must be the CLIP's projection_dim.
    */
   public static Reward aesthetic(ClipModel clip, AestheticHead head) {
-    return new Aesthetic(clip, head, new ClipPreprocess(clip.visionConfig().imageSize(),
-        ClipPreprocess.Interpolation.BICUBIC));
+    checkArgument(clip != null, "clip must not be null");
+    return aesthetic(clip, head, ClipPreprocess.openAi(clip.visionConfig().imageSize()));
+  }
+
+  /** {@link #aesthetic(ClipModel, AestheticHead)} with another preprocessing. */
+  public static Reward aesthetic(ClipModel clip, AestheticHead head, ClipPreprocess preprocess) {
+    checkPreprocess(clip, preprocess);
+    checkArgument(head != null, "head must not be null");
+    return new Aesthetic(clip, head, preprocess);
   }
 
   /** −(estimated JPEG size in KB) at a chosen quality. */
@@ -126,6 +161,14 @@ public final class Rewards {
           reward.name());
       return ev.evaluate(images, Collections.nCopies((int) images.size(0), ""), false).rewards();
     }
+  }
+
+  private static void checkPreprocess(ClipModel clip, ClipPreprocess preprocess) {
+    checkArgument(clip != null, "clip must not be null");
+    checkArgument(preprocess != null, "preprocess must not be null");
+    checkArgument(preprocess.size() == clip.visionConfig().imageSize(),
+        "preprocessing to %s×%s, but the CLIP's image tower takes %s×%s (vision_config.image_size)",
+        preprocess.size(), preprocess.size(), clip.visionConfig().imageSize(), clip.visionConfig().imageSize());
   }
 
   private static void checkImages(INDArray images) {

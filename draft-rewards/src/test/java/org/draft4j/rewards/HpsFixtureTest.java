@@ -81,11 +81,49 @@ class HpsFixtureTest {
 
   @Test
   void hpsV2RewardOfTheReferenceImagesIsImgScoresScore() {
-    // whole pipeline: [0,1] images -> ResizeMaxSize preprocessing -> towers -> cosine, tokenizing the prompts
+    // whole pipeline: [0,1] images -> ResizeMaxSize preprocessing -> towers -> cosine, tokenizing the prompts.
+    // The fixture's hps_score is img_score.py under torchvision 0.14 (tensors resized without antialias).
     List<String> prompts = List.of("a photo of a cat", "an oil painting of the sea at night, high quality");
-    INDArray got = Rewards.score(Rewards.hpsV2(clip), ref.get("images"), prompts);
+    INDArray got = Rewards.score(Rewards.hpsV2(clip, new ClipPreprocess(32, ClipPreprocess.Interpolation.BICUBIC,
+        ClipPreprocess.Fit.PAD)), ref.get("images"), prompts);
     INDArray want = ref.get("hps_score");
     assertTrue(relMax(got, want) < 1e-5, "got " + got + ", HPSv2 " + want);
+  }
+
+  /**
+   * The default {@link Rewards#hpsV2(ClipModel)} is img_score.py under torchvision ≥ 0.17 (antialiased
+   * tensor resize): the score of HPSv2's own {@code pixel_values_antialias}, through the towers
+   * (matched to open_clip by {@link #imageFeaturesOfTheReferencePixelsMatch}).
+   */
+  @Test
+  void defaultHpsV2RewardIsImgScoresScoreWithAntialias() {
+    List<String> prompts = List.of("a photo of a cat", "an oil painting of the sea at night, high quality");
+    INDArray got = Rewards.score(Rewards.hpsV2(clip), ref.get("images"), prompts);
+    INDArray want = ClipFeatures.image(clip, ref.get("pixel_values_antialias")).mul(ref.get("text_features"))
+        .sum(1);
+    assertTrue(relMax(got, want) < 1e-5, "got " + got + ", HPSv2 with antialias " + want);
+    assertTrue(relMax(got, ref.get("hps_score")) > 1e-2, "the antialiased score is another one: " + got);
+  }
+
+  /** HPSv2's transform with antialias ({@code ResizeMaxSize}, torchvision's antialiased tensor resize). */
+  @Test
+  void antialiasedPreprocessingMatchesImgScoresTransformWithAntialias() {
+    INDArray px = preprocess(ClipPreprocess.hpsV2(32), ref.get("images"));
+    double diff = px.castTo(DataType.DOUBLE).sub(ref.get("pixel_values_antialias").castTo(DataType.DOUBLE))
+        .amaxNumber().doubleValue();
+    assertTrue(diff <= ClipPreprocessTest.TOLERANCE / 0.26130258, "max |difference| " + diff);
+  }
+
+  /**
+   * torchvision's {@code Resize(32, BICUBIC, antialias=True)} + {@code CenterCrop(32)} (open_clip's
+   * shortest-edge transform) on the 48×40 images: 38×32, cropped at round(6 / 2) = 3.
+   */
+  @Test
+  void openAiPreprocessingMatchesTorchvisionsResizeAndCenterCrop() {
+    INDArray px = preprocess(ClipPreprocess.openAi(32), ref.get("images"));
+    double diff = px.castTo(DataType.DOUBLE).sub(ref.get("pixel_values_centercrop").castTo(DataType.DOUBLE))
+        .amaxNumber().doubleValue();
+    assertTrue(diff <= ClipPreprocessTest.TOLERANCE / 0.26130258, "max |difference| " + diff);
   }
 
   /**
