@@ -33,7 +33,9 @@ public record DdimSchedulerConfig(
     @JsonProperty("timestep_spacing") String timestepSpacing,
     @JsonProperty("clip_sample") boolean clipSample,
     @JsonProperty("clip_sample_range") double clipSampleRange,
-    @JsonProperty("rescale_betas_zero_snr") boolean rescaleBetasZeroSnr) {
+    @JsonProperty("rescale_betas_zero_snr") boolean rescaleBetasZeroSnr) implements SchedulerConfig {
+  /** diffusers' class name, {@code _class_name} in the file this record writes. */
+  public static final String CLASS_NAME = "DDIMScheduler";
   static final Set<String> BETA_SCHEDULES = Set.of("linear", "scaled_linear", "squaredcos_cap_v2");
   static final Set<String> PREDICTION_TYPES = Set.of("epsilon", "v_prediction", "sample");
   static final Set<String> SPACINGS = Set.of("leading", "trailing", "linspace");
@@ -102,8 +104,14 @@ public record DdimSchedulerConfig(
     return fromJson(Json.parseObject(Files.readString(file)), file.toString());
   }
 
+  @Override
+  public String className() {
+    return CLASS_NAME;
+  }
+
   /** diffusers' scheduler_config.json content. */
+  @Override
   public Map<String, Object> toJson() {
-    return DiffusersConfigs.write("DDIMScheduler", this);
+    return DiffusersConfigs.write(CLASS_NAME, this);
   }
 }

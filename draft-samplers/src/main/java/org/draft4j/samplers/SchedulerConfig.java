@@ -1,0 +1,17 @@
+package org.draft4j.samplers;
+
+import java.util.Map;
+
+/**
+ * A scheduler config draft4j can sample with, as diffusers writes it to
+ * {@code scheduler/scheduler_config.json}: DDIM ({@link DdimSchedulerConfig}) or flow matching
+ * ({@link FlowMatchSchedulerConfig}). {@link SchedulerConfigs#read} picks the kind by the file's
+ * {@code _class_name}.
+ */
+public sealed interface SchedulerConfig permits DdimSchedulerConfig, FlowMatchSchedulerConfig {
+  /** The diffusers class this config is written as ({@code _class_name}). */
+  String className();
+
+  /** The file's content: {@code _class_name} and diffusers' keys. */
+  Map<String, Object> toJson();
+}
