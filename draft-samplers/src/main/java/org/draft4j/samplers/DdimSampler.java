@@ -1,15 +1,7 @@
 package org.draft4j.samplers;
 
-import org.draft4j.sampling.BlendSchedule;
 import org.draft4j.sampling.Chain;
-import org.draft4j.spi.Conditioning;
-import org.draft4j.spi.Denoiser;
-import org.draft4j.spi.Sampler;
 import org.draft4j.spi.SamplingSchedule;
-import org.draft4j.spi.Span;
-import org.draft4j.spi.StepListener;
-import org.draft4j.spi.Trajectory;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * DDIM sampling with classifier-free guidance, as an immutable value: {@code Ddim.steps(50).eta(0)
@@ -19,7 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * (skipped when s = 1), and the chain's checkpointed backward uses DDIM's affine coefficients
  * ({@link DdimScheduler.Coefficients}).
  */
-public final class DdimSampler implements Sampler {
+public final class DdimSampler extends ChainSampler {
   private final DdimRule rule;
   private final double guidance;
   private final Chain chain;
@@ -57,7 +49,7 @@ public final class DdimSampler implements Sampler {
     return guidance;
   }
 
-  /** This sampler as its chain (rule and guidance), to decorate further. */
+  @Override
   public Chain chain() {
     return chain;
   }
@@ -70,41 +62,6 @@ public final class DdimSampler implements Sampler {
   /** Model timestep used at step i (0 ≤ i < numSteps). */
   public int timestep(int step) {
     return rule.schedule().timestep(step);
-  }
-
-  /** The guided model output at step i for input x. */
-  public INDArray guidedOutput(Denoiser model, Conditioning c, INDArray x, int step) {
-    return chain.guidedOutput(model, c, x, step);
-  }
-
-  /** Full no-gradient sampling x_T → x_0 (evaluation and inference). */
-  public INDArray sample(Denoiser model, Conditioning c, INDArray xT, long[] seeds, StepListener listener) {
-    return chain.sample(model, c, xT, seeds, listener);
-  }
-
-  /**
-   * This sampler with annealed importance guidance: at step i the guided outputs of the base model
-   * (adapters off) and the adapted model are blended, {@code (1 − w_i)·ε_base + w_i·ε_adapted}.
-   */
-  public Chain blended(BlendSchedule schedule) {
-    return chain.blended(schedule);
-  }
-
-  /** Inference with annealed importance guidance ({@link #blended}). */
-  public INDArray sampleBlended(Denoiser model, Conditioning c, INDArray xT, long[] seeds, BlendSchedule schedule,
-      StepListener listener) {
-    return blended(schedule).sample(model, c, xT, seeds, listener);
-  }
-
-  @Override
-  public Trajectory rollout(Denoiser model, Conditioning c, INDArray x, long[] seeds, Span span) {
-    return chain.rollout(model, c, x, seeds, span);
-  }
-
-  /** As {@link #rollout(Denoiser, Conditioning, INDArray, long[], Span)}, with a progress listener (or null). */
-  public Trajectory rollout(Denoiser model, Conditioning c, INDArray x, long[] seeds, Span span,
-      StepListener listener) {
-    return chain.rollout(model, c, x, seeds, span, listener);
   }
 
   /**

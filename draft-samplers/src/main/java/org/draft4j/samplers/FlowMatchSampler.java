@@ -5,15 +5,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.draft4j.sampling.BlendSchedule;
 import org.draft4j.sampling.Chain;
-import org.draft4j.spi.Conditioning;
-import org.draft4j.spi.Denoiser;
-import org.draft4j.spi.Sampler;
-import org.draft4j.spi.Span;
-import org.draft4j.spi.StepListener;
-import org.draft4j.spi.Trajectory;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Flow-matching Euler sampling (SD3, FLUX) with classifier-free guidance, as an immutable value:
@@ -32,7 +24,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * ({@code ε̂ = x + (1 − σ)·v}, {@code x̂₀ = x − σ·v}), so it is the ε-MSE of DDIM's DRaFT+ weighted by
  * {@code 1/(1 − σ_i)²} per step.
  */
-public final class FlowMatchSampler implements Sampler {
+public final class FlowMatchSampler extends ChainSampler {
   private final FlowMatchEulerScheduler scheduler;
   private final int numSteps;
   private final Double mu;
@@ -125,7 +117,7 @@ public final class FlowMatchSampler implements Sampler {
     return rule;
   }
 
-  /** This sampler as its chain (rule and guidance), to decorate further. */
+  @Override
   public Chain chain() {
     return chain;
   }
@@ -133,35 +125,6 @@ public final class FlowMatchSampler implements Sampler {
   @Override
   public FlowMatchSchedule schedule() {
     return rule.schedule();
-  }
-
-  /** The guided velocity at step i for input x. */
-  public INDArray guidedOutput(Denoiser model, Conditioning c, INDArray x, int step) {
-    return chain.guidedOutput(model, c, x, step);
-  }
-
-  /** Full no-gradient sampling x_T → x_0 (evaluation and inference), with a progress listener (or null). */
-  public INDArray sample(Denoiser model, Conditioning c, INDArray xT, long[] seeds, StepListener listener) {
-    return chain.sample(model, c, xT, seeds, listener);
-  }
-
-  /**
-   * This sampler with annealed importance guidance: at step i the guided velocities of the base
-   * model (adapters off) and the adapted model are blended, {@code (1 − w_i)·v_base + w_i·v_adapted}.
-   */
-  public Chain blended(BlendSchedule schedule) {
-    return chain.blended(schedule);
-  }
-
-  @Override
-  public Trajectory rollout(Denoiser model, Conditioning c, INDArray x, long[] seeds, Span span) {
-    return chain.rollout(model, c, x, seeds, span);
-  }
-
-  /** As {@link #rollout(Denoiser, Conditioning, INDArray, long[], Span)}, with a progress listener (or null). */
-  public Trajectory rollout(Denoiser model, Conditioning c, INDArray x, long[] seeds, Span span,
-      StepListener listener) {
-    return chain.rollout(model, c, x, seeds, span, listener);
   }
 
   /**
