@@ -108,10 +108,4 @@ public record DdimSchedulerConfig(
   public String className() {
     return CLASS_NAME;
   }
-
-  /** diffusers' scheduler_config.json content. */
-  @Override
-  public Map<String, Object> toJson() {
-    return DiffusersConfigs.write(CLASS_NAME, this);
-  }
 }

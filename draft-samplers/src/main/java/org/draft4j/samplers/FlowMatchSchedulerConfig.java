@@ -149,10 +149,4 @@ public record FlowMatchSchedulerConfig(
   public String className() {
     return CLASS_NAME;
   }
-
-  /** diffusers' scheduler_config.json content, {@code _class_name} first. */
-  @Override
-  public Map<String, Object> toJson() {
-    return DiffusersConfigs.write(CLASS_NAME, this);
-  }
 }

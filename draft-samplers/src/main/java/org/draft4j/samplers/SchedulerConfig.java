@@ -12,6 +12,8 @@ public sealed interface SchedulerConfig permits DdimSchedulerConfig, FlowMatchSc
   /** The diffusers class this config is written as ({@code _class_name}). */
   String className();
 
-  /** The file's content: {@code _class_name} and diffusers' keys. */
-  Map<String, Object> toJson();
+  /** The file's content: {@code _class_name} first, then diffusers' keys (the record's components). */
+  default Map<String, Object> toJson() {
+    return org.draft4j.io.DiffusersConfigs.write(className(), this);
+  }
 }
