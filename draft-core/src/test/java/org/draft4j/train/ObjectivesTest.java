@@ -30,7 +30,6 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** Objectives on the tiny model: identities between them and DRaFT-LV against its definition. */
 class ObjectivesTest {
@@ -73,13 +72,7 @@ class ObjectivesTest {
   }
 
   static double maxRelDiff(Map<String, INDArray> a, Map<String, INDArray> b) {
-    double scale = 1e-12;
-    double diff = 0;
-    for (String k : a.keySet()) {
-      scale = Math.max(scale, Transforms.abs(a.get(k)).maxNumber().doubleValue());
-      diff = Math.max(diff, Transforms.abs(a.get(k).sub(b.get(k))).maxNumber().doubleValue());
-    }
-    return diff / scale;
+    return org.draft4j.testing.GradientMaps.maxRelDiff(a, b);
   }
 
   @Test
