@@ -3,6 +3,7 @@ package org.draft4j.train;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.draft4j.optim.EmaState;
 import org.draft4j.optim.OptimizerState;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -47,19 +48,27 @@ final class Checkpointing {
    * @throws CheckpointMismatchException when the checkpoint was written with another configuration
    */
   long resume(Map<String, INDArray> params, OptimizerState state, TrainingConfig config) {
+    return resume(params, state, null, config);
+  }
+
+  /** As {@link #resume(Map, OptimizerState, TrainingConfig)}, restoring the EMA {@code ema} too (null: none). */
+  long resume(Map<String, INDArray> params, OptimizerState state, EmaState ema, TrainingConfig config) {
     if (dir == null || !Checkpoints.exists(dir)) {
       return 0;
     }
-    long step = Checkpoints.restore(dir, params, state, config);
+    long step = Checkpoints.restore(dir, params, state, ema, config);
     LOG.info("resumed from {} at step {}", Checkpoints.file(dir), step);
     return step;
   }
 
-  /** Writes a checkpoint after a completed (not skipped) step when one is due: every N steps and at {@code target}. */
-  void afterStep(long step, long target, Map<String, INDArray> params, OptimizerState state,
+  /**
+   * Writes a checkpoint after a completed (not skipped) step when one is due: every N steps and at
+   * {@code target}; {@code ema} is null without an EMA.
+   */
+  void afterStep(long step, long target, Map<String, INDArray> params, OptimizerState state, EmaState ema,
       Supplier<Provenance> provenance) {
     if (dir != null && (step % every == 0 || step == target)) {
-      Checkpoints.write(dir, step, params, state, provenance.get());
+      Checkpoints.write(dir, step, params, state, ema, provenance.get());
     }
   }
 

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.draft4j.Version;
 import org.draft4j.engine.ExecutionContext;
 import org.draft4j.engine.ExecutionOptions;
@@ -18,6 +19,8 @@ import org.draft4j.io.Json;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNetDenoiser;
 import org.draft4j.objectives.Objective;
+import org.draft4j.optim.Ema;
+import org.draft4j.optim.EmaState;
 import org.draft4j.optim.Optimizer;
 import org.draft4j.optim.OptimizerState;
 import org.draft4j.spi.Adapter;
@@ -43,6 +46,12 @@ import org.slf4j.LoggerFactory;
  * <p>Prompts, initial noise and the objective's randomness are functions of (seed, sample index),
  * so a run is reproducible on one backend and thread count.
  *
+ * <p>With {@link Builder#ema}, the trainer also keeps an exponential moving average of the adapter
+ * weights ({@link Ema}), updated after each applied optimizer step and checkpointed with them.
+ * Training always uses the raw weights; {@link #evaluate(List, long[], AdapterWeights)}, {@link
+ * #saveAdapter(Path, AdapterFormat, AdapterWeights)}, {@link #withAdapterWeights} and {@link
+ * Builder#evaluationWeights} choose between the raw and the averaged ones.
+ *
  * <p>The trainer runs the loop and owns the state (parameters, optimizer state, step); its
  * collaborators, in this package, do the rest: {@code MicroBatches} computes a micro-batch, {@code
  * GradientSum} and {@code StepStatistics} fold a step's micro-batches, {@code Checkpointing} resumes
@@ -56,6 +65,9 @@ public final class DraftTrainer implements AutoCloseable {
   private final Reward reward;
   private final Objective objective;
   private final Optimizer optimizer;
+  private final Ema ema;
+  private final EmaState emaState;
+  private final AdapterWeights evalWeights;
   private final int micro;
   private final int global;
   private final long seed;
@@ -76,6 +88,7 @@ public final class DraftTrainer implements AutoCloseable {
   private final String rewardFingerprint;
   private long step;
   private boolean closed;
+  private boolean swapped;
 
   private DraftTrainer(Builder b) {
     this.model = b.model;
@@ -83,6 +96,8 @@ public final class DraftTrainer implements AutoCloseable {
     this.reward = b.reward;
     this.objective = b.objective;
     this.optimizer = b.optimizer;
+    this.ema = b.ema;
+    this.evalWeights = b.evalWeights;
     this.micro = b.micro;
     this.global = b.global;
     this.seed = b.seed;
@@ -100,18 +115,20 @@ public final class DraftTrainer implements AutoCloseable {
     checkArgument(!adapted.isEmpty(), "adapter %s matches no layer of model %s", adapter.name(), model.id());
     this.params = denoiser.trainableParameters();
     this.optState = optimizer.init(params);
+    this.emaState = ema == null ? null : ema.init(params);
     this.gradients = new GradientSum(params, objective.name());
     this.evaluator = new RewardEvaluator(reward, model.decoder(), context);
     this.sampling = new Sampling(model, sampler, denoiser, evaluator);
     this.microBatches = new MicroBatches(sampling, objective, adapter, b.prompts, micro, global, seed);
     if (b.evalPrompts != null) {
-      listeners.add(new EvaluationGrids(sampling, b.evalPrompts, b.evalSeeds, b.evalEvery, b.evalDir));
+      listeners.add(new EvaluationGrids((p, s) -> evaluate(p, s, evalWeights), b.evalPrompts, b.evalSeeds,
+          b.evalEvery, b.evalDir));
     }
     long[] sh = model.sampleShape();
     evaluator.prepare(micro, sh[0], sh[1], sh[2]);
     // what defines the reward for resuming: its graph (a lambda's class name changes every run)
     this.rewardFingerprint = checkpoints.enabled() ? evaluator.fingerprint(micro, sh[0], sh[1], sh[2]) : null;
-    step = checkpoints.resume(params, optState, config());
+    step = checkpoints.resume(params, optState, emaState, config());
     LOG.info("adapter {} on {} layers, {} trainable parameters", adapter.name(), adapted.size(),
         params.values().stream().mapToLong(INDArray::length).sum());
   }
@@ -142,8 +159,9 @@ public final class DraftTrainer implements AutoCloseable {
 
   /** The full configuration (for provenance and resume checks). */
   public TrainingConfig config() {
-    return TrainingConfig.of(model.id(), sampler.config(), reward.name(), rewardFingerprint, adapter.config(),
-        objective.config(), optimizer.config(), micro, global, seed);
+    TrainingConfig c = TrainingConfig.of(model.id(), sampler.config(), reward.name(), rewardFingerprint,
+        adapter.config(), objective.config(), optimizer.config(), micro, global, seed);
+    return ema == null ? c : c.withEma(ema.config());
   }
 
   /** Provenance saved beside every artifact of this trainer (adapter, checkpoint). */
@@ -152,9 +170,87 @@ public final class DraftTrainer implements AutoCloseable {
         Nd4j.getBackend().getClass().getSimpleName());
   }
 
-  /** Saves the adapter with {@link #provenance()} in its metadata. */
+  /** Saves the adapter (its raw weights) with {@link #provenance()} in its metadata. */
   public void saveAdapter(Path path, AdapterFormat format) {
-    adapter.save(path, format, provenance().toMetadata());
+    saveAdapter(path, format, AdapterWeights.RAW);
+  }
+
+  /**
+   * Saves the adapter with the chosen weights and {@link #provenance()} in its metadata; a trainer
+   * with an EMA also writes which weights they are ({@code draft4j.adapter_weights}: {@code raw} or
+   * {@code ema}). Without an EMA, {@code RAW} writes what {@link #saveAdapter(Path, AdapterFormat)}
+   * always wrote.
+   *
+   * @throws IllegalStateException for {@code EMA} on a trainer without an EMA
+   */
+  public void saveAdapter(Path path, AdapterFormat format, AdapterWeights which) {
+    Map<String, String> meta = new LinkedHashMap<>(provenance().toMetadata());
+    if (ema != null) {
+      meta.put("draft4j.adapter_weights", which.metadataValue());
+    }
+    withAdapterWeights(which, () -> {
+      adapter.save(path, format, meta);
+      return null;
+    });
+  }
+
+  /** The EMA of the adapter weights, or null when the trainer keeps none. */
+  public Ema ema() {
+    return ema;
+  }
+
+  /** EMA updates applied so far (diffusers' {@code optimization_step}); 0 without an EMA. */
+  public long emaUpdates() {
+    return emaState == null ? 0 : emaState.step();
+  }
+
+  /**
+   * A copy of the adapter's weights, by parameter name: the raw ones the optimizer updates, or their
+   * moving average.
+   *
+   * @throws IllegalStateException for {@code EMA} on a trainer without an EMA
+   */
+  public Map<String, INDArray> adapterWeights(AdapterWeights which) {
+    checkArgument(which != null, "adapterWeights: which must not be null (RAW or EMA)");
+    requireEma(which);
+    Map<String, INDArray> src = which == AdapterWeights.EMA ? emaState.shadow() : params;
+    Map<String, INDArray> copy = new LinkedHashMap<>();
+    src.forEach((k, v) -> copy.put(k, v.dup()));
+    return copy;
+  }
+
+  /**
+   * Runs {@code body} with the adapter (and so {@link #denoiser()}) holding the chosen weights: for
+   * {@code EMA} the averaged weights are copied into the adapter and the raw ones copied back
+   * afterwards, bit for bit, also when {@code body} throws; {@code RAW} just runs it. For sampling,
+   * evaluating or exporting with the EMA weights through any API that reads the adapter; not
+   * nestable, and not to be called from inside {@link #fit} except by a listener (between steps).
+   *
+   * @throws IllegalStateException for {@code EMA} on a trainer without an EMA, or when nested
+   */
+  public <T> T withAdapterWeights(AdapterWeights which, Supplier<T> body) {
+    checkState(!closed, "trainer is closed");
+    checkArgument(which != null, "withAdapterWeights: which must not be null (RAW or EMA)");
+    requireEma(which);
+    checkState(!swapped, "withAdapterWeights is not nestable: the adapter already holds the EMA weights");
+    if (which == AdapterWeights.RAW) {
+      return body.get();
+    }
+    Map<String, INDArray> raw = new LinkedHashMap<>();
+    params.forEach((k, v) -> raw.put(k, v.dup()));
+    swapped = true;
+    try {
+      params.forEach((k, v) -> v.assign(emaState.shadow().get(k)));
+      return body.get();
+    } finally {
+      params.forEach((k, v) -> v.assign(raw.get(k)));
+      swapped = false;
+    }
+  }
+
+  private void requireEma(AdapterWeights which) {
+    checkState(which != AdapterWeights.EMA || ema != null, "adapter weights = EMA, but this trainer keeps no EMA of"
+        + " its weights; build it with .ema(Ema.decay(...)) or use AdapterWeights.RAW");
   }
 
   /** Runs {@code epochs} passes over a prompt list of {@code promptCount} prompts (rounded up to whole steps). */
@@ -177,6 +273,7 @@ public final class DraftTrainer implements AutoCloseable {
    */
   public void fitTo(long target) {
     checkState(!closed, "trainer is closed");
+    checkState(!swapped, "fit inside withAdapterWeights(EMA, ...) would train the averaged weights; call it outside");
     TrainingConfig cfg = config();
     listeners.forEach(l -> l.onStart(step, target, cfg));
     Throwable failure = null;
@@ -194,7 +291,7 @@ public final class DraftTrainer implements AutoCloseable {
         listeners.forEach(l -> l.onStep(m));
         nonFinite.count(m, checkpoints.whereLastGood());
         if (!m.skipped()) {
-          checkpoints.afterStep(step, target, params, optState, this::provenance);
+          checkpoints.afterStep(step, target, params, optState, emaState, this::provenance);
         }
       }
     } catch (RuntimeException | Error e) {
@@ -228,6 +325,9 @@ public final class DraftTrainer implements AutoCloseable {
     double lr = optimizer.learningRate(optState.step());
     if (finite) {
       norm = optimizer.update(params, gradients.values(), optState);
+      if (ema != null) {
+        ema.update(emaState, params);
+      }
     } else {
       LOG.warn("step {}: non-finite loss or gradient; update skipped", step + 1);
     }
@@ -286,11 +386,20 @@ public final class DraftTrainer implements AutoCloseable {
   public record Evaluation(INDArray images, INDArray rewards, Map<String, INDArray> terms) {}
 
   /**
-   * Samples the current model (adapter at its current scale) for prompts with fixed per-sample
-   * seeds and scores them, without gradient.
+   * Samples the current model (adapter at its current scale, raw weights) for prompts with fixed
+   * per-sample seeds and scores them, without gradient.
    */
   public Evaluation evaluate(List<String> evalPrompts, long[] seeds) {
     return sampling.evaluate(evalPrompts, seeds);
+  }
+
+  /**
+   * As {@link #evaluate(List, long[])} with the chosen adapter weights ({@link #withAdapterWeights}).
+   *
+   * @throws IllegalStateException for {@code EMA} on a trainer without an EMA
+   */
+  public Evaluation evaluate(List<String> evalPrompts, long[] seeds, AdapterWeights which) {
+    return withAdapterWeights(which, () -> sampling.evaluate(evalPrompts, seeds));
   }
 
   /**
@@ -333,8 +442,9 @@ public final class DraftTrainer implements AutoCloseable {
    * Builder; each setter may be called once, {@link #build()} validates across fields. The
    * components and run settings are set through the setters it inherits ({@code model}, {@code
    * sampler}, {@code reward}, {@code adapter}, {@code objective}, {@code optimizer}, {@code prompts},
-   * {@code batch}, {@code seed}, {@code checkpoints}, {@code evaluation}, {@code
-   * maxConsecutiveNonFinite}, {@code dataParallel}, {@code listener}); how the graphs execute is set
+   * {@code batch}, {@code seed}, {@code checkpoints}, {@code evaluation}, {@code evaluationWeights},
+   * {@code ema}, {@code maxConsecutiveNonFinite}, {@code dataParallel}, {@code listener}); how the
+   * graphs execute is set
    * here.
    */
   public static final class Builder extends TrainerSettings {

@@ -8,26 +8,30 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.BiFunction;
 import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Listener that samples fixed evaluation prompts with fixed seeds every N steps (and before the
  * first step) and writes a PNG row per evaluation, {@code eval_step_000040.png}, plus the mean
- * reward to the log. Configure with {@link DraftTrainer.Builder#evaluation}.
+ * reward to the log. Configure with {@link DraftTrainer.Builder#evaluation} (and the adapter weights
+ * it samples with, raw or EMA, with {@link DraftTrainer.Builder#evaluationWeights}).
  */
 public final class EvaluationGrids implements TrainingListener {
-  private final Sampling sampling;
+  private final BiFunction<List<String>, long[], DraftTrainer.Evaluation> evaluate;
   private final List<String> prompts;
   private final long[] seeds;
   private final int every;
   private final Path dir;
 
-  EvaluationGrids(Sampling sampling, List<String> prompts, long[] seeds, int every, Path dir) {
+  /** @param evaluate samples and scores prompts with seeds (the trainer's evaluation with the chosen weights) */
+  EvaluationGrids(BiFunction<List<String>, long[], DraftTrainer.Evaluation> evaluate, List<String> prompts,
+      long[] seeds, int every, Path dir) {
     checkArgument(!prompts.isEmpty() && prompts.size() == seeds.length, "need as many seeds (%s) as prompts (%s)",
         seeds.length, prompts.size());
     checkArgument(every >= 1, "evaluation interval %s must be >= 1", every);
-    this.sampling = sampling;
+    this.evaluate = evaluate;
     this.prompts = List.copyOf(prompts);
     this.seeds = seeds.clone();
     this.every = every;
@@ -49,7 +53,7 @@ public final class EvaluationGrids implements TrainingListener {
   }
 
   private void write(long step) {
-    DraftTrainer.Evaluation e = sampling.evaluate(prompts, seeds);
+    DraftTrainer.Evaluation e = evaluate.apply(prompts, seeds);
     try {
       Files.createDirectories(dir);
       ImageIO.write(row(e.images(), 2), "png", dir.resolve(String.format("eval_step_%06d.png", step)).toFile());

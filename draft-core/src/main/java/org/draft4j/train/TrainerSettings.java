@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.objectives.Objective;
+import org.draft4j.optim.Ema;
 import org.draft4j.optim.Optimizer;
 import org.draft4j.spi.AdapterSpec;
 import org.draft4j.spi.Reward;
@@ -29,6 +30,7 @@ abstract class TrainerSettings {
   AdapterSpec adapterSpec;
   Objective objective;
   Optimizer optimizer;
+  Ema ema;
   PromptSource prompts;
   Integer micro;
   Integer global;
@@ -40,6 +42,7 @@ abstract class TrainerSettings {
   long[] evalSeeds;
   int evalEvery;
   Path evalDir;
+  AdapterWeights evalWeights;
   DataParallel dataParallel;
   final List<TrainingListener> listeners = new ArrayList<>();
 
@@ -100,6 +103,20 @@ abstract class TrainerSettings {
     return self();
   }
 
+  /**
+   * Keeps an exponential moving average of the adapter weights ({@link Ema}, diffusers' {@code
+   * EMAModel} semantics), updated after every applied optimizer step (a skipped non-finite step
+   * updates neither); e.g. {@code Ema.decay(0.9999)}. The average is saved in checkpoints and
+   * recorded in the configuration (a resume with another EMA is refused). Training itself uses the
+   * raw weights; evaluation and export choose ({@link AdapterWeights}). Default: none.
+   */
+  public DraftTrainer.Builder ema(Ema e) {
+    once(ema, "ema");
+    checkArgument(e != null, "ema must not be null (leave it unset for none)");
+    ema = e;
+    return self();
+  }
+
   /** Where training prompts come from (required). */
   public DraftTrainer.Builder prompts(PromptSource p) {
     once(prompts, "prompts");
@@ -155,6 +172,17 @@ abstract class TrainerSettings {
     evalSeeds = seeds.clone();
     evalEvery = every;
     evalDir = dir;
+    return self();
+  }
+
+  /**
+   * Which adapter weights the {@link #evaluation} grids sample with (default {@link
+   * AdapterWeights#RAW}; {@link AdapterWeights#EMA} needs {@link #ema}).
+   */
+  public DraftTrainer.Builder evaluationWeights(AdapterWeights w) {
+    once(evalWeights, "evaluationWeights");
+    checkArgument(w != null, "evaluationWeights must not be null");
+    evalWeights = w;
     return self();
   }
 
@@ -220,16 +248,26 @@ abstract class TrainerSettings {
     checkArgument(gl >= mi && gl % mi == 0, "batch: global = %s must be a positive multiple of micro = %s", gl, mi);
     micro = mi;
     global = gl;
+    checkArgument(evalWeights == null || evalPrompts != null, "evaluationWeights = %s is set but evaluation is not;"
+        + " set evaluation(...) too or leave evaluationWeights unset", evalWeights);
+    checkArgument(evalWeights != AdapterWeights.EMA || ema != null, "evaluationWeights = EMA needs an EMA of the"
+        + " adapter weights; set ema(...) or use evaluationWeights(RAW)");
     objective.validate(sampler.schedule());
   }
 
-  /** Sets the defaults of the seed (0) and of the non-finite limit (5) and creates the checkpoint directory. */
+  /**
+   * Sets the defaults of the seed (0), of the non-finite limit (5) and of the evaluation weights
+   * (raw), and creates the checkpoint directory.
+   */
   void complete() {
     if (seed == null) {
       seed = 0L;
     }
     if (maxNonFinite == null) {
       maxNonFinite = 5;
+    }
+    if (evalWeights == null) {
+      evalWeights = AdapterWeights.RAW;
     }
     if (checkpointDir != null) {
       try {

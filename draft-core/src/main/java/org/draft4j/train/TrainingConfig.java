@@ -31,6 +31,8 @@ import org.draft4j.io.Json;
  * @param microBatch samples per forward/backward pass
  * @param globalBatch samples per optimizer step
  * @param seed the run's seed (prompts, noise, adapter initialization)
+ * @param ema the EMA of the adapter weights ({@code Ema.config()}), null (and absent from the JSON)
+ *     without one: a run without EMA writes the JSON it wrote before EMA existed
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TrainingConfig(
@@ -43,7 +45,8 @@ public record TrainingConfig(
     JsonNode optimizer,
     @JsonProperty("micro_batch") int microBatch,
     @JsonProperty("global_batch") int globalBatch,
-    long seed) implements Serializable {
+    long seed,
+    JsonNode ema) implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /**
@@ -56,6 +59,13 @@ public record TrainingConfig(
     adapter = normalized(checkNotNull(adapter, "adapter config"));
     objective = normalized(checkNotNull(objective, "objective config"));
     optimizer = normalized(checkNotNull(optimizer, "optimizer config"));
+    ema = ema == null || ema.isNull() ? null : normalized(ema);
+  }
+
+  /** A configuration without EMA. */
+  public TrainingConfig(String model, JsonNode sampler, String reward, String rewardGraph, JsonNode adapter,
+      JsonNode objective, JsonNode optimizer, int microBatch, int globalBatch, long seed) {
+    this(model, sampler, reward, rewardGraph, adapter, objective, optimizer, microBatch, globalBatch, seed, null);
   }
 
   /**
@@ -66,12 +76,19 @@ public record TrainingConfig(
   public static TrainingConfig of(String model, Object sampler, String reward, String rewardGraph, Object adapter,
       Object objective, Object optimizer, int microBatch, int globalBatch, long seed) {
     return new TrainingConfig(model, tree(sampler), reward, rewardGraph, tree(adapter), tree(objective),
-        tree(optimizer), microBatch, globalBatch, seed);
+        tree(optimizer), microBatch, globalBatch, seed, null);
+  }
+
+  /** This configuration with the EMA of the adapter weights {@code ema} (an {@code Ema.config()}; null for none). */
+  public TrainingConfig withEma(Object ema) {
+    return new TrainingConfig(model, sampler, reward, rewardGraph, adapter, objective, optimizer, microBatch,
+        globalBatch, seed, ema == null ? null : tree(ema));
   }
 
   /**
    * Reads the JSON this record writes (a checkpoint's {@code config}, a provenance's {@code
-   * training_config}); {@code reward_graph} may be absent, every other field must be there.
+   * training_config}); {@code reward_graph} and {@code ema} may be absent, every other field must be
+   * there.
    *
    * @throws IllegalArgumentException naming a missing field or one of the wrong type
    */
@@ -80,10 +97,13 @@ public record TrainingConfig(
     JsonNode graph = t.get("reward_graph");
     checkArgument(graph == null || graph.isNull() || graph.isTextual(), "training config: reward_graph = %s must be"
         + " a string or absent", graph);
+    JsonNode ema = t.get("ema");
+    checkArgument(ema == null || ema.isNull() || ema.isObject(), "training config: ema = %s must be an object or"
+        + " absent", ema);
     return new TrainingConfig(text(t, "model"), field(t, "sampler"), text(t, "reward"),
         graph == null || graph.isNull() ? null : graph.textValue(), field(t, "adapter"), field(t, "objective"),
         field(t, "optimizer"), Math.toIntExact(integer(t, "micro_batch")), Math.toIntExact(integer(t, "global_batch")),
-        integer(t, "seed"));
+        integer(t, "seed"), ema);
   }
 
   @Override
@@ -106,15 +126,21 @@ public record TrainingConfig(
     return optimizer.deepCopy();
   }
 
+  @Override
+  public JsonNode ema() {
+    return ema == null ? null : ema.deepCopy();
+  }
+
   /**
    * Where this configuration, a replica's, first differs from the driver's: the dotted path and
    * both values, or null when the replica builds the same trainer. The comparison of resumes
    * ({@link CheckpointMismatchException#requireSameConfiguration}) without the reward graph's
-   * fingerprint, which only a trainer with checkpoints computes.
+   * fingerprint, which only a trainer with checkpoints computes, and without the EMA, which only the
+   * driver keeps (a replica's micro-batches do not depend on it).
    */
   public String differenceFrom(TrainingConfig driver) {
     checkNotNull(driver, "driver config");
-    ConfigDifference d = ConfigDifference.first("", driver.withRewardGraph(null).tree(), withRewardGraph(null).tree());
+    ConfigDifference d = ConfigDifference.first("", driver.replicaPart().tree(), replicaPart().tree());
     return d == null ? null : d.field() + " (driver " + Json.write(d.saved()) + ", replica " + Json.write(d.now())
         + ")";
   }
@@ -124,9 +150,10 @@ public record TrainingConfig(
     return tree(this);
   }
 
-  private TrainingConfig withRewardGraph(String graph) {
-    return new TrainingConfig(model, sampler, reward, graph, adapter, objective, optimizer, microBatch, globalBatch,
-        seed);
+  /** What a data-parallel replica must share with its driver: all but the reward graph and the EMA. */
+  private TrainingConfig replicaPart() {
+    return new TrainingConfig(model, sampler, reward, null, adapter, objective, optimizer, microBatch, globalBatch,
+        seed, null);
   }
 
   /** A copy of {@code n} with integers as long and other numbers as double nodes. */

@@ -6,8 +6,21 @@ import java.nio.file.Path;
 public final class ResumeChild {
   private ResumeChild() {}
 
-  /** {@code <checkpoint dir> <target step> [lambda]}: with {@code lambda}, the reward is the README's lambda. */
+  /**
+   * {@code <checkpoint dir> <target step> [lambda|ema]}: with {@code lambda}, the reward is the
+   * README's lambda; with {@code ema}, the trainer keeps an EMA of its weights ({@link
+   * EmaTrainingTest#emaTrainer}).
+   */
   public static void main(String[] args) {
+    if (args.length > 2 && args[2].equals("ema")) {
+      // the parent's -Ddraft4j.* engine options, as the test JVM's EngineOptionsFromProperties sets them
+      org.draft4j.engine.ExecutionContext.setDefaultOptions(
+          org.draft4j.engine.ExecutionOptions.fromProperties(System.getProperties()));
+      try (DraftTrainer t = EmaTrainingTest.emaTrainer(Path.of(args[0]), EmaTrainingTest.EMA)) {
+        t.fitTo(Long.parseLong(args[1]));
+      }
+      return;
+    }
     boolean lambda = args.length > 2 && args[2].equals("lambda");
     TrainingListener slow = new TrainingListener() {
       @Override
