@@ -7,20 +7,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.draft4j.Version;
 import org.draft4j.engine.ExecutionContext;
-import org.draft4j.engine.ExecutionOptions;
 import org.draft4j.io.Json;
 import org.draft4j.models.TextToImageModel;
 import org.draft4j.models.UNetDenoiser;
 import org.draft4j.objectives.Objective;
 import org.draft4j.optim.Ema;
-import org.draft4j.optim.EmaState;
 import org.draft4j.optim.Optimizer;
 import org.draft4j.optim.OptimizerState;
 import org.draft4j.spi.Adapter;
@@ -54,8 +50,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The trainer runs the loop and owns the state (parameters, optimizer state, step); its
  * collaborators, in this package, do the rest: {@code MicroBatches} computes a micro-batch, {@code
- * GradientSum} and {@code StepStatistics} fold a step's micro-batches, {@code Checkpointing} resumes
- * and writes checkpoints, {@code Sampling} draws the model's inputs and evaluates it.
+ * OptimizerStep} folds a step's micro-batches ({@code GradientSum}, {@code StepStatistics}) and
+ * updates, {@code AveragedWeights} keeps the EMA, {@code Checkpointing} resumes and writes
+ * checkpoints, {@code Sampling} draws the model's inputs and evaluates it.
  */
 public final class DraftTrainer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DraftTrainer.class);
@@ -65,8 +62,7 @@ public final class DraftTrainer implements AutoCloseable {
   private final Reward reward;
   private final Objective objective;
   private final Optimizer optimizer;
-  private final Ema ema;
-  private final EmaState emaState;
+  private final AveragedWeights weights;
   private final AdapterWeights evalWeights;
   private final int micro;
   private final int global;
@@ -79,7 +75,7 @@ public final class DraftTrainer implements AutoCloseable {
   private final MicroBatches microBatches;
   private final OptimizerState optState;
   private final Map<String, INDArray> params;
-  private final GradientSum gradients;
+  private final OptimizerStep optimizerStep;
   private final Checkpointing checkpoints;
   private final NonFiniteSteps nonFinite;
   private final ExecutionContext context;
@@ -88,7 +84,6 @@ public final class DraftTrainer implements AutoCloseable {
   private final String rewardFingerprint;
   private long step;
   private boolean closed;
-  private boolean swapped;
 
   private DraftTrainer(Builder b) {
     this.model = b.model;
@@ -96,7 +91,6 @@ public final class DraftTrainer implements AutoCloseable {
     this.reward = b.reward;
     this.objective = b.objective;
     this.optimizer = b.optimizer;
-    this.ema = b.ema;
     this.evalWeights = b.evalWeights;
     this.micro = b.micro;
     this.global = b.global;
@@ -115,11 +109,12 @@ public final class DraftTrainer implements AutoCloseable {
     checkArgument(!adapted.isEmpty(), "adapter %s matches no layer of model %s", adapter.name(), model.id());
     this.params = denoiser.trainableParameters();
     this.optState = optimizer.init(params);
-    this.emaState = ema == null ? null : ema.init(params);
-    this.gradients = new GradientSum(params, objective.name());
+    this.weights = new AveragedWeights(params, b.ema);
     this.evaluator = new RewardEvaluator(reward, model.decoder(), context);
     this.sampling = new Sampling(model, sampler, denoiser, evaluator);
     this.microBatches = new MicroBatches(sampling, objective, adapter, b.prompts, micro, global, seed);
+    this.optimizerStep = new OptimizerStep(microBatches, dataParallel, new GradientSum(params, objective.name()),
+        optimizer, optState, params, weights, micro, global);
     if (b.evalPrompts != null) {
       listeners.add(new EvaluationGrids((p, s) -> evaluate(p, s, evalWeights), b.evalPrompts, b.evalSeeds,
           b.evalEvery, b.evalDir));
@@ -128,7 +123,7 @@ public final class DraftTrainer implements AutoCloseable {
     evaluator.prepare(micro, sh[0], sh[1], sh[2]);
     // what defines the reward for resuming: its graph (a lambda's class name changes every run)
     this.rewardFingerprint = checkpoints.enabled() ? evaluator.fingerprint(micro, sh[0], sh[1], sh[2]) : null;
-    step = checkpoints.resume(params, optState, emaState, config());
+    step = checkpoints.resume(params, optState, weights.state(), config());
     LOG.info("adapter {} on {} layers, {} trainable parameters", adapter.name(), adapted.size(),
         params.values().stream().mapToLong(INDArray::length).sum());
   }
@@ -161,7 +156,7 @@ public final class DraftTrainer implements AutoCloseable {
   public TrainingConfig config() {
     TrainingConfig c = TrainingConfig.of(model.id(), sampler.config(), reward.name(), rewardFingerprint,
         adapter.config(), objective.config(), optimizer.config(), micro, global, seed);
-    return ema == null ? c : c.withEma(ema.config());
+    return weights.ema() == null ? c : c.withEma(weights.ema().config());
   }
 
   /** Provenance saved beside every artifact of this trainer (adapter, checkpoint). */
@@ -184,10 +179,7 @@ public final class DraftTrainer implements AutoCloseable {
    * @throws IllegalStateException for {@code EMA} on a trainer without an EMA
    */
   public void saveAdapter(Path path, AdapterFormat format, AdapterWeights which) {
-    Map<String, String> meta = new LinkedHashMap<>(provenance().toMetadata());
-    if (ema != null) {
-      meta.put("draft4j.adapter_weights", which.metadataValue());
-    }
+    Map<String, String> meta = weights.labelled(provenance().toMetadata(), which);
     withAdapterWeights(which, () -> {
       adapter.save(path, format, meta);
       return null;
@@ -196,12 +188,12 @@ public final class DraftTrainer implements AutoCloseable {
 
   /** The EMA of the adapter weights, or null when the trainer keeps none. */
   public Ema ema() {
-    return ema;
+    return weights.ema();
   }
 
   /** EMA updates applied so far (diffusers' {@code optimization_step}); 0 without an EMA. */
   public long emaUpdates() {
-    return emaState == null ? 0 : emaState.step();
+    return weights.updates();
   }
 
   /**
@@ -211,12 +203,7 @@ public final class DraftTrainer implements AutoCloseable {
    * @throws IllegalStateException for {@code EMA} on a trainer without an EMA
    */
   public Map<String, INDArray> adapterWeights(AdapterWeights which) {
-    checkArgument(which != null, "adapterWeights: which must not be null (RAW or EMA)");
-    requireEma(which);
-    Map<String, INDArray> src = which == AdapterWeights.EMA ? emaState.shadow() : params;
-    Map<String, INDArray> copy = new LinkedHashMap<>();
-    src.forEach((k, v) -> copy.put(k, v.dup()));
-    return copy;
+    return weights.copy(which);
   }
 
   /**
@@ -230,27 +217,7 @@ public final class DraftTrainer implements AutoCloseable {
    */
   public <T> T withAdapterWeights(AdapterWeights which, Supplier<T> body) {
     checkState(!closed, "trainer is closed");
-    checkArgument(which != null, "withAdapterWeights: which must not be null (RAW or EMA)");
-    requireEma(which);
-    checkState(!swapped, "withAdapterWeights is not nestable: the adapter already holds the EMA weights");
-    if (which == AdapterWeights.RAW) {
-      return body.get();
-    }
-    Map<String, INDArray> raw = new LinkedHashMap<>();
-    params.forEach((k, v) -> raw.put(k, v.dup()));
-    swapped = true;
-    try {
-      params.forEach((k, v) -> v.assign(emaState.shadow().get(k)));
-      return body.get();
-    } finally {
-      params.forEach((k, v) -> v.assign(raw.get(k)));
-      swapped = false;
-    }
-  }
-
-  private void requireEma(AdapterWeights which) {
-    checkState(which != AdapterWeights.EMA || ema != null, "adapter weights = EMA, but this trainer keeps no EMA of"
-        + " its weights; build it with .ema(Ema.decay(...)) or use AdapterWeights.RAW");
+    return weights.with(which, body);
   }
 
   /** Runs {@code epochs} passes over a prompt list of {@code promptCount} prompts (rounded up to whole steps). */
@@ -273,7 +240,7 @@ public final class DraftTrainer implements AutoCloseable {
    */
   public void fitTo(long target) {
     checkState(!closed, "trainer is closed");
-    checkState(!swapped, "fit inside withAdapterWeights(EMA, ...) would train the averaged weights; call it outside");
+    weights.requireRaw();
     TrainingConfig cfg = config();
     listeners.forEach(l -> l.onStart(step, target, cfg));
     Throwable failure = null;
@@ -283,15 +250,12 @@ public final class DraftTrainer implements AutoCloseable {
         try {
           m = trainStep(target);
         } catch (OutOfMemoryError e) {
-          throw new OutOfMemoryError("out of memory in training step " + (step + 1) + " with micro batch " + micro
-              + ", sample shape " + Arrays.toString(model.sampleShape()) + ", sampler " + sampler + ", objective "
-              + objective.name() + "; lower the micro batch (gradient accumulation keeps the global batch) or K, or"
-              + " raise -Xmx / -Dorg.bytedeco.javacpp.maxphysicalbytes (" + e.getMessage() + ")");
+          throw microBatches.outOfMemory(step + 1, model.sampleShape(), sampler, e);
         }
         listeners.forEach(l -> l.onStep(m));
         nonFinite.count(m, checkpoints.whereLastGood());
         if (!m.skipped()) {
-          checkpoints.afterStep(step, target, params, optState, emaState, this::provenance);
+          checkpoints.afterStep(step, target, params, optState, weights.state(), this::provenance);
         }
       }
     } catch (RuntimeException | Error e) {
@@ -304,42 +268,11 @@ public final class DraftTrainer implements AutoCloseable {
     }
   }
 
-  /** One optimizer step: the micro-batches, here or on the data-parallel workers, folded in order. */
+  /** One optimizer step ({@link OptimizerStep}). */
   private StepMetrics trainStep(long target) {
-    long t0 = System.nanoTime();
-    int count = microBatches.count();
-    double w = (double) micro / global;
-    gradients.reset();
-    StepStatistics stats = new StepStatistics(w);
-    if (dataParallel == null) {
-      for (int mb = 0; mb < count; mb++) {
-        add(microBatches.compute(step, mb), w, stats);
-      }
-    } else {
-      for (MicroBatchResult r : MicroBatchResult.inIndexOrder(dataParallel.compute(step, count, params), count, step)) {
-        add(r, w, stats);
-      }
-    }
-    boolean finite = Double.isFinite(stats.loss()) & gradients.allFinite();
-    double norm = Double.NaN;
-    double lr = optimizer.learningRate(optState.step());
-    if (finite) {
-      norm = optimizer.update(params, gradients.values(), optState);
-      if (ema != null) {
-        ema.update(emaState, params);
-      }
-    } else {
-      LOG.warn("step {}: non-finite loss or gradient; update skipped", step + 1);
-    }
+    StepMetrics m = optimizerStep.run(step, target);
     step++;
-    return stats.metrics(step, target, norm, lr, t0, !finite);
-  }
-
-  /** Folds the next micro-batch into the step (in micro-batch order: the same float operations wherever it ran). */
-  private void add(MicroBatchResult r, double weight, StepStatistics stats) {
-    gradients.add(r.gradients(), weight);
-    stats.add(r);
-    r.releaseGradients();
+    return m;
   }
 
   /**
@@ -356,9 +289,7 @@ public final class DraftTrainer implements AutoCloseable {
 
   /** The trainable parameters' current values, copied (what a data-parallel step sends to its workers). */
   public Map<String, INDArray> parameters() {
-    Map<String, INDArray> copy = new LinkedHashMap<>();
-    params.forEach((k, v) -> copy.put(k, v.dup()));
-    return copy;
+    return ParameterMaps.copy(params);
   }
 
   /**
@@ -367,14 +298,7 @@ public final class DraftTrainer implements AutoCloseable {
    * @throws IllegalArgumentException naming a parameter that is missing, unknown or of another shape
    */
   public void setParameters(Map<String, INDArray> values) {
-    checkArgument(values.keySet().equals(params.keySet()), "setParameters: names %s differ from this trainer's %s",
-        values.keySet(), params.keySet());
-    params.forEach((k, a) -> {
-      INDArray v = values.get(k);
-      checkArgument(Arrays.equals(v.shape(), a.shape()), "setParameters: %s has shape %s, this trainer's is %s", k,
-          Arrays.toString(v.shape()), Arrays.toString(a.shape()));
-      a.assign(v);
-    });
+    ParameterMaps.assign(params, values, "setParameters");
   }
 
   /** Prompt embeddings with the empty prompt as unconditional branch. */
@@ -443,39 +367,12 @@ public final class DraftTrainer implements AutoCloseable {
    * components and run settings are set through the setters it inherits ({@code model}, {@code
    * sampler}, {@code reward}, {@code adapter}, {@code objective}, {@code optimizer}, {@code prompts},
    * {@code batch}, {@code seed}, {@code checkpoints}, {@code evaluation}, {@code evaluationWeights},
-   * {@code ema}, {@code maxConsecutiveNonFinite}, {@code dataParallel}, {@code listener}); how the
-   * graphs execute is set
-   * here.
+   * {@code ema}, {@code maxConsecutiveNonFinite}, {@code dataParallel}, {@code listener}) and how
+   * the graphs execute ({@code execution} or {@code context}).
    */
   public static final class Builder extends TrainerSettings {
-    private ExecutionContext context;
-    private ExecutionOptions execution;
-
     @Override
     Builder self() {
-      return this;
-    }
-
-    /**
-     * How the trainer's graphs execute (worker threads, checkpointing, activation budget); the
-     * trainer creates and closes its own context with these options (default: the process default,
-     * {@link ExecutionContext#defaultOptions()}). Exclusive with {@link #context}.
-     */
-    public Builder execution(ExecutionOptions options) {
-      once(execution, "execution");
-      checkArgument(options != null, "execution options must not be null");
-      execution = options;
-      return this;
-    }
-
-    /**
-     * Runs the trainer's graphs in an existing context (shared with other work; the trainer does not
-     * close it). Exclusive with {@link #execution}.
-     */
-    public Builder context(ExecutionContext c) {
-      once(context, "context");
-      checkArgument(c != null, "execution context must not be null");
-      context = c;
       return this;
     }
 

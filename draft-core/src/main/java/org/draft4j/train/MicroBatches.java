@@ -98,4 +98,12 @@ final class MicroBatches {
   private static INDArray copy(INDArray a) {
     return a.castTo(DataType.FLOAT).dup('c');
   }
+
+  /** The error for running out of memory in {@code step}, saying what to lower. */
+  OutOfMemoryError outOfMemory(long step, long[] sampleShape, Object sampler, OutOfMemoryError e) {
+    return new OutOfMemoryError("out of memory in training step " + step + " with micro batch " + micro
+        + ", sample shape " + java.util.Arrays.toString(sampleShape) + ", sampler " + sampler + ", objective "
+        + objective.name() + "; lower the micro batch (gradient accumulation keeps the global batch) or K, or"
+        + " raise -Xmx / -Dorg.bytedeco.javacpp.maxphysicalbytes (" + e.getMessage() + ")");
+  }
 }

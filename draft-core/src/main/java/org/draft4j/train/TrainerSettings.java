@@ -1,5 +1,7 @@
 package org.draft4j.train;
 
+import org.draft4j.engine.ExecutionContext;
+import org.draft4j.engine.ExecutionOptions;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 import static com.google.common.base.Preconditions.checkState;
@@ -35,6 +37,8 @@ abstract class TrainerSettings {
   Integer micro;
   Integer global;
   Long seed;
+  ExecutionContext context;
+  ExecutionOptions execution;
   Path checkpointDir;
   int checkpointEvery;
   Integer maxNonFinite;
@@ -276,5 +280,28 @@ abstract class TrainerSettings {
         throw new IllegalArgumentException("cannot create checkpoint directory " + checkpointDir + ": " + e, e);
       }
     }
+  }
+
+  /**
+   * How the trainer's graphs execute (worker threads, checkpointing, activation budget); the
+   * trainer creates and closes its own context with these options (default: the process default,
+   * {@link ExecutionContext#defaultOptions()}). Exclusive with {@link #context}.
+   */
+  public DraftTrainer.Builder execution(ExecutionOptions options) {
+    once(execution, "execution");
+    checkArgument(options != null, "execution options must not be null");
+    execution = options;
+    return self();
+  }
+
+  /**
+   * Runs the trainer's graphs in an existing context (shared with other work; the trainer does not
+   * close it). Exclusive with {@link #execution}.
+   */
+  public DraftTrainer.Builder context(ExecutionContext c) {
+    once(context, "context");
+    checkArgument(c != null, "execution context must not be null");
+    context = c;
+    return self();
   }
 }

@@ -133,12 +133,7 @@ class EmaTrainingTest {
    * whose bits differ from the fused path's).
    */
   private static void child(Path ck, long target, Path log) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path")));
-    System.getProperties().stringPropertyNames().stream().filter(n -> n.startsWith("draft4j.")).sorted()
-        .forEach(n -> cmd.add("-D" + n + "=" + System.getProperty(n)));
-    cmd.addAll(List.of(ResumeChild.class.getName(), ck.toString(), String.valueOf(target), "ema"));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p = new ProcessBuilder(ResumeTest.childCommand(ck.toString(), String.valueOf(target), "ema")).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     assertTrue(p.waitFor(180, TimeUnit.SECONDS), "child did not finish");
     assertEquals(0, p.exitValue(), Files.readString(log));
   }

@@ -12,10 +12,10 @@ public final class ResumeChild {
    * EmaTrainingTest#emaTrainer}).
    */
   public static void main(String[] args) {
+    // the parent's -Ddraft4j.* engine options, as the test JVM's EngineOptionsFromProperties sets them
+    org.draft4j.engine.ExecutionContext.setDefaultOptions(
+        org.draft4j.engine.ExecutionOptions.fromProperties(System.getProperties()));
     if (args.length > 2 && args[2].equals("ema")) {
-      // the parent's -Ddraft4j.* engine options, as the test JVM's EngineOptionsFromProperties sets them
-      org.draft4j.engine.ExecutionContext.setDefaultOptions(
-          org.draft4j.engine.ExecutionOptions.fromProperties(System.getProperties()));
       try (DraftTrainer t = EmaTrainingTest.emaTrainer(Path.of(args[0]), EmaTrainingTest.EMA)) {
         t.fitTo(Long.parseLong(args[1]));
       }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -59,10 +60,23 @@ class ResumeTest {
     return b.build();
   }
 
+  /**
+   * {@code java ResumeChild args} with this JVM's {@code -Ddraft4j.*} engine flags (the build runs some
+   * tests a second time with {@code -Ddraft4j.fusedOps=false}, whose bits differ from the fused path's).
+   */
+  static List<String> childCommand(String... args) {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path")));
+    System.getProperties().stringPropertyNames().stream().filter(n -> n.startsWith("draft4j.")).sorted()
+        .forEach(n -> cmd.add("-D" + n + "=" + System.getProperty(n)));
+    cmd.add(ResumeChild.class.getName());
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
   private static void child(Path ck, long target, Path log) throws Exception {
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-        System.getProperty("java.class.path"), ResumeChild.class.getName(), ck.toString(), String.valueOf(target),
-        "lambda").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p = new ProcessBuilder(childCommand(ck.toString(), String.valueOf(target), "lambda"))
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     assertTrue(p.waitFor(180, TimeUnit.SECONDS), "child did not finish");
     assertEquals(0, p.exitValue(), Files.readString(log));
   }
@@ -136,8 +150,7 @@ class ResumeTest {
       want = t.denoiser().trainableParameters();
     }
     Path ck = dir.resolve("ck");
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-        System.getProperty("java.class.path"), ResumeChild.class.getName(), ck.toString(), "6")
+    Process p = new ProcessBuilder(childCommand(ck.toString(), "6"))
         .redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (checkpointStep(ck) < 2 && p.isAlive() && System.nanoTime() < deadline) {
