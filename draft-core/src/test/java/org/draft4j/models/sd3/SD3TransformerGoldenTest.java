@@ -16,7 +16,7 @@ import org.draft4j.nn.GraphBuilder;
 import org.draft4j.testing.Npy;
 import org.draft4j.testing.SharedData;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -27,12 +27,14 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * The MMDiT reproduces diffusers' own {@code SD3Transformer2DModel} (v0.29.2, PyTorch 1.13 float32 CPU):
  * shared/diffusers-golden/tiny_sd3_transformer_seed0 (weights randn·0.05) and its {@code _std0.2}
  * twin (randn·0.2, where attention matters), 2 blocks, width 16, 16×16×16 latents, 10 text tokens.
- * Every intermediate diffusers recorded is compared too, so a divergence names its module.
+ * Every intermediate diffusers recorded is compared too, so a divergence names its module; the graph is
+ * built with the engine's fused ops and with SameDiff primitives only (the path a CUDA backend runs).
  */
 class SD3TransformerGoldenTest {
   @ParameterizedTest
-  @ValueSource(strings = {"tiny_sd3_transformer_seed0", "tiny_sd3_transformer_seed0_std0.2"})
-  void matchesDiffusers(String folder) throws Exception {
+  @CsvSource({"tiny_sd3_transformer_seed0, true", "tiny_sd3_transformer_seed0_std0.2, true",
+      "tiny_sd3_transformer_seed0, false", "tiny_sd3_transformer_seed0_std0.2, false"})
+  void matchesDiffusers(String folder, boolean fused) throws Exception {
     Path dir = SharedData.require("diffusers-golden/" + folder);
     SD3Transformer2DModel model = SD3Transformer2DModel.load(dir);
     SD3Transformer2DConfig c = model.config();
@@ -56,7 +58,7 @@ class SD3TransformerGoldenTest {
     }
     SameDiff sd = Graphs.create();
     ExecutionContext ctx = ExecutionContext.shared();
-    GraphBuilder g = new GraphBuilder(sd, model.parameters(), List.of(), false, ctx.fusedOps());
+    GraphBuilder g = new GraphBuilder(sd, model.parameters(), List.of(), false, fused);
     SDVariable xv = sd.placeHolder("hidden_states", DataType.FLOAT, -1, c.inChannels(), s, s);
     SDVariable yv = sd.placeHolder("encoder_hidden_states", DataType.FLOAT, -1, l, c.jointAttentionDim());
     SDVariable ypv = sd.placeHolder("pooled_projections", DataType.FLOAT, -1, c.pooledProjectionDim());
@@ -74,7 +76,7 @@ class SD3TransformerGoldenTest {
       got = r.run(Map.of("hidden_states", x, "encoder_hidden_states", y, "pooled_projections", yp, "timestep", t))
           .outputs();
     }
-    StringBuilder report = new StringBuilder(folder + ":\n");
+    StringBuilder report = new StringBuilder(folder + (fused ? " (fused ops)" : " (primitive ops)") + ":\n");
     for (Map.Entry<String, SDVariable> e : taps.entrySet()) {
       INDArray w = intermediates.get(e.getKey());
       if (w == null) {
@@ -93,7 +95,7 @@ class SD3TransformerGoldenTest {
     assertTrue(maxAbs <= 1e-5 * scale, report + "max |got-want| = " + maxAbs + " vs max |want| = " + scale);
 
     // the compiled runner gives the same output
-    try (SD3Transformer2DGraph run = new SD3Transformer2DGraph(model, s, s, l, ctx)) {
+    if (fused == ctx.fusedOps()) try (SD3Transformer2DGraph run = new SD3Transformer2DGraph(model, s, s, l, ctx)) {
       INDArray p = run.predict(x, y, yp, t);
       assertEquals(0.0, Transforms.abs(p.sub(sample)).maxNumber().doubleValue(), 1e-6);
     }
