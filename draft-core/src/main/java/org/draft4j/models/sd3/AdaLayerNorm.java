@@ -21,6 +21,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *       {@code LN(x)·(1 + scale_msa) + shift_msa} and the other four chunks.
  *   <li>AdaLayerNormContinuous: {@code e = linear(silu(c))} of width 2D, split as
  *       <b>{@code (scale, shift)}</b>; returns {@code LN(x)·(1 + scale) + shift}.
+ *   <li>SD35AdaLayerNormZeroX (diffusers v0.31): width 9D, the six chunks above then
+ *       {@code (shift_msa2, scale_msa2, gate_msa2)}; also returns {@code LN(x)·(1 + scale_msa2) + shift_msa2}.
  * </ul>
  */
 final class AdaLayerNorm {
@@ -29,6 +31,9 @@ final class AdaLayerNorm {
 
   /** The modulated tokens and the chunks AdaLayerNormZero hands to the rest of the block, each {@code [B, D]}. */
   record Zero(SDVariable normed, SDVariable gateMsa, SDVariable shiftMlp, SDVariable scaleMlp, SDVariable gateMlp) {}
+
+  /** SD35AdaLayerNormZeroX's outputs: those of {@link Zero} and the second attention's input and gate. */
+  record ZeroX(Zero zero, SDVariable normed2, SDVariable gateMsa2) {}
 
   private AdaLayerNorm() {}
 
@@ -62,6 +67,15 @@ final class AdaLayerNorm {
     SDVariable[] k = chunks(g, e, dim, 6);
     SDVariable y = modulate(layerNorm(g, x, dim, EPS), n, dim, k[1], k[0]);
     return new Zero(y, k[2], k[3], k[4], k[5]);
+  }
+
+  /** SD35AdaLayerNormZeroX {@code name} ({@code name.linear}: D → 9D) over tokens {@code x: [B*n, D]}. */
+  static ZeroX zeroX(GraphBuilder g, String name, SDVariable x, long n, SDVariable c, long dim) {
+    SDVariable e = g.linear(name + ".linear", g.silu(c), dim, 9 * dim, true);
+    SDVariable[] k = chunks(g, e, dim, 9);
+    SDVariable ln = layerNorm(g, x, dim, EPS);
+    Zero z = new Zero(modulate(ln, n, dim, k[1], k[0]), k[2], k[3], k[4], k[5]);
+    return new ZeroX(z, modulate(ln, n, dim, k[7], k[6]), k[8]);
   }
 
   /** AdaLayerNormContinuous {@code name} ({@code name.linear}: D_c → 2D, chunks (scale, shift)) over {@code x: [B*n, D]}. */

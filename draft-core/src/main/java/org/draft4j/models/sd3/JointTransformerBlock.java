@@ -20,6 +20,13 @@ import org.nd4j.autodiff.samediff.SameDiff;
  * </pre>
  *
  * FF is {@code net.2(gelu_tanh(net.0.proj(·)))} with width 4D; every projection has a bias.
+ *
+ * <p>SD3.5 (diffusers v0.31): with {@code qk_norm = "rms_norm"} each head's queries and keys pass an
+ * RMSNorm {@code q·rsqrt(mean(q²) + 1e-6)·w} ({@code attn.norm_q}, {@code norm_k}, {@code norm_added_q},
+ * {@code norm_added_k}) before the concatenation; a dual-attention block takes {@code norm1} as
+ * SD35AdaLayerNormZeroX and after the joint-attention residual adds
+ * {@code x += g_a2·attn2(LN(x₀)·(1+γ_a2) + β_a2)}, a self-attention over the image tokens only
+ * ({@code attn2.to_q/k/v/out.0}, with its own {@code norm_q}/{@code norm_k}), x₀ the block's input.
  */
 final class JointTransformerBlock {
   /** The block's outputs; {@code context} is null for the context-pre-only (last) block. */
@@ -34,9 +41,10 @@ final class JointTransformerBlock {
    * @param contextPreOnly the last block: its context stream only feeds the attention
    */
   static Output forward(GraphBuilder g, String p, SDVariable x, long n, SDVariable c, long l, SDVariable temb,
-      long dim, int heads, boolean contextPreOnly) {
+      long dim, int heads, boolean contextPreOnly, boolean qkNorm, boolean dual) {
     g.segment(p);
-    AdaLayerNorm.Zero nx = AdaLayerNorm.zero(g, p + ".norm1", x, n, temb, dim);
+    AdaLayerNorm.ZeroX nxx = dual ? AdaLayerNorm.zeroX(g, p + ".norm1", x, n, temb, dim) : null;
+    AdaLayerNorm.Zero nx = dual ? nxx.zero() : AdaLayerNorm.zero(g, p + ".norm1", x, n, temb, dim);
     AdaLayerNorm.Zero nc = null;
     SDVariable cNormed;
     if (contextPreOnly) {
@@ -46,16 +54,26 @@ final class JointTransformerBlock {
       cNormed = nc.normed();
     }
     String a = p + ".attn";
-    SDVariable q = joint(g, g.linear(a + ".to_q", nx.normed(), dim, dim, true), n,
-        g.linear(a + ".add_q_proj", cNormed, dim, dim, true), l, dim);
-    SDVariable k = joint(g, g.linear(a + ".to_k", nx.normed(), dim, dim, true), n,
-        g.linear(a + ".add_k_proj", cNormed, dim, dim, true), l, dim);
+    int hd = (int) (dim / heads);
+    SDVariable q = joint(g, rms(g, a + ".norm_q", g.linear(a + ".to_q", nx.normed(), dim, dim, true), heads, hd, qkNorm),
+        n, rms(g, a + ".norm_added_q", g.linear(a + ".add_q_proj", cNormed, dim, dim, true), heads, hd, qkNorm), l, dim);
+    SDVariable k = joint(g, rms(g, a + ".norm_k", g.linear(a + ".to_k", nx.normed(), dim, dim, true), heads, hd, qkNorm),
+        n, rms(g, a + ".norm_added_k", g.linear(a + ".add_k_proj", cNormed, dim, dim, true), heads, hd, qkNorm), l, dim);
     SDVariable v = joint(g, g.linear(a + ".to_v", nx.normed(), dim, dim, true), n,
         g.linear(a + ".add_v_proj", cNormed, dim, dim, true), l, dim);
     SDVariable o = g.multiHead(q, k, v, n + l, n + l, heads, dim / heads, null).reshape(-1, n + l, dim);
     SDVariable ox = o.get(SDIndex.all(), SDIndex.interval(0L, n), SDIndex.all()).reshape(-1, dim);
 
     x = x.add(AdaLayerNorm.gate(g.linear(a + ".to_out.0", ox, dim, dim, true), n, dim, nx.gateMsa()));
+    if (dual) {
+      String a2 = p + ".attn2";
+      SDVariable h2 = nxx.normed2();
+      SDVariable q2 = rms(g, a2 + ".norm_q", g.linear(a2 + ".to_q", h2, dim, dim, true), heads, hd, qkNorm);
+      SDVariable k2 = rms(g, a2 + ".norm_k", g.linear(a2 + ".to_k", h2, dim, dim, true), heads, hd, qkNorm);
+      SDVariable v2 = g.linear(a2 + ".to_v", h2, dim, dim, true);
+      SDVariable o2 = g.linear(a2 + ".to_out.0", g.multiHead(q2, k2, v2, n, n, heads, hd, null), dim, dim, true);
+      x = x.add(AdaLayerNorm.gate(o2, n, dim, nxx.gateMsa2()));
+    }
     g.segment(p + ".ff");
     SDVariable h = AdaLayerNorm.modulate(AdaLayerNorm.layerNorm(g, x, dim, AdaLayerNorm.EPS), n, dim, nx.scaleMlp(),
         nx.shiftMlp());
@@ -70,6 +88,17 @@ final class JointTransformerBlock {
         nc.shiftMlp());
     c = c.add(AdaLayerNorm.gate(feedForward(g, p + ".ff_context", hc, dim), l, dim, nc.gateMlp()));
     return new Output(x, c);
+  }
+
+  /** RMSNorm {@code name} over each head's {@code hd} channels of {@code x: [M, heads·hd]} (identity when off). */
+  private static SDVariable rms(GraphBuilder g, String name, SDVariable x, int heads, int hd, boolean on) {
+    if (!on) {
+      return x;
+    }
+    SDVariable w = g.weight(name + ".weight", new long[] {hd}, org.draft4j.nn.Parameters.Init.ONES, 0);
+    SDVariable xh = x.reshape(-1, heads, hd);
+    SDVariable ms = xh.mul(xh).mean(true, 2);
+    return xh.mul(g.sd().math.rsqrt(ms.add(1e-6))).mul(w).reshape(-1, (long) heads * hd);
   }
 
   /** {@code [B*n, D]} and {@code [B*l, D]} concatenated per sample along the sequence: {@code [B*(n+l), D]}. */

@@ -13,9 +13,10 @@ import org.draft4j.models.ModelFolder;
 
 /**
  * diffusers' {@code SD3Transformer2DModel} config (v0.29.2, Stable Diffusion 3), under diffusers' key
- * names. Missing keys take diffusers' defaults (SD3-medium's sizes except the layer count); the
- * SD3.5 options of later diffusers ({@code qk_norm}, {@code dual_attention_layers}) are refused
- * unless they hold their no-op value.
+ * names. Missing keys take diffusers' defaults (SD3-medium's sizes except the layer count). The
+ * SD3.5 options of diffusers v0.31 are read too: {@code qk_norm} ({@code null} or {@code "rms_norm"}:
+ * RMSNorm on each head's queries and keys) and {@code dual_attention_layers} (blocks that add an
+ * image-only self-attention {@code attn2}, the MMDiT-X block).
  *
  * <p>Derived sizes: inner width {@code D = num_attention_heads · attention_head_dim}; the image is
  * cut into {@code (H/p)·(W/p)} tokens of {@code p = patch_size}; {@code caption_projection_dim}
@@ -23,7 +24,7 @@ import org.draft4j.models.ModelFolder;
  */
 @JsonPropertyOrder({"sample_size", "patch_size", "in_channels", "num_layers", "attention_head_dim",
     "num_attention_heads", "joint_attention_dim", "caption_projection_dim", "pooled_projection_dim", "out_channels",
-    "pos_embed_max_size"})
+    "pos_embed_max_size", "dual_attention_layers", "qk_norm"})
 public record SD3Transformer2DConfig(
     @JsonProperty("sample_size") int sampleSize,
     @JsonProperty("patch_size") int patchSize,
@@ -35,11 +36,13 @@ public record SD3Transformer2DConfig(
     @JsonProperty("caption_projection_dim") int captionProjectionDim,
     @JsonProperty("pooled_projection_dim") int pooledProjectionDim,
     @JsonProperty("out_channels") int outChannels,
-    @JsonProperty("pos_embed_max_size") int posEmbedMaxSize) {
+    @JsonProperty("pos_embed_max_size") int posEmbedMaxSize,
+    @JsonProperty("dual_attention_layers") List<Integer> dualAttentionLayers,
+    @JsonProperty("qk_norm") String qkNorm) {
 
   /** diffusers' defaults of {@code SD3Transformer2DModel.__init__} (v0.29.2). */
   public static final SD3Transformer2DConfig DEFAULTS =
-      new SD3Transformer2DConfig(128, 2, 16, 18, 64, 18, 4096, 1152, 2048, 16, 96);
+      new SD3Transformer2DConfig(128, 2, 16, 18, 64, 18, 4096, 1152, 2048, 16, 96, List.of(), null);
 
   public SD3Transformer2DConfig {
     checkArgument(patchSize >= 1, "patch_size = %s must be >= 1", patchSize);
@@ -60,6 +63,21 @@ public record SD3Transformer2DConfig(
         innerDim());
     checkArgument(posEmbedMaxSize >= sampleSize / patchSize,
         "pos_embed_max_size = %s must be >= sample_size / patch_size = %s", posEmbedMaxSize, sampleSize / patchSize);
+    dualAttentionLayers = dualAttentionLayers == null ? List.of() : List.copyOf(dualAttentionLayers);
+    for (int i : dualAttentionLayers) {
+      checkArgument(i >= 0 && i < numLayers, "dual_attention_layers entry %s is not a block index < num_layers = %s",
+          i, numLayers);
+    }
+    checkArgument(qkNorm == null || QK_NORMS.contains(qkNorm), "qk_norm = \"%s\" is not supported; allowed: null, %s",
+        qkNorm, QK_NORMS);
+  }
+
+  /** The {@code qk_norm} values implemented (SD3.5's; null means none). */
+  static final java.util.Set<String> QK_NORMS = java.util.Set.of("rms_norm");
+
+  /** Whether block {@code i} adds SD3.5's image-only self-attention {@code attn2}. */
+  public boolean dualAttention(int i) {
+    return dualAttentionLayers.contains(i);
   }
 
   /** The transformer width {@code D = heads · head_dim}. */
@@ -73,17 +91,23 @@ public record SD3Transformer2DConfig(
    */
   public static SD3Transformer2DConfig fromJson(Map<String, Object> m, String source) {
     DiffusersConfigs r = DiffusersConfigs.of(m, source);
-    r.requireDefault("qk_norm", "none");
-    if (m.get("dual_attention_layers") instanceof List<?> l && !l.isEmpty()) {
-      throw r.error("dual_attention_layers", l, "[] (SD3.5's dual attention is not implemented)");
-    }
-    if (m.containsKey("out_channels") && m.get("out_channels") == null) {
+    String qk = r.has("qk_norm") ? r.oneOf("qk_norm", null, QK_NORMS) : null;
+    int[] dual = r.intList("dual_attention_layers", new int[0], 0);
+    Map<String, Object> rest = new java.util.LinkedHashMap<>(m);
+    rest.remove("qk_norm");
+    rest.remove("dual_attention_layers");
+    if (rest.containsKey("out_channels") && rest.get("out_channels") == null) {
       // diffusers: out_channels None means in_channels
-      Map<String, Object> copy = new java.util.LinkedHashMap<>(m);
-      copy.put("out_channels", r.integer("in_channels", DEFAULTS.inChannels()));
-      m = copy;
+      rest.put("out_channels", r.integer("in_channels", DEFAULTS.inChannels()));
     }
-    return DiffusersConfigs.read(m, DEFAULTS, SD3Transformer2DConfig.class, source);
+    SD3Transformer2DConfig c = DiffusersConfigs.read(rest, DEFAULTS, SD3Transformer2DConfig.class, source);
+    try {
+      return new SD3Transformer2DConfig(c.sampleSize, c.patchSize, c.inChannels, c.numLayers, c.attentionHeadDim,
+          c.numAttentionHeads, c.jointAttentionDim, c.captionProjectionDim, c.pooledProjectionDim, c.outChannels,
+          c.posEmbedMaxSize, java.util.Arrays.stream(dual).boxed().toList(), qk);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(DiffusersConfigs.namingFile(e.getMessage(), source), e);
+    }
   }
 
   /** Reads {@code config.json}. */

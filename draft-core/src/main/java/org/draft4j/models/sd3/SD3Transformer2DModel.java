@@ -18,7 +18,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * diffusers' {@code SD3Transformer2DModel} (v0.29.2, the Stable Diffusion 3 MMDiT), built into a
+ * diffusers' {@code SD3Transformer2DModel} (v0.29.2, the Stable Diffusion 3 MMDiT; v0.31's SD3.5
+ * options {@code qk_norm} and {@code dual_attention_layers} too, see {@link JointTransformerBlock}), built into a
  * SameDiff graph from an {@link SD3Transformer2DConfig} and weights under diffusers' parameter names
  * ({@code pos_embed.proj}, {@code time_text_embed.timestep_embedder.linear_1},
  * {@code context_embedder}, {@code transformer_blocks.i.attn.add_q_proj}, {@code norm_out.linear},
@@ -159,7 +160,7 @@ public final class SD3Transformer2DModel {
     for (int i = 0; i < c.numLayers(); i++) {
       String name = "transformer_blocks." + i;
       JointTransformerBlock.Output o = JointTransformerBlock.forward(g, name, x, n, ctx, textLen, temb, d,
-          c.numAttentionHeads(), i == c.numLayers() - 1);
+          c.numAttentionHeads(), i == c.numLayers() - 1, c.qkNorm() != null, c.dualAttention(i));
       x = o.hidden();
       ctx = o.context();
       tap(taps, name + ".hidden_states", x);

@@ -13,7 +13,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Reading SD3 configs: defaults, round trip, refusals naming the field; a random tiny model builds. */
 class SD3Transformer2DConfigTest {
-  private static final SD3Transformer2DConfig TINY = new SD3Transformer2DConfig(16, 2, 16, 2, 8, 2, 32, 16, 16, 16, 16);
+  private static final SD3Transformer2DConfig TINY = new SD3Transformer2DConfig(16, 2, 16, 2, 8, 2, 32, 16, 16, 16, 16,
+      java.util.List.of(), null);
 
   @Test
   void readsTheGoldenConfigAndRoundTrips() throws Exception {
@@ -42,12 +43,12 @@ class SD3Transformer2DConfigTest {
   @Test
   void refusesWhatIsNotImplementedNamingTheField() {
     Map<String, Object> m = new LinkedHashMap<>(TINY.toJson());
-    m.put("qk_norm", "rms_norm");
+    m.put("qk_norm", "layer_norm");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> SD3Transformer2DConfig.fromJson(m, "sd35.json"));
     assertTrue(e.getMessage().contains("sd35.json") && e.getMessage().contains("qk_norm"), e.getMessage());
     Map<String, Object> d = new LinkedHashMap<>(TINY.toJson());
-    d.put("dual_attention_layers", java.util.List.of(0));
+    d.put("dual_attention_layers", java.util.List.of(2));
     e = assertThrows(IllegalArgumentException.class, () -> SD3Transformer2DConfig.fromJson(d, "sd35.json"));
     assertTrue(e.getMessage().contains("dual_attention_layers"), e.getMessage());
     Map<String, Object> w = new LinkedHashMap<>(TINY.toJson());

@@ -26,14 +26,17 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 /**
  * The MMDiT reproduces diffusers' own {@code SD3Transformer2DModel} (v0.29.2, PyTorch 1.13 float32 CPU):
  * shared/diffusers-golden/tiny_sd3_transformer_seed0 (weights randn·0.05) and its {@code _std0.2}
- * twin (randn·0.2, where attention matters), 2 blocks, width 16, 16×16×16 latents, 10 text tokens.
+ * twin (randn·0.2, where attention matters), 2 blocks, width 16, 16×16×16 latents, 10 text tokens; and
+ * the SD3.5 folders (diffusers v0.31.0: qk_norm rms_norm, dual attention in block 0, 3 blocks).
  * Every intermediate diffusers recorded is compared too, so a divergence names its module; the graph is
  * built with the engine's fused ops and with SameDiff primitives only (the path a CUDA backend runs).
  */
 class SD3TransformerGoldenTest {
   @ParameterizedTest
   @CsvSource({"tiny_sd3_transformer_seed0, true", "tiny_sd3_transformer_seed0_std0.2, true",
-      "tiny_sd3_transformer_seed0, false", "tiny_sd3_transformer_seed0_std0.2, false"})
+      "tiny_sd3_transformer_seed0, false", "tiny_sd3_transformer_seed0_std0.2, false",
+      "tiny_sd35_transformer_seed0, true", "tiny_sd35_transformer_seed0_std0.2, true",
+      "tiny_sd35_transformer_seed0, false", "tiny_sd35_transformer_seed0_std0.2, false"})
   void matchesDiffusers(String folder, boolean fused) throws Exception {
     Path dir = SharedData.require("diffusers-golden/" + folder);
     SD3Transformer2DModel model = SD3Transformer2DModel.load(dir);
