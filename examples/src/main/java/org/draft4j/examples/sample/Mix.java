@@ -105,10 +105,11 @@ public final class Mix implements Callable<Integer> {
     for (String p : prompts) {
       prompt.addAll(java.util.Collections.nCopies(2, p));
     }
+    String how = String.format(Locale.ROOT, "; DDIM, %d steps, guidance %s; sampling seeds %d, %d per prompt", steps,
+        guidance, PromptGrid.FIRST_SEED, PromptGrid.FIRST_SEED + 1);
     Images.Grid grid = new Images.Grid(3).title(b == null
-        ? "rows: the LoRA A = " + this.a.getFileName() + " at scale w; sampling seeds 1000, 1001 per prompt; " + sampler
-        : "rows: (1-w) A + w B, A = " + this.a.getFileName() + ", B = " + this.b.getFileName()
-            + "; sampling seeds 1000, 1001 per prompt; " + sampler);
+        ? "rows: the LoRA A = " + this.a.getFileName() + " at scale w" + how
+        : "rows: (1-w) A + w B, A = " + this.a.getFileName() + ", B = " + this.b.getFileName() + how);
     for (int r = 0; r < rows.size(); r++) {
       grid.row(rows.get(r), labels.get(r), r == 0 ? Images.byPrompt(prompt) : List.of());
     }

@@ -117,10 +117,11 @@ public final class Sample implements Callable<Integer> {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }
     // one row per prompt, captioned above it; the columns are the seeds; the title names the sampler and LoRAs
-    StringBuilder title = new StringBuilder(ddim.toString());
+    StringBuilder title = new StringBuilder(String.format(java.util.Locale.ROOT, "DDIM, %d steps, guidance %s", steps,
+        guidance));
     for (int i = 0; i < lora.size(); i++) {
       title.append(i == 0 ? "; LoRA " : ", ").append(lora.get(i).getFileName())
-          .append(String.format(java.util.Locale.ROOT, " x %.2f", scales == null ? 1 : scales[i]));
+          .append(String.format(java.util.Locale.ROOT, " \u00d7 %.2f", scales == null ? 1 : scales[i]));
     }
     if (blend != null) {
       title.append("; blend ").append(blend.strip());

@@ -28,6 +28,9 @@ public final class Images {
   /** Pixels between images. */
   static final int PAD = 4;
   static final Color BACKGROUND = Color.WHITE;
+  private static final Color FRAME = new Color(200, 200, 200);
+  /** Extra pixels above a caption strip that is not the grid's first row. */
+  private static final int GAP = 8;
   private static final Font FONT = new Font(Font.SANS_SERIF, Font.PLAIN, FONT_SIZE);
   private static final Font BOLD = FONT.deriveFont(Font.BOLD);
 
@@ -196,7 +199,8 @@ public final class Images {
           n = Math.max(n, lines.size());
         }
         wrapped.add(l);
-        strip[r] = rows.get(r).captions().isEmpty() ? 0 : n * line + PAD + 3;
+        // a caption strip after the first row also opens a gap that sets its rows apart from those above
+        strip[r] = rows.get(r).captions().isEmpty() ? 0 : (r > 0 ? GAP : 0) + n * line + PAD + 3;
       }
       int top = (titleLines.isEmpty() ? 0 : titleLines.size() * line + PAD)
           + (columnLabels.isEmpty() ? 0 : line + 2);
@@ -234,6 +238,7 @@ public final class Images {
       for (int r = 0; r < rows.size(); r++) {
         Row row = rows.get(r);
         g.setFont(FONT);
+        int textTop = y + (r > 0 && !row.captions().isEmpty() ? GAP : 0);
         for (int k = 0; k < row.captions().size(); k++) {
           Caption c = row.captions().get(k);
           int x0 = labelW + c.from() * cell;
@@ -241,7 +246,7 @@ public final class Images {
           g.setColor(Color.BLACK);
           List<String> lines = wrapped.get(r).get(k);
           for (int i = 0; i < lines.size(); i++) {
-            g.drawString(lines.get(i), x0 + 1, y + i * line + fm.getAscent());
+            g.drawString(lines.get(i), x0 + 1, textTop + i * line + fm.getAscent());
           }
           g.setColor(Color.GRAY); // a rule under the caption, as wide as the columns it names
           g.drawLine(x0, y + strip[r] - 2, x1 - 1, y + strip[r] - 2);
@@ -253,6 +258,10 @@ public final class Images {
           g.drawString(row.label(), PAD, y + (h + bold.getAscent() - bold.getDescent()) / 2);
         }
         paint(img, row.images(), labelW, y, cell);
+        g.setColor(FRAME); // a frame, so that images with the grid's white background keep their edges
+        for (int c = 0; c < row.images().size(0); c++) {
+          g.drawRect(labelW + c * cell - 1, y - 1, w + 1, h + 1);
+        }
         y += h + PAD;
       }
       g.dispose();

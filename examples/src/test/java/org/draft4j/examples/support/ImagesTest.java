@@ -64,8 +64,8 @@ class ImagesTest {
     int imagesTop = firstBlack(captioned, labelW + cell + 2); // column 1: no caption above it
     assertEquals(firstBlack(plain, labelW + cell + 2) + strip, imagesTop, "the images moved down by the strip");
     // text in the strip over column 0, nothing over columns 1 and 2 (the long caption did not overflow)
-    assertFalse(background(captioned, labelW, labelW + cell - Images.PAD, 0, imagesTop), "no caption drawn");
-    assertTrue(background(captioned, labelW + cell, captioned.getWidth(), 0, imagesTop),
+    assertFalse(background(captioned, labelW, labelW + cell - Images.PAD, 0, imagesTop - 2), "no caption drawn");
+    assertTrue(background(captioned, labelW + cell, captioned.getWidth(), 0, imagesTop - 2),
         "the caption overflowed its column");
     // the strip holds at most CAPTION_LINES lines
     FontMetrics fm = plain.createGraphics().getFontMetrics(new Font(Font.SANS_SERIF, Font.PLAIN, Images.FONT_SIZE));
