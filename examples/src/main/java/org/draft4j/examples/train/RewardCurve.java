@@ -43,12 +43,12 @@ final class RewardCurve {
   }
 
   static XYChart chart(List<StepMetrics> history, List<EvalPoint> heldOut, String title) {
-    XYChart chart = new XYChartBuilder().width(800).height(540).title(title)
+    XYChart chart = new XYChartBuilder().width(800).height(580).title(title)
         .xAxisTitle("optimizer step").yAxisTitle("mean reward").build();
     Styler st = chart.getStyler();
     st.setLegendPosition(Styler.LegendPosition.OutsideS);
     st.setLegendVisible(true);
-    st.setLegendLayout(Styler.LegendLayout.Horizontal);
+    st.setLegendLayout(Styler.LegendLayout.Vertical);
     double[] x = history.stream().mapToDouble(StepMetrics::step).toArray();
     double[] y = history.stream().mapToDouble(StepMetrics::rewardMean).toArray();
     double last = x.length > 0 ? x[x.length - 1] : 0;
