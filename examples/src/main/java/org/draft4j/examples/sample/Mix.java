@@ -88,7 +88,7 @@ public final class Mix implements Callable<Integer> {
     for (double w : weights) {
       if (b == null) {
         a.setScale(w);
-        labels.add(String.format(Locale.ROOT, "A x %.2f", w));
+        labels.add(String.format(Locale.ROOT, "A \u00d7 %.2f", w));
       } else {
         a.setScale(1 - w);
         b.setScale(w);
@@ -100,7 +100,20 @@ public final class Mix implements Callable<Integer> {
     if (out.toAbsolutePath().getParent() != null) {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }
-    Images.grid(out, rows, labels, 3);
+    // one row per weight, labelled with its scales; the prompts captioned once, above the first row
+    List<String> prompt = new ArrayList<>();
+    for (String p : prompts) {
+      prompt.addAll(java.util.Collections.nCopies(2, p));
+    }
+    String how = String.format(Locale.ROOT, "; DDIM, %d steps, guidance %s; sampling seeds %d, %d per prompt", steps,
+        guidance, PromptGrid.FIRST_SEED, PromptGrid.FIRST_SEED + 1);
+    Images.Grid grid = new Images.Grid(3).title(b == null
+        ? "rows: the LoRA A = " + this.a.getFileName() + " at scale w" + how
+        : "rows: (1-w) A + w B, A = " + this.a.getFileName() + ", B = " + this.b.getFileName() + how);
+    for (int r = 0; r < rows.size(); r++) {
+      grid.row(rows.get(r), labels.get(r), r == 0 ? Images.byPrompt(prompt) : List.of());
+    }
+    grid.write(out);
     // how far each row moved from the first: RMS pixel distance, mean over the images of a row
     List<Double> dist = new ArrayList<>();
     for (INDArray r : rows) {

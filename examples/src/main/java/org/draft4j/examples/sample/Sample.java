@@ -116,7 +116,25 @@ public final class Sample implements Callable<Integer> {
     if (out.toAbsolutePath().getParent() != null) {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }
-    Images.grid(out, rows, prompts, 3);
+    // one row per prompt, captioned above it; the columns are the seeds; the title names the sampler and LoRAs
+    StringBuilder title = new StringBuilder(String.format(java.util.Locale.ROOT, "DDIM, %d steps, guidance %s", steps,
+        guidance));
+    for (int i = 0; i < lora.size(); i++) {
+      title.append(i == 0 ? "; LoRA " : ", ").append(lora.get(i).getFileName())
+          .append(String.format(java.util.Locale.ROOT, " \u00d7 %.2f", scales == null ? 1 : scales[i]));
+    }
+    if (blend != null) {
+      title.append("; blend ").append(blend.strip());
+    }
+    List<String> seedLabels = new java.util.ArrayList<>();
+    for (int s = 0; s < nSeeds; s++) {
+      seedLabels.add("seed " + (PromptGrid.FIRST_SEED + s));
+    }
+    Images.Grid grid = new Images.Grid(3).title(title.toString()).columnLabels(seedLabels);
+    for (int p = 0; p < rows.size(); p++) {
+      grid.row(rows.get(p), null, List.of(new Images.Caption(0, nSeeds, prompts.get(p))));
+    }
+    grid.write(out);
     if (oracle) {
       System.out.println("oracle prompt fidelity over " + prompts.size() * nSeeds + " samples: "
           + PromptGrid.fidelity(rows, prompts, nSeeds));

@@ -246,19 +246,25 @@ public final class TrainRun implements Callable<Integer> {
         Files.writeString(out.resolve("provenance.json"), trainer.provenance().toJson());
         double rb = first.reward();
         double ra = last.reward();
-        // before and after rows, 16 images a row pair
-        List<INDArray> rows = new ArrayList<>();
-        List<String> labels = new ArrayList<>();
-        long total = before.images().size(0);
-        for (long from = 0; from < total; from += 16) {
-          INDArrayIndex range = NDArrayIndex.interval(from, Math.min(total, from + 16));
-          rows.add(before.images().get(range));
-          rows.add(after.images().get(range));
-          labels.add(from == 0 ? String.format(Locale.ROOT, "base  %.3f", rb) : "base");
-          labels.add(from == 0 ? String.format(Locale.ROOT, "%s  %.3f", objective.name(), ra) : objective.name());
+        // before and after rows, 16 images a row pair, the prompts captioned above the pair
+        Images.Grid grid = new Images.Grid(3).title(String.format(Locale.ROOT, "%s: each row pair is the base model,"
+            + " then after %d steps of %s on %s (mean held-out reward), sampling seeds 101..%d", evalDescription(s),
+            trainer.step(), objective.name(), reward.name(), 100 + nSeeds));
+        int total = (int) before.images().size(0);
+        for (int from = 0; from < total; from += 16) {
+          int to = Math.min(total, from + 16);
+          INDArrayIndex range = NDArrayIndex.interval(from, to);
+          grid.row(before.images().get(range), from == 0 ? String.format(Locale.ROOT, "base  %.3f", rb) : "base",
+              Images.byPrompt(evalPrompts.subList(from, to)));
+          grid.row(after.images().get(range),
+              from == 0 ? String.format(Locale.ROOT, "%s  %.3f", objective.name(), ra) : objective.name(), List.of());
         }
-        Images.grid(out.resolve("before_after.png"), rows, labels, 3);
-        RewardCurve.write(out.resolve("reward_curve.png"), history, objective.name() + " on " + reward.name());
+        grid.write(out.resolve("before_after.png"));
+        List<EvalPoint> heldOut = new ArrayList<>();
+        heldOut.add(first);
+        heldOut.addAll(between);
+        heldOut.add(last);
+        RewardCurve.write(out.resolve("reward_curve.png"), history, heldOut, objective.name() + " on " + reward.name());
         Map<String, List<Double>> terms = new LinkedHashMap<>();
         before.terms().forEach((k, v) -> terms.put(k, List.of(v.meanNumber().doubleValue(),
             after.terms().get(k).meanNumber().doubleValue())));
