@@ -34,7 +34,7 @@ final class ModelFiles {
   static void write(Path dir, Map<String, Object> config, String stem, Parameters params, WeightsFormat format)
       throws IOException {
     Files.createDirectories(dir);
-    Files.writeString(dir.resolve("config.json"), Json.writePretty(config));
+    org.draft4j.io.AtomicFiles.writeString(dir.resolve("config.json"), Json.writePretty(config));
     Safetensors.write(dir.resolve(format.fileName(stem)), params.asMap(), Map.of("format", "pt"), format.dtype());
   }
 

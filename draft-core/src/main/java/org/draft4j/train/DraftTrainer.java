@@ -304,7 +304,7 @@ public final class DraftTrainer implements AutoCloseable {
 
   /** Writes the configuration as JSON (for reproducibility). */
   public void writeConfig(Path file) throws IOException {
-    Files.writeString(file, Json.writePretty(config()));
+    org.draft4j.io.AtomicFiles.writeString(file, Json.writePretty(config()));
   }
 
   /** The execution context the trainer's graphs run in. */

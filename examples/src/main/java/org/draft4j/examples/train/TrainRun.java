@@ -219,7 +219,7 @@ public final class TrainRun implements Callable<Integer> {
           trainer.fitTo(steps);
           trainer.saveAdapter(out.resolve("pytorch_lora_weights.safetensors"), LoraFormat.DIFFUSERS);
           trainer.writeConfig(out.resolve("training_config.json"));
-          Files.writeString(out.resolve("provenance.json"), trainer.provenance().toJson());
+          org.draft4j.io.AtomicFiles.writeString(out.resolve("provenance.json"), trainer.provenance().toJson());
           RunSummary summary = new RunSummary(objective.name(), reward.name(), "none (eval-prompts = 0)",
               history.isEmpty() ? null : history.get(history.size() - 1).rewardMean(), null, null, null, null, null,
               null, null, null, null, null, steps, (System.nanoTime() - t0) / 1e9, s.given());
@@ -243,7 +243,7 @@ public final class TrainRun implements Callable<Integer> {
         EvalPoint last = EvalPoint.of(trainer.step(), after, evalPrompts, nSeeds);
         trainer.saveAdapter(out.resolve("pytorch_lora_weights.safetensors"), LoraFormat.DIFFUSERS);
         trainer.writeConfig(out.resolve("training_config.json"));
-        Files.writeString(out.resolve("provenance.json"), trainer.provenance().toJson());
+        org.draft4j.io.AtomicFiles.writeString(out.resolve("provenance.json"), trainer.provenance().toJson());
         double rb = first.reward();
         double ra = last.reward();
         // before and after rows, 16 images a row pair
