@@ -114,7 +114,7 @@ public final class ClipModel {
         proj, cfg + " vision_config");
     ClipTokenizer tok = tokenizer(dir, tc);
     try (TensorStore f = WeightFiles.open(dir, "", WeightFiles.Naming.TRANSFORMERS, variant)) {
-      return new ClipModel(tc, vc, proj, Parameters.of(f.readAll(), f.source()), tok);
+      return new ClipModel(tc, vc, proj, Parameters.of(f.readAllFinite(), f.source()), tok);
     }
   }
 
