@@ -333,7 +333,7 @@ public final class TrainRun implements Callable<Integer> {
     }
     StringBuilder sb = new StringBuilder();
     kept.forEach(m -> sb.append(Json.write(m)).append('\n'));
-    Files.writeString(file, sb.toString());
+    org.draft4j.io.AtomicFiles.writeString(file, sb.toString()); // a crash here keeps the old lines
     return kept;
   }
 
