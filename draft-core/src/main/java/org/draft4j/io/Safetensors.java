@@ -1,13 +1,10 @@
 package org.draft4j.io;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,8 +27,9 @@ public final class Safetensors {
    * Writes tensors (FLOAT as F32, DOUBLE as F64, anything else converted to F32) and string
    * metadata, plus {@code draft4j.format} and {@code draft4j.data_sha256} (SHA-256 of the canonical
    * header and the data, verified on read so corrupted names, shapes, metadata or data are reported
-   * instead of returned; a file bearing draft4j's marks without a valid checksum is refused). The file appears atomically: bytes go to a temporary sibling, which is then renamed,
-   * so a crash mid-write leaves any previous file intact.
+   * instead of returned; a file bearing draft4j's marks without a valid checksum is refused). The file
+   * appears atomically ({@link AtomicFiles}: temporary sibling, fsync, rename), so a crash or a write
+   * error mid-write leaves any previous file intact.
    */
   public static void write(Path path, Map<String, INDArray> tensors, Map<String, String> metadata) {
     write(path, tensors, metadata, SafetensorsDType.F32);
@@ -80,14 +78,8 @@ public final class Safetensors {
     }
     byte[] hdr = Json.write(header).getBytes(StandardCharsets.UTF_8);
     int pad = (8 - hdr.length % 8) % 8;
-    Path parent = path.toAbsolutePath().getParent();
     try {
-      Files.createDirectories(parent);
-      // a sibling created like any other file (the umask decides its mode; createTempFile would make it 0600)
-      Path tmp = parent.resolve(path.getFileName() + "." + Long.toHexString(System.nanoTime())
-          + Long.toHexString(Thread.currentThread().getId()) + ".tmp");
-      try (OutputStream out = Files.newOutputStream(tmp, java.nio.file.StandardOpenOption.CREATE_NEW,
-          java.nio.file.StandardOpenOption.WRITE)) {
+      AtomicFiles.write(path, out -> {
         ByteBuffer lb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(hdr.length + pad);
         out.write(lb.array());
         out.write(hdr);
@@ -97,13 +89,9 @@ public final class Safetensors {
         for (INDArray a : sorted.values()) {
           out.write(bytes(a, floatType));
         }
-      } catch (IOException | RuntimeException e) {
-        Files.deleteIfExists(tmp);
-        throw e;
-      }
-      Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      });
     } catch (IOException e) {
-      throw new SafetensorsException(path + ": cannot write (" + e + ")", e);
+      throw new SafetensorsException(e.getMessage(), e);
     }
   }
 

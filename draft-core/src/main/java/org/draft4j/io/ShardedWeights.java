@@ -102,6 +102,11 @@ public final class ShardedWeights implements TensorStore {
   }
 
   @Override
+  public String source(String key) {
+    return shard(key).source();
+  }
+
+  @Override
   public Set<String> keys() {
     return byKey.keySet();
   }

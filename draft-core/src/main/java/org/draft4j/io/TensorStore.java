@@ -50,6 +50,56 @@ public interface TensorStore extends AutoCloseable {
     return m;
   }
 
+  /**
+   * The file that holds {@code key}, as named in error messages: {@link #source()}, or for a sharded
+   * store the shard's path.
+   */
+  default String source(String key) {
+    return source();
+  }
+
+  /**
+   * As {@link #readAll()}, refusing weights a model cannot use: a tensor with a NaN or ±∞ element is
+   * an error naming the file that holds it and the key (one extra pass over each tensor, no copies).
+   */
+  default Map<String, INDArray> readAllFinite() {
+    Map<String, INDArray> m = new LinkedHashMap<>();
+    for (String k : keys()) {
+      m.put(k, requireFinite(source(k), k, get(k)));
+    }
+    return m;
+  }
+
+  /**
+   * Returns {@code a} when every element is finite; otherwise throws {@link SafetensorsException}
+   * naming {@code source} and {@code key}, with the number of NaN and infinite elements and the first
+   * one's flat index.
+   */
+  static INDArray requireFinite(String source, String key, INDArray a) {
+    if (org.draft4j.engine.HostFloats.allFinite(a)) {
+      return a;
+    }
+    double[] v = a.dup('c').data().asDouble(); // the error path only
+    long nan = 0;
+    long inf = 0;
+    long first = -1;
+    for (int i = 0; i < v.length; i++) {
+      if (Double.isNaN(v[i])) {
+        nan++;
+      } else if (Double.isInfinite(v[i])) {
+        inf++;
+      } else {
+        continue;
+      }
+      if (first < 0) {
+        first = i;
+      }
+    }
+    throw new SafetensorsException(source + ": tensor \"" + key + "\" (shape " + java.util.Arrays.toString(a.shape())
+        + ") holds " + nan + " NaN and " + inf + " infinite values (first at flat index " + first
+        + "); weights must be finite");
+  }
+
   /** Releases the file handles; arrays already returned stay valid. */
   @Override
   void close();

@@ -13,7 +13,11 @@ import org.draft4j.nn.Parameters;
 final class ModelFiles {
   private ModelFiles() {}
 
-  /** All tensors of a component folder's weights ({@link WeightFiles}' choice) as a strict store named after the file. */
+  /**
+   * All tensors of a component folder's weights ({@link WeightFiles}' choice) as a strict store named
+   * after the file; a NaN or infinite element is an error naming the file and the key (a tensor of the
+   * wrong shape is refused naming both when the model is built over the store).
+   */
   static Parameters readWeights(ModelFolder folder, WeightFiles.Naming naming, String variant) {
     return readWeights(folder, "", naming, variant);
   }
@@ -21,7 +25,7 @@ final class ModelFiles {
   /** As {@link #readWeights(ModelFolder, WeightFiles.Naming, String)} for the sub-folder {@code sub}. */
   static Parameters readWeights(ModelFolder folder, String sub, WeightFiles.Naming naming, String variant) {
     try (TensorStore f = WeightFiles.open(folder, sub, naming, variant)) {
-      return Parameters.of(f.readAll(), f.source());
+      return Parameters.of(f.readAllFinite(), f.source());
     }
   }
 
@@ -34,7 +38,7 @@ final class ModelFiles {
   static void write(Path dir, Map<String, Object> config, String stem, Parameters params, WeightsFormat format)
       throws IOException {
     Files.createDirectories(dir);
-    Files.writeString(dir.resolve("config.json"), Json.writePretty(config));
+    org.draft4j.io.AtomicFiles.writeString(dir.resolve("config.json"), Json.writePretty(config));
     Safetensors.write(dir.resolve(format.fileName(stem)), params.asMap(), Map.of("format", "pt"), format.dtype());
   }
 

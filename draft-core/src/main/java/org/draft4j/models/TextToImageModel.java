@@ -121,16 +121,16 @@ public final class TextToImageModel {
     java.nio.file.Files.createDirectories(dir.resolve("scheduler"));
     unet.save(dir.resolve("unet"), format);
     textEncoder.save(dir.resolve("text_encoder"), tokenizer, format);
-    java.nio.file.Files.writeString(dir.resolve("tokenizer/vocab.json"), vocabJson);
-    java.nio.file.Files.writeString(dir.resolve("tokenizer/merges.txt"), mergesTxt);
+    org.draft4j.io.AtomicFiles.writeString(dir.resolve("tokenizer/vocab.json"), vocabJson);
+    org.draft4j.io.AtomicFiles.writeString(dir.resolve("tokenizer/merges.txt"), mergesTxt);
     Map<String, Object> tc = new LinkedHashMap<>();
     tc.put("model_max_length", tokenizer.maxLength());
     tc.put("bos_token", ClipTokenizer.BOS);
     tc.put("eos_token", ClipTokenizer.EOS);
     tc.put("pad_token", ClipTokenizer.EOS);
-    java.nio.file.Files.writeString(dir.resolve("tokenizer/tokenizer_config.json"),
+    org.draft4j.io.AtomicFiles.writeString(dir.resolve("tokenizer/tokenizer_config.json"),
         org.draft4j.io.Json.writePretty(tc));
-    java.nio.file.Files.writeString(dir.resolve("scheduler/scheduler_config.json"),
+    org.draft4j.io.AtomicFiles.writeString(dir.resolve("scheduler/scheduler_config.json"),
         org.draft4j.io.Json.writePretty(schedulerConfig));
     Map<String, Object> index = new LinkedHashMap<>();
     index.put("_class_name", "StableDiffusionPipeline");
@@ -144,7 +144,7 @@ public final class TextToImageModel {
     index.put("text_encoder", List.of("transformers", "CLIPTextModel"));
     index.put("tokenizer", List.of("transformers", "CLIPTokenizer"));
     index.put("unet", List.of("diffusers", "UNet2DConditionModel"));
-    java.nio.file.Files.writeString(dir.resolve("model_index.json"), org.draft4j.io.Json.writePretty(index));
+    org.draft4j.io.AtomicFiles.writeString(dir.resolve("model_index.json"), org.draft4j.io.Json.writePretty(index));
   }
 
   /**

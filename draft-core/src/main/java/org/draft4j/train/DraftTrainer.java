@@ -82,8 +82,12 @@ public final class DraftTrainer implements AutoCloseable {
   private final boolean ownsContext;
   private final DataParallel dataParallel;
   private final String rewardFingerprint;
+  private final Path checkpointDir;
   private long step;
   private boolean closed;
+  /** Set by {@link #requestStop()} from any thread (a signal handler); read between steps. */
+  private final java.util.concurrent.atomic.AtomicBoolean stopRequested =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private DraftTrainer(Builder b) {
     this.model = b.model;
@@ -96,6 +100,7 @@ public final class DraftTrainer implements AutoCloseable {
     this.global = b.global;
     this.seed = b.seed;
     this.listeners.addAll(b.listeners);
+    this.checkpointDir = b.checkpointDir;
     this.checkpoints = b.checkpointDir == null ? Checkpointing.none()
         : Checkpointing.in(b.checkpointDir, b.checkpointEvery);
     this.nonFinite = new NonFiniteSteps(b.maxNonFinite);
@@ -234,9 +239,28 @@ public final class DraftTrainer implements AutoCloseable {
   }
 
   /**
+   * Asks a running (or the next) {@link #fitTo} to stop at the next step boundary: between two
+   * optimizer steps it writes a checkpoint of the steps done (with a checkpoint directory) and throws
+   * {@link TrainingStoppedException}. Safe to call from any thread, a signal handler's included; the
+   * request is used up by the stop it causes. A {@code fitTo} whose target is already reached
+   * returns normally and leaves the request for the next one.
+   */
+  public void requestStop() {
+    stopRequested.set(true);
+  }
+
+  /** Whether a {@link #requestStop()} is pending. */
+  public boolean stopRequested() {
+    return stopRequested.get();
+  }
+
+  /**
    * Trains until {@link #step()} reaches {@code target} (after a resume this continues where the
    * checkpoint left off). With a checkpoint directory, a checkpoint is written every N steps and at
    * the end.
+   *
+   * @throws TrainingStoppedException when {@link #requestStop()} was called: at the next step
+   *     boundary, after writing the checkpoint
    */
   public void fitTo(long target) {
     checkState(!closed, "trainer is closed");
@@ -246,6 +270,12 @@ public final class DraftTrainer implements AutoCloseable {
     Throwable failure = null;
     try {
       while (step < target) {
+        if (stopRequested.getAndSet(false)) {
+          // a checkpoint of the steps done, as at a fit's end (the same file, written atomically)
+          checkpoints.afterStep(step, step, params, optState, this::provenance);
+          LOG.info("stopped on request after step {}{}", step, checkpoints.whereLastGood());
+          throw new TrainingStoppedException(step, checkpoints.enabled() ? checkpointDir : null);
+        }
         StepMetrics m;
         try {
           m = trainStep(target);
@@ -337,7 +367,7 @@ public final class DraftTrainer implements AutoCloseable {
 
   /** Writes the configuration as JSON (for reproducibility). */
   public void writeConfig(Path file) throws IOException {
-    Files.writeString(file, Json.writePretty(config()));
+    org.draft4j.io.AtomicFiles.writeString(file, Json.writePretty(config()));
   }
 
   /** The execution context the trainer's graphs run in. */

@@ -114,7 +114,7 @@ public final class ClipModel {
         proj, cfg + " vision_config");
     ClipTokenizer tok = tokenizer(dir, tc);
     try (TensorStore f = WeightFiles.open(dir, "", WeightFiles.Naming.TRANSFORMERS, variant)) {
-      return new ClipModel(tc, vc, proj, Parameters.of(f.readAll(), f.source()), tok);
+      return new ClipModel(tc, vc, proj, Parameters.of(f.readAllFinite(), f.source()), tok);
     }
   }
 
@@ -151,10 +151,10 @@ public final class ClipModel {
     cfg.put("logit_scale_init_value", 2.6592);
     cfg.put("text_config", textConfig.toJson(tokenizer));
     cfg.put("vision_config", visionConfig.toJson());
-    Files.writeString(dir.resolve("config.json"), Json.writePretty(cfg));
+    org.draft4j.io.AtomicFiles.writeString(dir.resolve("config.json"), Json.writePretty(cfg));
     org.draft4j.io.Safetensors.write(dir.resolve("model.safetensors"), params.asMap(), Map.of("format", "pt"));
-    Files.writeString(dir.resolve("vocab.json"), vocabJson);
-    Files.writeString(dir.resolve("merges.txt"), mergesTxt);
+    org.draft4j.io.AtomicFiles.writeString(dir.resolve("vocab.json"), vocabJson);
+    org.draft4j.io.AtomicFiles.writeString(dir.resolve("merges.txt"), mergesTxt);
   }
 
   public ClipVisionConfig visionConfig() {

@@ -34,7 +34,8 @@ import picocli.CommandLine.ScopeType;
  *
  * <p>Exit status: 0 done; 2 bad input (an option's value, a missing or damaged input file, a checkpoint of
  * another configuration), printed as one line {@code error: <message>}; 1 a failure while running;
- * 3 (demo) the reward did not improve on the evaluation seeds.
+ * 3 (demo) the reward did not improve on the evaluation seeds; (train with {@code --checkpoints}) stopped by
+ * SIGTERM or Ctrl-C, the checkpoint written at the next step boundary (the same command resumes).
  */
 @Command(name = "draft4j", mixinStandardHelpOptions = true, versionProvider = Launcher.Version.class,
     description = "Fine-tunes text-to-image diffusion models with DRaFT and its relatives; the ShapesWorld world"

@@ -1,6 +1,7 @@
 package org.draft4j.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -204,6 +205,41 @@ class LauncherTest {
     String log = Files.readString(dir.resolve("other.log"));
     assertEquals(Launcher.BAD_INPUT, p.exitValue(), log);
     assertTrue(log.contains("error: ") && log.contains("reward"), log);
+  }
+
+  /**
+   * SIGTERM ({@code Process.destroy()} on Linux) during {@code train --checkpoints}: the run writes
+   * its checkpoint at the next step boundary and exits with status 3; the same command resumes from
+   * it to the adapter of the uninterrupted run, bit for bit.
+   */
+  @Test
+  void aSigtermedTrainRunCheckpointsExitsWithThreeAndResumesBitForBit() throws Exception {
+    Path refOut = referenceRun();
+    Path ck = dir.resolve("ck");
+    Path out = dir.resolve("run");
+    List<String> cmd = trainCommand(ck, out);
+    cmd.set(cmd.indexOf("--checkpoint-every") + 1, "100"); // no periodic checkpoint: the one on disk is the stop's
+    Path log = dir.resolve("first.log");
+    Process first = start(cmd, log);
+    Path metrics = out.resolve("metrics.jsonl");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+    while (first.isAlive() && System.nanoTime() < deadline
+        && (!Files.exists(metrics) || Files.readAllLines(metrics).size() < 2)) {
+      Thread.sleep(20);
+    }
+    assertTrue(first.isAlive(), "the first attempt ended before it could be stopped:\n" + Files.readString(log));
+    assertEquals(0, DraftTrainer.checkpointStep(ck), "no checkpoint before the signal");
+    first.destroy(); // SIGTERM
+    assertTrue(first.waitFor(120, TimeUnit.SECONDS), "no exit after SIGTERM:\n" + Files.readString(log));
+    String firstLog = Files.readString(log);
+    assertEquals(3, first.exitValue(), firstLog);
+    long stoppedAt = DraftTrainer.checkpointStep(ck);
+    assertTrue(stoppedAt >= 2 && stoppedAt < 8, "checkpoint step " + stoppedAt + "\n" + firstLog);
+    assertTrue(firstLog.contains("stopped by SIGTERM after step " + stoppedAt), firstLog);
+    assertFalse(Files.exists(out.resolve("pytorch_lora_weights.safetensors")), "no adapter from a stopped run");
+    finish(start(cmd, dir.resolve("second.log")), dir.resolve("second.log"));
+    assertSameAdapter(refOut, out, stoppedAt);
+    assertEquals(8, Files.readAllLines(metrics).size());
   }
 
   private static String loss(String jsonLine) {

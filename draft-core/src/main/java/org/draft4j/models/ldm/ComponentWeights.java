@@ -64,11 +64,14 @@ final class ComponentWeights {
     return new ComponentWeights(keys, expected);
   }
 
-  /** Reads the checked tensors one at a time, as float32 in the diffusers shapes, into a strict store. */
+  /**
+   * Reads the checked tensors one at a time, as float32 in the diffusers shapes, into a strict store;
+   * a NaN or infinite element is an error naming the file and the key.
+   */
   Parameters read(TensorStore s) {
     Map<String, INDArray> arrays = new LinkedHashMap<>();
     for (Map.Entry<String, String> e : keys.entrySet()) {
-      INDArray a = s.get(e.getValue());
+      INDArray a = TensorStore.requireFinite(s.source(e.getValue()), e.getValue(), s.get(e.getValue()));
       long[] shape = shapes.get(e.getKey());
       arrays.put(e.getKey(), Arrays.equals(a.shape(), shape) ? a : a.reshape('c', shape));
     }

@@ -105,7 +105,7 @@ public final class Export implements Callable<Integer> {
             + " folder");
       }
       m.save(out, f);
-      Files.writeString(out.resolve("export_provenance.json"), Json.writePretty(prov));
+      org.draft4j.io.AtomicFiles.writeString(out.resolve("export_provenance.json"), Json.writePretty(prov));
     }
     System.out.println("wrote " + out.toAbsolutePath() + (lora == null ? "" : " (LoRA " + lora + " merged at scale "
         + scale + ")") + ", " + dtype);

@@ -42,7 +42,7 @@ public record RunSummary(
 
   /** Writes the summary as pretty-printed JSON. */
   public void write(Path file) throws IOException {
-    Files.writeString(file, Json.writePretty(this));
+    org.draft4j.io.AtomicFiles.writeString(file, Json.writePretty(this));
   }
 
   /** Reads a {@code summary.json} a run wrote. */

@@ -175,6 +175,16 @@ public final class TrainRun implements Callable<Integer> {
 
   /** Runs the settings; everything lands in {@code out}. */
   public static Result run(TrainSettings s, TextToImageModel model) throws IOException {
+    return run(s, model, t -> { });
+  }
+
+  /**
+   * As {@link #run(TrainSettings, TextToImageModel)}, handing the trainer to {@code onBuilt} before
+   * it trains (to stop it from another thread: {@link DraftTrainer#requestStop()}, after which this
+   * throws {@link org.draft4j.train.TrainingStoppedException} with the checkpoint written).
+   */
+  static Result run(TrainSettings s, TextToImageModel model, java.util.function.Consumer<DraftTrainer> onBuilt)
+      throws IOException {
     long t0 = System.nanoTime();
     Path out = s.out();
     Files.createDirectories(out);
@@ -215,11 +225,12 @@ public final class TrainRun implements Callable<Integer> {
       };
       b = s.quiet() ? b.listener(jsonl, keep) : b.listener(ConsoleProgress.stderr(), jsonl, keep);
       try (DraftTrainer trainer = b.build()) {
+        onBuilt.accept(trainer);
         if (nPrompts == 0) { // no evaluation: train, save, summarize the training metrics
           trainer.fitTo(steps);
           trainer.saveAdapter(out.resolve("pytorch_lora_weights.safetensors"), LoraFormat.DIFFUSERS);
           trainer.writeConfig(out.resolve("training_config.json"));
-          Files.writeString(out.resolve("provenance.json"), trainer.provenance().toJson());
+          org.draft4j.io.AtomicFiles.writeString(out.resolve("provenance.json"), trainer.provenance().toJson());
           RunSummary summary = new RunSummary(objective.name(), reward.name(), "none (eval-prompts = 0)",
               history.isEmpty() ? null : history.get(history.size() - 1).rewardMean(), null, null, null, null, null,
               null, null, null, null, null, steps, (System.nanoTime() - t0) / 1e9, s.given());
@@ -243,7 +254,7 @@ public final class TrainRun implements Callable<Integer> {
         EvalPoint last = EvalPoint.of(trainer.step(), after, evalPrompts, nSeeds);
         trainer.saveAdapter(out.resolve("pytorch_lora_weights.safetensors"), LoraFormat.DIFFUSERS);
         trainer.writeConfig(out.resolve("training_config.json"));
-        Files.writeString(out.resolve("provenance.json"), trainer.provenance().toJson());
+        org.draft4j.io.AtomicFiles.writeString(out.resolve("provenance.json"), trainer.provenance().toJson());
         double rb = first.reward();
         double ra = last.reward();
         // before and after rows, 16 images a row pair, the prompts captioned above the pair
@@ -328,7 +339,7 @@ public final class TrainRun implements Callable<Integer> {
     }
     StringBuilder sb = new StringBuilder();
     kept.forEach(m -> sb.append(Json.write(m)).append('\n'));
-    Files.writeString(file, sb.toString());
+    org.draft4j.io.AtomicFiles.writeString(file, sb.toString()); // a crash here keeps the old lines
     return kept;
   }
 
@@ -343,9 +354,22 @@ public final class TrainRun implements Callable<Integer> {
     flags.remove("config");
     given.putAll(flags);
     TrainSettings s = TrainOptions.parse(given);
-    TextToImageModel model = s.model().load();
-    print(run(s, model).summary());
-    return 0;
+    if (s.checkpoints() == null) {
+      print(run(s, s.model().load()).summary());
+      return 0;
+    }
+    // with checkpoints, SIGTERM / Ctrl-C stop at the next step boundary, checkpoint written
+    try (StopOnSignal stop = StopOnSignal.install()) {
+      TextToImageModel model = s.model().load();
+      try {
+        print(run(s, model, stop::watch).summary());
+        return 0;
+      } catch (org.draft4j.train.TrainingStoppedException e) {
+        System.err.println("stopped by " + (stop.received() == null ? "request" : stop.received()) + " after step "
+            + e.step() + "; checkpoint in " + s.checkpoints() + ": run the same command again to resume");
+        return StopOnSignal.EXIT_STATUS;
+      }
+    }
   }
 
   static void print(RunSummary m) {
