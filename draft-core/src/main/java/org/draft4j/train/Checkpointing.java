@@ -76,4 +76,15 @@ final class Checkpointing {
   String whereLastGood() {
     return dir == null ? " (none: no checkpoint directory)" : " in " + dir;
   }
+
+  /**
+   * A stop between steps ({@link DraftTrainer#requestStop()}): a checkpoint of the steps done, as at a
+   * fit's end (the same file, written atomically), and the exception that reports it.
+   */
+  TrainingStoppedException stop(long step, Map<String, INDArray> params, OptimizerState state, EmaState ema,
+      java.util.function.Supplier<Provenance> provenance) {
+    afterStep(step, step, params, state, ema, provenance);
+    LOG.info("stopped on request after step {}{}", step, whereLastGood());
+    return new TrainingStoppedException(step, enabled() ? dir : null);
+  }
 }

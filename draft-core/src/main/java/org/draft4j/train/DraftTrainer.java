@@ -4,11 +4,11 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkState;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.draft4j.Version;
 import org.draft4j.engine.ExecutionContext;
@@ -42,11 +42,9 @@ import org.slf4j.LoggerFactory;
  * <p>Prompts, initial noise and the objective's randomness are functions of (seed, sample index),
  * so a run is reproducible on one backend and thread count.
  *
- * <p>With {@link Builder#ema}, the trainer also keeps an exponential moving average of the adapter
- * weights ({@link Ema}), updated after each applied optimizer step and checkpointed with them.
- * Training always uses the raw weights; {@link #evaluate(List, long[], AdapterWeights)}, {@link
- * #saveAdapter(Path, AdapterFormat, AdapterWeights)}, {@link #withAdapterWeights} and {@link
- * Builder#evaluationWeights} choose between the raw and the averaged ones.
+ * <p>With {@code ema(...)}, the trainer also keeps an exponential moving average of the adapter
+ * weights ({@link Ema}), updated after each applied step and checkpointed; training uses the raw
+ * weights, {@link #withAdapterWeights} (and the evaluate/save overloads) the chosen ones.
  *
  * <p>The trainer runs the loop and owns the state (parameters, optimizer state, step); its
  * collaborators, in this package, do the rest: {@code MicroBatches} computes a micro-batch, {@code
@@ -82,14 +80,12 @@ public final class DraftTrainer implements AutoCloseable {
   private final boolean ownsContext;
   private final DataParallel dataParallel;
   private final String rewardFingerprint;
-  private final Path checkpointDir;
   private long step;
   private boolean closed;
   /** Set by {@link #requestStop()} from any thread (a signal handler); read between steps. */
-  private final java.util.concurrent.atomic.AtomicBoolean stopRequested =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean stopRequested = new AtomicBoolean();
 
-  private DraftTrainer(Builder b) {
+  DraftTrainer(TrainerSettings b) {
     this.model = b.model;
     this.sampler = b.sampler;
     this.reward = b.reward;
@@ -100,7 +96,6 @@ public final class DraftTrainer implements AutoCloseable {
     this.global = b.global;
     this.seed = b.seed;
     this.listeners.addAll(b.listeners);
-    this.checkpointDir = b.checkpointDir;
     this.checkpoints = b.checkpointDir == null ? Checkpointing.none()
         : Checkpointing.in(b.checkpointDir, b.checkpointEvery);
     this.nonFinite = new NonFiniteSteps(b.maxNonFinite);
@@ -133,6 +128,7 @@ public final class DraftTrainer implements AutoCloseable {
         params.values().stream().mapToLong(INDArray::length).sum());
   }
 
+  /** A new builder (each setter once; {@code build()} validates across fields). */
   public static Builder builder() {
     return new Builder();
   }
@@ -239,17 +235,15 @@ public final class DraftTrainer implements AutoCloseable {
   }
 
   /**
-   * Asks a running (or the next) {@link #fitTo} to stop at the next step boundary: between two
-   * optimizer steps it writes a checkpoint of the steps done (with a checkpoint directory) and throws
-   * {@link TrainingStoppedException}. Safe to call from any thread, a signal handler's included; the
-   * request is used up by the stop it causes. A {@code fitTo} whose target is already reached
-   * returns normally and leaves the request for the next one.
+   * Asks a running (or the next) {@link #fitTo} to stop at the next step boundary: it writes a
+   * checkpoint of the steps done (with a checkpoint directory) and throws {@link
+   * TrainingStoppedException}. Safe from any thread (a signal handler's); used up by the stop it causes.
    */
   public void requestStop() {
     stopRequested.set(true);
   }
 
-  /** Whether a {@link #requestStop()} is pending. */
+  /** Whether a {@link #requestStop()} is pending (a fit whose target is already reached leaves it so). */
   public boolean stopRequested() {
     return stopRequested.get();
   }
@@ -271,10 +265,7 @@ public final class DraftTrainer implements AutoCloseable {
     try {
       while (step < target) {
         if (stopRequested.getAndSet(false)) {
-          // a checkpoint of the steps done, as at a fit's end (the same file, written atomically)
-          checkpoints.afterStep(step, step, params, optState, this::provenance);
-          LOG.info("stopped on request after step {}{}", step, checkpoints.whereLastGood());
-          throw new TrainingStoppedException(step, checkpoints.enabled() ? checkpointDir : null);
+          throw checkpoints.stop(step, params, optState, weights.state(), this::provenance);
         }
         StepMetrics m;
         try {
@@ -404,27 +395,6 @@ public final class DraftTrainer implements AutoCloseable {
     @Override
     Builder self() {
       return this;
-    }
-
-    /** Validates every field and their combination, then builds. */
-    public DraftTrainer build() {
-      validate();
-      checkArgument(execution == null || context == null,
-          "execution options and an execution context were both given; set one (the context has its own options)");
-      if (execution == null) {
-        execution = ExecutionContext.defaultOptions();
-      }
-      complete();
-      DraftTrainer t = new DraftTrainer(this);
-      if (dataParallel != null) {
-        try {
-          dataParallel.validate(t.config(), global / micro);
-        } catch (RuntimeException e) {
-          t.close();
-          throw e;
-        }
-      }
-      return t;
     }
   }
 }

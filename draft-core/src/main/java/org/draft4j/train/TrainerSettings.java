@@ -304,4 +304,25 @@ abstract class TrainerSettings {
     context = c;
     return self();
   }
+
+  /** Validates every field and their combination, then builds. */
+  public DraftTrainer build() {
+    validate();
+    checkArgument(execution == null || context == null,
+        "execution options and an execution context were both given; set one (the context has its own options)");
+    if (execution == null) {
+      execution = ExecutionContext.defaultOptions();
+    }
+    complete();
+    DraftTrainer t = new DraftTrainer(this);
+    if (dataParallel != null) {
+      try {
+        dataParallel.validate(t.config(), global / micro);
+      } catch (RuntimeException e) {
+        t.close();
+        throw e;
+      }
+    }
+    return t;
+  }
 }
