@@ -112,24 +112,23 @@ public final class CompiledGraph implements AutoCloseable {
       @SuppressWarnings("unchecked")
       Map<String, INDArray>[] results = new Map[shards];
       // make missing plans first, one at a time (tracing, and binding a sibling to an arena, are not concurrent)
-      List<Runnable> tasks = new ArrayList<>();
+      boolean planned = false;
       for (int s = 0; s < shards; s++) {
-        final int shard = s;
-        if (!plans.containsKey(key(shard, parts.get(shard)))) {
-          results[shard] = runShard(shard, parts.get(shard));
+        if (!plans.containsKey(key(s, shapeKey(parts.get(s))))) {
+          results[s] = runShard(s, parts.get(s));
         } else {
-          tasks.add(() -> results[shard] = runShard(shard, parts.get(shard)));
+          planned = true;
         }
       }
-      if (!tasks.isEmpty()) {
-        runIndexed(tasks, results, parts);
+      if (planned) {
+        runRemaining(results, parts);
       }
       return combine(results);
     });
   }
 
-  private void runIndexed(List<Runnable> tasks, Map<String, INDArray>[] results, List<Map<String, INDArray>> parts) {
-    // tasks must run with worker index == shard index: rebuild the list in shard order
+  /** Runs the shards without a result yet concurrently, each on the worker of its index. */
+  private void runRemaining(Map<String, INDArray>[] results, List<Map<String, INDArray>> parts) {
     List<Runnable> ordered = new ArrayList<>();
     for (int s = 0; s < results.length; s++) {
       final int shard = s;
@@ -155,31 +154,27 @@ public final class CompiledGraph implements AutoCloseable {
     }
   }
 
-  /** Whether some worker has a plan for these input shapes (another worker then needs no tracing). */
-  private boolean planned(Map<String, INDArray> feeds) {
-    return plansByShape.containsKey(shapeKey(feeds));
-  }
-
   private Map<String, INDArray> runShard(int worker, Map<String, INDArray> feeds) {
-    String k = key(worker, feeds);
+    String shape = shapeKey(feeds);
+    String k = key(worker, shape);
     Plan p = plans.get(k);
     Arena arena = context.arena(worker);
-    if (p == null && planned(feeds)) {
+    if (p == null && plansByShape.containsKey(shape)) {
       // a worker's first call with shapes another worker has planned: a sibling plan, no tracing
-      p = plansByShape.get(shapeKey(feeds)).sibling();
+      p = plansByShape.get(shape).sibling();
       plans.put(k, p);
     }
     if (p == null) {
       Planner.Compiled c = Planner.compile(spec, feeds, context.options(), arena);
       plans.put(k, c.plan());
-      plansByShape.put(shapeKey(feeds), c.plan());
+      plansByShape.put(shape, c.plan());
       return c.outputs();
     }
     return p.run(arena, feeds, profile);
   }
 
-  private static String key(int worker, Map<String, INDArray> feeds) {
-    return worker + shapeKey(feeds);
+  private static String key(int worker, String shapeKey) {
+    return worker + shapeKey;
   }
 
   private static String shapeKey(Map<String, INDArray> feeds) {
